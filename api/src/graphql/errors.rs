@@ -1,0 +1,61 @@
+//! Gives every GraphQL error a stable `extensions.code`. Resolvers return
+//! [`ApiError`]s; this extension reads them back from each error's source, so a plain
+//! `?` keeps the code. Errors from parsing and validation are the client's: they get
+//! BAD_USER_INPUT.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{Response, ServerError};
+
+use crate::error::ApiError;
+
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            annotate(error);
+        }
+        response
+    }
+}
+
+fn annotate(error: &mut ServerError) {
+    // Hold the source by its own Arc so the error can be rewritten while it is read.
+    let source = error.source.clone();
+    let api = source.as_deref().and_then(|s| {
+        s.downcast_ref::<ApiError>().or_else(|| s.downcast_ref::<Arc<ApiError>>().map(Arc::as_ref))
+    });
+    match api {
+        Some(api) => {
+            api.annotate(error);
+            if api.code() == "INTERNAL" {
+                error.message = "internal error".into();
+            }
+        }
+        // Any other failure from a resolver is ours, not the client's.
+        None if source.is_some() => {
+            tracing::error!(message = %error.message, path = ?error.path, "unclassified resolver error");
+            error.message = "internal error".into();
+            error.extensions.get_or_insert_with(Default::default).set("code", "INTERNAL");
+        }
+        // Parse, validation and input-coercion errors carry no source.
+        None => {
+            let ext = error.extensions.get_or_insert_with(Default::default);
+            if ext.get("code").is_none() {
+                ext.set("code", "BAD_USER_INPUT");
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! DataLoaders: every object-to-object field loads through these, so a page of N
+//! items costs one query per relation, not N (`WHERE id = ANY($1)`).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::service::Record;
+use entity::{appearance, link, speaker_role, stance, statement_topic, verdict};
+
+/// The batch loader over the connection pool. No cache: batches form within one
+/// tick of one request, and nothing stale outlives it.
+pub struct Db(pub DatabaseConnection);
+
+pub type Loaders = DataLoader<Db>;
+
+pub fn loaders(db: DatabaseConnection) -> Loaders {
+    DataLoader::new(Db(db), tokio::spawn).max_batch_size(500)
+}
+
+pub type LoadError = Arc<ApiError>;
+
+/// A live record of `E` by id.
+pub struct ById<E>(pub Uuid, PhantomData<fn() -> E>);
+
+impl<E> ById<E> {
+    pub fn new(id: Uuid) -> Self {
+        Self(id, PhantomData)
+    }
+}
+
+impl<E> Clone for ById<E> {
+    fn clone(&self) -> Self {
+        Self::new(self.0)
+    }
+}
+impl<E> PartialEq for ById<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<E> Eq for ById<E> {}
+impl<E> Hash for ById<E> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl<E: Record> Loader<ById<E>> for Db {
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ById<E>]) -> Result<HashMap<ById<E>, E::Model>, LoadError> {
+        let rows = E::live()
+            .filter(E::id_col().is_in(keys.iter().map(|k| k.0)))
+            .all(&self.0)
+            .await
+            .map_err(|e| Arc::new(ApiError::from(e)))?;
+        Ok(rows.into_iter().map(|row| (ById::new(E::id_of(&row)), row)).collect())
+    }
+}
+
+/// A one-to-many relation: the children of a parent id, in the relation's order.
+pub trait HasMany: Send + Sync + 'static {
+    type Child: EntityTrait<Model: Clone + Send + Sync>;
+    fn parent_col() -> <Self::Child as EntityTrait>::Column;
+    fn parent_of(child: &<Self::Child as EntityTrait>::Model) -> Option<Uuid>;
+    /// Which children show, in which order.
+    fn scope(select: Select<Self::Child>) -> Select<Self::Child>;
+}
+
+/// The children, under relation `R`, of one parent id.
+pub struct Children<R>(pub Uuid, PhantomData<fn() -> R>);
+
+impl<R> Children<R> {
+    pub fn new(id: Uuid) -> Self {
+        Self(id, PhantomData)
+    }
+}
+impl<R> Clone for Children<R> {
+    fn clone(&self) -> Self {
+        Self::new(self.0)
+    }
+}
+impl<R> PartialEq for Children<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<R> Eq for Children<R> {}
+impl<R> Hash for Children<R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl<R: HasMany> Loader<Children<R>> for Db {
+    type Value = Vec<<R::Child as EntityTrait>::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Children<R>]) -> Result<HashMap<Children<R>, Self::Value>, LoadError> {
+        let select = R::Child::find().filter(R::parent_col().is_in(keys.iter().map(|k| k.0)));
+        let rows = R::scope(select).all(&self.0).await.map_err(|e| Arc::new(ApiError::from(e)))?;
+        let mut out: HashMap<Children<R>, Self::Value> = HashMap::new();
+        for row in rows {
+            if let Some(parent) = R::parent_of(&row) {
+                out.entry(Children::new(parent)).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}
+
+macro_rules! has_many {
+    ($(#[$doc:meta])* $name:ident: $child:ident by $col:ident($field:ident), |$s:ident| $scope:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl HasMany for $name {
+            type Child = $child::Entity;
+            fn parent_col() -> $child::Column {
+                $child::Column::$col
+            }
+            fn parent_of(child: &$child::Model) -> Option<Uuid> {
+                has_many!(@get child.$field)
+            }
+            fn scope($s: Select<$child::Entity>) -> Select<$child::Entity> {
+                $scope
+            }
+        }
+    };
+    (@get $e:expr) => { Option::<Uuid>::from($e) };
+}
+
+has_many!(
+    /// A speaker's roles, earliest first (open-started roles before dated ones).
+    RolesOfSpeaker: speaker_role by SpeakerId(speaker_id),
+    |s| s.filter(speaker_role::Column::DeletedAt.is_null())
+        .order_by_asc(speaker_role::Column::StartedOn)
+        .order_by_asc(speaker_role::Column::Id)
+);
+has_many!(
+    /// A statement's stances, in the order they were recorded.
+    StancesOfStatement: stance by StatementId(statement_id),
+    |s| s.order_by_asc(stance::Column::Id)
+);
+has_many!(
+    /// Where a statement was reported, first appearance first.
+    AppearancesOfStatement: appearance by StatementId(statement_id),
+    |s| s.filter(appearance::Column::DeletedAt.is_null())
+        .order_by_desc(appearance::Column::First)
+        .order_by_asc(appearance::Column::Id)
+);
+has_many!(
+    /// Verdicts on a statement, oldest first.
+    VerdictsOfStatement: verdict by StatementId(statement_id),
+    |s| s.filter(verdict::Column::DeletedAt.is_null()).order_by_asc(verdict::Column::Id)
+);
+has_many!(
+    /// Verdicts on a claim, oldest first.
+    VerdictsOfClaim: verdict by ClaimId(claim_id),
+    |s| s.filter(verdict::Column::DeletedAt.is_null()).order_by_asc(verdict::Column::Id)
+);
+has_many!(
+    /// Links from a statement to later statements and articles.
+    LinksFrom: link by SourceStatementId(source_statement_id),
+    |s| s.filter(link::Column::DeletedAt.is_null()).order_by_asc(link::Column::Id)
+);
+has_many!(
+    /// Links from earlier statements to this one.
+    LinksTo: link by TargetStatementId(target_statement_id),
+    |s| s.filter(link::Column::DeletedAt.is_null()).order_by_asc(link::Column::Id)
+);
+has_many!(
+    /// The topic ids a statement is filed under.
+    TopicsOfStatement: statement_topic by StatementId(statement_id),
+    |s| s.order_by_asc(statement_topic::Column::TopicId)
+);

@@ -1,0 +1,217 @@
+//! Relay cursor connections over keyset pagination. A cursor is the row's sort key
+//! and id, opaque to clients; a page fetches one row more than it shows to learn
+//! whether another page follows. Never OFFSET.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Object, OutputType};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Statement, Value,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::service::Record;
+
+/// Page size when the client names none.
+pub const DEFAULT_PAGE: usize = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE: usize = 100;
+
+/// A connection with a lazily counted `totalCount`.
+pub type Conn<N> = Connection<String, N, TotalCount, EmptyFields>;
+
+/// The Relay arguments of one connection field.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
+        Self { first, after, last, before }
+    }
+}
+
+/// A sort key value inside a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+    Text(String),
+}
+
+impl From<SortValue> for Value {
+    fn from(v: SortValue) -> Self {
+        match v {
+            SortValue::Date(d) => d.into(),
+            SortValue::Time(t) => t.into(),
+            SortValue::Text(s) => s.into(),
+        }
+    }
+}
+
+/// The position of one row in one ordering.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "k", skip_serializing_if = "Option::is_none", default)]
+    pub key: Option<SortValue>,
+    #[serde(rename = "i")]
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(field: &str, s: &str) -> ApiResult<Self> {
+        URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| ApiError::bad_input(field, "is not a cursor this service gave out"))
+    }
+}
+
+/// How a list is ordered: an optional sort column (NOT NULL in the table), then id,
+/// both in one direction.
+pub struct Ordering<E: Record> {
+    pub column: Option<E::Column>,
+    pub key_of: fn(&E::Model) -> Option<SortValue>,
+    pub descending: bool,
+}
+
+impl<E: Record> Ordering<E> {
+    /// Creation order (uuid v7 ids are time-ordered).
+    pub fn by_id(descending: bool) -> Self {
+        Self { column: None, key_of: |_| None, descending }
+    }
+}
+
+/// The page's limit and direction, checked against the caps.
+struct Window {
+    limit: usize,
+    backward: bool,
+    cursor: Option<Cursor>,
+}
+
+fn window(args: &PageArgs) -> ApiResult<Window> {
+    let size = |field: &str, n: i32| -> ApiResult<usize> {
+        usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= MAX_PAGE)
+            .ok_or_else(|| ApiError::bad_input(field, format!("must be between 0 and {MAX_PAGE}")))
+    };
+    if args.first.is_some() && args.last.is_some() {
+        return Err(ApiError::bad_input("last", "give `first` or `last`, not both"));
+    }
+    if args.after.is_some() && args.before.is_some() {
+        return Err(ApiError::bad_input("before", "give `after` or `before`, not both"));
+    }
+    let backward = args.last.is_some() || (args.before.is_some() && args.first.is_none());
+    let limit = match (args.first, args.last) {
+        (Some(n), _) => size("first", n)?,
+        (_, Some(n)) => size("last", n)?,
+        _ => DEFAULT_PAGE,
+    };
+    let cursor = match (&args.after, &args.before) {
+        (Some(a), _) => Some(Cursor::decode("after", a)?),
+        (_, Some(b)) => Some(Cursor::decode("before", b)?),
+        _ => None,
+    };
+    Ok(Window { limit, backward, cursor })
+}
+
+/// Runs one page of `select` in `ordering` and wraps it as a connection of `N`.
+pub async fn page<E, N, C>(
+    db: &C,
+    select: Select<E>,
+    ordering: &Ordering<E>,
+    args: &PageArgs,
+) -> ApiResult<Conn<N>>
+where
+    E: Record,
+    N: OutputType + From<E::Model>,
+    C: ConnectionTrait,
+{
+    let window = window(args)?;
+    let total = TotalCount::of(db, &select);
+    // Walking backward reads the ordering reversed, then flips the page back.
+    let descending = ordering.descending != window.backward;
+    let order = if descending { Order::Desc } else { Order::Asc };
+    let mut query = select;
+    if let Some(cursor) = &window.cursor {
+        let id = Expr::col((E::default(), E::id_col()));
+        let (lhs, rhs) = match (ordering.column, cursor.key.clone()) {
+            (Some(col), Some(key)) => (
+                Expr::tuple([Expr::col((E::default(), col)), id]),
+                Expr::tuple([Expr::val(Value::from(key)), Expr::val(cursor.id)]),
+            ),
+            (None, _) => (id, Expr::val(cursor.id)),
+            (Some(_), None) => return Err(ApiError::bad_input("after", "is a cursor of another ordering")),
+        };
+        query = query.filter(if descending { lhs.lt(rhs) } else { lhs.gt(rhs) });
+    }
+    if let Some(col) = ordering.column {
+        query = query.order_by(col, order.clone());
+    }
+    let fetched = query
+        .order_by(E::id_col(), order)
+        .limit(u64::try_from(window.limit + 1).unwrap_or(u64::MAX))
+        .all(db)
+        .await?;
+    let more = fetched.len() > window.limit;
+    let mut rows: Vec<E::Model> = fetched.into_iter().take(window.limit).collect();
+    if window.backward {
+        rows.reverse();
+    }
+    let (has_previous, has_next) =
+        if window.backward { (more, window.cursor.is_some()) } else { (window.cursor.is_some(), more) };
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
+    connection.edges.extend(rows.into_iter().map(|row| {
+        let cursor = Cursor { key: (ordering.key_of)(&row), id: E::id_of(&row) };
+        Edge::new(cursor.encode(), N::from(row))
+    }));
+    Ok(connection)
+}
+
+/// `totalCount`, counted only when the client asks for it.
+pub struct TotalCount {
+    count: Statement,
+}
+
+impl TotalCount {
+    fn of<E: EntityTrait, C: ConnectionTrait>(db: &C, select: &Select<E>) -> Self {
+        let inner = select.clone().into_query();
+        let query = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(inner, Alias::new("page")).to_owned();
+        Self { count: db.get_database_backend().build(&query) }
+    }
+}
+
+#[Object]
+impl TotalCount {
+    /// How many items the whole list holds, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let row = db.query_one_raw(self.count.clone()).await.map_err(ApiError::from)?;
+        Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose().map_err(ApiError::from)?.unwrap_or(0))
+    }
+}
+
+/// Filters a select to ids in `ids` when a filter lists any.
+pub fn in_ids<E: EntityTrait>(select: Select<E>, column: E::Column, ids: Option<&[Uuid]>) -> Select<E> {
+    match ids {
+        Some(ids) => select.filter(column.is_in(ids.iter().copied())),
+        None => select,
+    }
+}

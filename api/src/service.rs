@@ -1,0 +1,18 @@
+//! Business rules and SQL. Every function is generic over `C: ConnectionTrait`, so one
+//! function serves the pool or a transaction; resolvers stay thin and call these.
+
+pub mod article;
+pub mod audit;
+pub mod claim;
+pub mod link;
+pub mod outlet;
+pub mod record;
+pub mod speaker;
+pub mod speaker_role;
+pub mod statement;
+pub mod topic;
+pub mod validate;
+pub mod verdict;
+
+pub use audit::Actor;
+pub use record::Record;

@@ -1,0 +1,1 @@
+//! speaker_role rules.

@@ -1,0 +1,15 @@
+//! Schema migrations, one file per change (`mYYYYMMDD_HHMMSS_verb_noun.rs`). A merged
+//! migration is never edited: changes come as new files.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_schema::Migration)]
+    }
+}

@@ -89,6 +89,8 @@ pub enum Command {
     /// Manage the embedded PostgreSQL cluster.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Print the GraphQL schema (SDL), as committed in `api/schema.graphql`.
+    Schema,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -24,6 +24,7 @@ use crate::config::Limits;
 use crate::service::Actor;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     speaker::SpeakerQuery,
     speaker_role::SpeakerRoleQuery,
@@ -37,6 +38,7 @@ pub struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     speaker::SpeakerMutation,
     speaker_role::SpeakerRoleMutation,

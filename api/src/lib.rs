@@ -3,7 +3,12 @@
 //! `main.rs` only parses the command line and hands over to [`cli::run`]; everything
 //! else is here so tests build the very same app and schema.
 
+pub mod cli;
 pub mod config;
+pub mod db;
+pub mod demo;
+pub mod embedded;
 pub mod error;
 pub mod graphql;
+pub mod http;
 pub mod service;

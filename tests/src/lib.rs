@@ -1,1 +1,195 @@
+//! Test harness: every test gets its own PostgreSQL database, copied from a template
+//! that is migrated once (per migration set, shared by all test processes), and
+//! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
+//! cluster under `target/test-cluster`, started on first use and shared by the run.
 
+#![expect(clippy::expect_used, reason = "test harness: a failure to set up must fail the test at once")]
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use claimtrack::config::Limits;
+use claimtrack::graphql::{AppSchema, build_schema};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use migration::MigratorTrait;
+use serde_json::Value;
+
+/// Advisory lock key guarding template creation across test processes.
+const TEMPLATE_LOCK: i64 = 0x636c_6169_6d74;
+
+/// A fresh, migrated database for one test.
+pub struct TestDb {
+    name: String,
+    server: String,
+    db: DatabaseConnection,
+    schema: AppSchema,
+}
+
+impl TestDb {
+    /// Creates the database (and the template, the first time).
+    pub async fn new() -> Self {
+        let server = server_url().await;
+        let template = ensure_template(&server).await;
+        let name = format!("claimtrack_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = Database::connect(with_db(&server, "postgres")).await.expect("connect to the test server");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+            .expect("copy the template database");
+        admin.close().await.ok();
+        let db = claimtrack::db::connect(&with_db(&server, &name), &Default::default()).await.expect("connect");
+        let schema = build_schema(db.clone(), &Limits::default());
+        Self { name, server, db, schema }
+    }
+
+    pub fn schema(&self) -> &AppSchema {
+        &self.schema
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The URL of this test's database.
+    pub fn url(&self) -> String {
+        with_db(&self.server, &self.name)
+    }
+
+    /// Runs a GraphQL request through the real schema; returns the whole response
+    /// (`data` and `errors`) as JSON.
+    pub async fn exec(&self, query: &str, variables: Value) -> Value {
+        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let response = self.schema.execute(request).await;
+        serde_json::to_value(&response).expect("responses serialize")
+    }
+
+    /// Runs a request that must succeed and returns its `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let response = self.exec(query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// Runs a request that must fail and returns its first error.
+    pub async fn err(&self, query: &str, variables: Value) -> Value {
+        let response = self.exec(query, variables).await;
+        response["errors"][0].clone()
+    }
+
+    /// How many rows a table holds (soft-deleted ones included).
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), format!("SELECT COUNT(*) FROM {table}")))
+            .await
+            .expect("count rows")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a count")
+    }
+
+    /// Row counts of every table, to prove a refused request wrote nothing.
+    pub async fn counts(&self) -> Vec<(&'static str, i64)> {
+        let mut out = Vec::new();
+        for table in TABLES {
+            out.push((*table, self.count(table).await));
+        }
+        out
+    }
+}
+
+/// Every table of the model.
+pub const TABLES: &[&str] = &[
+    "speaker", "speaker_role", "outlet", "article", "topic", "claim", "claim_topic", "statement",
+    "statement_topic", "stance", "appearance", "verdict", "link", "revision", "api_key",
+];
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let server = self.server.clone();
+        let name = self.name.clone();
+        // Async drop does not exist: drop the database from a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(with_db(&server, "postgres")).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The server to test against.
+async fn server_url() -> String {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return url;
+    }
+    let data_dir = workspace_dir().join("target").join("test-cluster");
+    let options = claimtrack::embedded::ClusterOptions { data_dir, bin_dir: None, os_user: None };
+    let cluster = claimtrack::embedded::Cluster::ensure_running(&options).await.expect("start the embedded test cluster");
+    // The cluster outlives this process on purpose: the next test reuses it.
+    cluster.database_url().to_owned()
+}
+
+fn workspace_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}
+
+/// The same server URL, naming another database.
+pub fn with_db(url: &str, db: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a valid database URL");
+    parsed.set_path(&format!("/{db}"));
+    parsed.to_string()
+}
+
+/// The template's name follows the migrations' source, so a changed migration gets
+/// a fresh template.
+fn template_name() -> String {
+    let dir = workspace_dir().join("migration").join("src");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("migration sources").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    for file in files {
+        std::fs::read(&file).expect("read a migration").hash(&mut hasher);
+    }
+    format!("claimtrack_tpl_{:016x}", hasher.finish())
+}
+
+async fn ensure_template(server: &str) -> String {
+    let template = template_name();
+    // One session, so the advisory lock and the work under it share a connection.
+    let mut options = sea_orm::ConnectOptions::new(with_db(server, "postgres"));
+    options.max_connections(1).sqlx_logging(false);
+    let admin = Database::connect(options).await.expect("connect to the test server");
+    let backend = admin.get_database_backend();
+    // One process builds the template; the others wait for it. Closing the session
+    // releases the lock.
+    admin.execute_unprepared(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await.expect("lock");
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [template.clone().into()],
+        ))
+        .await
+        .expect("look up the template")
+        .is_some();
+    if !exists {
+        let building = format!("{template}_building");
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.expect("drop");
+        admin.execute_unprepared(&format!("CREATE DATABASE {building}")).await.expect("create the template");
+        let db = Database::connect(with_db(server, &building)).await.expect("connect to the template");
+        migration::Migrator::up(&db, None).await.expect("migrate the template");
+        db.close().await.ok();
+        admin
+            .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .await
+            .expect("name the template");
+    }
+    admin.close().await.ok();
+    template
+}

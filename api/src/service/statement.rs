@@ -1,1 +1,487 @@
-//! statement rules.
+//! Statements: what a speaker said on a date. A statement is stored once with its
+//! stances on claims, its topics and its appearances in articles; its revisions
+//! snapshot the stances and topics with it, so the audit trail shows a changed
+//! position as a change of the statement.
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::service::audit::{self, Actor};
+use crate::service::record::{self, Record, ensure_exists};
+use crate::service::validate::{self, MAX_LONG_TEXT, MAX_STATEMENT_TEXT};
+use entity::{
+    DatePrecision, RevisionAction, StanceKind, StatementKind, appearance, article, claim, speaker, stance, statement,
+    statement_topic, topic, verdict,
+};
+
+/// Most claims one statement may take a stance on, and most topics it may carry.
+pub const MAX_STANCES: usize = 50;
+pub const MAX_TOPICS: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct NewStatement {
+    pub speaker_id: Uuid,
+    pub text: String,
+    pub kind: StatementKind,
+    pub stated_on: NaiveDate,
+    pub stated_on_precision: DatePrecision,
+    pub stated_time: Option<String>,
+    pub venue: Option<String>,
+    pub context: Option<String>,
+    pub language: String,
+    pub reported_by_id: Option<Uuid>,
+    pub stances: Vec<(Uuid, StanceKind)>,
+    pub topic_ids: Vec<Uuid>,
+    pub appearances: Vec<NewAppearance>,
+}
+
+/// A partial update: `None` leaves a field as it is; `Some(None)` clears it; a given
+/// list of stances or topics replaces the old one.
+#[derive(Debug, Clone, Default)]
+pub struct StatementPatch {
+    pub speaker_id: Option<Uuid>,
+    pub text: Option<String>,
+    pub kind: Option<StatementKind>,
+    pub stated_on: Option<NaiveDate>,
+    pub stated_on_precision: Option<DatePrecision>,
+    pub stated_time: Option<Option<String>>,
+    pub venue: Option<Option<String>>,
+    pub context: Option<Option<String>>,
+    pub language: Option<String>,
+    pub reported_by_id: Option<Option<Uuid>>,
+    pub stances: Option<Vec<(Uuid, StanceKind)>>,
+    pub topic_ids: Option<Vec<Uuid>>,
+}
+
+/// Where a statement was reported.
+#[derive(Debug, Clone)]
+pub struct NewAppearance {
+    pub article_id: Uuid,
+    pub first: bool,
+    pub excerpt: Option<String>,
+    pub char_offset: Option<i32>,
+    pub timecode_ms: Option<i64>,
+}
+
+/// What a statement's revisions record: the row, its stances and its topics.
+#[derive(Debug, Serialize)]
+pub struct Snapshot<'a> {
+    #[serde(flatten)]
+    pub statement: &'a statement::Model,
+    pub stances: Vec<SnapshotStance>,
+    pub topic_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SnapshotStance {
+    pub claim_id: Uuid,
+    pub stance: StanceKind,
+}
+
+/// Input checks that need no database.
+struct Checked {
+    text: Option<String>,
+    venue: Option<Option<String>>,
+    context: Option<Option<String>>,
+    language: Option<String>,
+    time: Option<Option<(chrono::NaiveTime, i16)>>,
+}
+
+fn check_stances(stances: &[(Uuid, StanceKind)]) -> ApiResult<()> {
+    if stances.len() > MAX_STANCES {
+        return Err(ApiError::bad_input("input.stances", format!("at most {MAX_STANCES} stances")));
+    }
+    for (i, (claim, _)) in stances.iter().enumerate() {
+        if stances[..i].iter().any(|(c, _)| c == claim) {
+            return Err(ApiError::bad_input(
+                format!("input.stances[{i}].claimId"),
+                "a statement takes one stance per claim",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_topics(topics: &[Uuid]) -> ApiResult<Vec<Uuid>> {
+    if topics.len() > MAX_TOPICS {
+        return Err(ApiError::bad_input("input.topicIds", format!("at most {MAX_TOPICS} topics")));
+    }
+    let mut out = topics.to_vec();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn check_time(value: Option<&str>) -> ApiResult<Option<(chrono::NaiveTime, i16)>> {
+    value.map(|t| validate::time_of_day("input.statedTime", t)).transpose()
+}
+
+fn check_date(date: NaiveDate, precision: DatePrecision, time: Option<&(chrono::NaiveTime, i16)>) -> ApiResult<()> {
+    validate::stated_on("input.statedOn", date, precision)?;
+    if time.is_some() && precision != DatePrecision::Day {
+        return Err(ApiError::bad_input("input.statedTime", "a time of day needs a DAY-precision date"));
+    }
+    Ok(())
+}
+
+/// Checks that every id the input names exists, blaming the field that names it.
+async fn check_references<C: ConnectionTrait>(
+    db: &C,
+    speaker_id: Option<Uuid>,
+    reported_by: Option<Uuid>,
+    stances: &[(Uuid, StanceKind)],
+    topics: &[Uuid],
+) -> ApiResult<()> {
+    if let Some(id) = speaker_id {
+        ensure_exists::<speaker::Entity, _>(db, id, "input.speakerId").await?;
+    }
+    if let Some(id) = reported_by {
+        ensure_exists::<speaker::Entity, _>(db, id, "input.reportedById").await?;
+    }
+    for (i, (claim_id, _)) in stances.iter().enumerate() {
+        ensure_exists::<claim::Entity, _>(db, *claim_id, &format!("input.stances[{i}].claimId")).await?;
+    }
+    for (i, topic_id) in topics.iter().enumerate() {
+        ensure_exists::<topic::Entity, _>(db, *topic_id, &format!("input.topicIds[{i}]")).await?;
+    }
+    Ok(())
+}
+
+#[instrument(skip(db))]
+pub async fn create<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    input: NewStatement,
+) -> ApiResult<statement::Model> {
+    let checked = Checked {
+        text: Some(validate::text("input.text", &input.text, MAX_STATEMENT_TEXT)?),
+        venue: Some(validate::optional_text("input.venue", input.venue.as_deref(), 1000)?),
+        context: Some(validate::optional_text("input.context", input.context.as_deref(), MAX_LONG_TEXT)?),
+        language: Some(validate::language("input.language", &input.language)?),
+        time: Some(check_time(input.stated_time.as_deref())?),
+    };
+    let time = checked.time.flatten();
+    check_date(input.stated_on, input.stated_on_precision, time.as_ref())?;
+    if input.reported_by_id == Some(input.speaker_id) {
+        return Err(ApiError::bad_input("input.reportedById", "a speaker does not report their own statement"));
+    }
+    check_stances(&input.stances)?;
+    let topics = check_topics(&input.topic_ids)?;
+    check_appearances(&input.appearances)?;
+
+    let txn = db.begin().await?;
+    check_references(&txn, Some(input.speaker_id), input.reported_by_id, &input.stances, &topics).await?;
+    let now = Utc::now();
+    let model = statement::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        speaker_id: Set(input.speaker_id),
+        text: Set(checked.text.unwrap_or_default()),
+        kind: Set(input.kind),
+        stated_on: Set(input.stated_on),
+        stated_on_precision: Set(input.stated_on_precision),
+        stated_time: Set(time.map(|t| t.0)),
+        stated_utc_offset_minutes: Set(time.map(|t| t.1)),
+        venue: Set(checked.venue.flatten()),
+        context: Set(checked.context.flatten()),
+        language: Set(checked.language.unwrap_or_default()),
+        reported_by_id: Set(input.reported_by_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        deleted_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    replace_stances(&txn, model.id, &input.stances).await?;
+    replace_topics(&txn, model.id, &topics).await?;
+    for (i, appearance) in input.appearances.into_iter().enumerate() {
+        insert_appearance(&txn, actor, model.id, appearance, &format!("input.appearances[{i}].articleId")).await?;
+    }
+    let after = snapshot(&txn, &model).await?;
+    audit::write(&txn, actor, statement::Entity::NAME, model.id, 1, RevisionAction::Create, None, Some(after)).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+#[instrument(skip(db))]
+pub async fn update<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    version: i32,
+    patch: StatementPatch,
+) -> ApiResult<statement::Model> {
+    let checked = Checked {
+        text: patch.text.as_deref().map(|t| validate::text("input.text", t, MAX_STATEMENT_TEXT)).transpose()?,
+        venue: patch.venue.as_ref().map(|v| validate::optional_text("input.venue", v.as_deref(), 1000)).transpose()?,
+        context: patch
+            .context
+            .as_ref()
+            .map(|v| validate::optional_text("input.context", v.as_deref(), MAX_LONG_TEXT))
+            .transpose()?,
+        language: patch.language.as_deref().map(|l| validate::language("input.language", l)).transpose()?,
+        time: patch.stated_time.as_ref().map(|t| check_time(t.as_deref())).transpose()?,
+    };
+    if let Some(stances) = &patch.stances {
+        check_stances(stances)?;
+    }
+    let topics = patch.topic_ids.as_deref().map(check_topics).transpose()?;
+
+    let txn = db.begin().await?;
+    let before = record::lock_for_change::<statement::Entity, _>(&txn, id, version).await?;
+    let speaker_id = patch.speaker_id.unwrap_or(before.speaker_id);
+    let reported_by = patch.reported_by_id.unwrap_or(before.reported_by_id);
+    if reported_by == Some(speaker_id) {
+        return Err(ApiError::bad_input("input.reportedById", "a speaker does not report their own statement"));
+    }
+    let stated_on = patch.stated_on.unwrap_or(before.stated_on);
+    let precision = patch.stated_on_precision.unwrap_or(before.stated_on_precision);
+    let time = match checked.time {
+        Some(t) => t,
+        None => before.stated_time.zip(before.stated_utc_offset_minutes),
+    };
+    check_date(stated_on, precision, time.as_ref())?;
+    check_references(
+        &txn,
+        patch.speaker_id,
+        patch.reported_by_id.flatten(),
+        patch.stances.as_deref().unwrap_or_default(),
+        topics.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    let before_snapshot = snapshot(&txn, &before).await?;
+
+    let mut active = before.clone().into_active_model();
+    active.speaker_id = Set(speaker_id);
+    active.reported_by_id = Set(reported_by);
+    active.stated_on = Set(stated_on);
+    active.stated_on_precision = Set(precision);
+    active.stated_time = Set(time.map(|t| t.0));
+    active.stated_utc_offset_minutes = Set(time.map(|t| t.1));
+    if let Some(v) = checked.text {
+        active.text = Set(v);
+    }
+    if let Some(v) = patch.kind {
+        active.kind = Set(v);
+    }
+    if let Some(v) = checked.venue {
+        active.venue = Set(v);
+    }
+    if let Some(v) = checked.context {
+        active.context = Set(v);
+    }
+    if let Some(v) = checked.language {
+        active.language = Set(v);
+    }
+    active.version = Set(before.version + 1);
+    active.updated_at = Set(Utc::now());
+    let after = active.update(&txn).await?;
+    if let Some(stances) = &patch.stances {
+        replace_stances(&txn, id, stances).await?;
+    }
+    if let Some(topics) = &topics {
+        replace_topics(&txn, id, topics).await?;
+    }
+    let after_snapshot = snapshot(&txn, &after).await?;
+    audit::write(
+        &txn,
+        actor,
+        statement::Entity::NAME,
+        id,
+        after.version,
+        RevisionAction::Update,
+        Some(before_snapshot),
+        Some(after_snapshot),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Soft-deletes a statement no live verdict reviews.
+#[instrument(skip(db))]
+pub async fn delete<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    version: i32,
+) -> ApiResult<statement::Model> {
+    let txn = db.begin().await?;
+    let deleted = record::soft_delete::<statement::Entity, _>(&txn, actor, id, version).await?;
+    record::ensure_unreferenced::<verdict::Entity, _>(&txn, verdict::Column::StatementId, id, "verdicts").await?;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
+/// Records that a statement was reported in an article. Marking it `first` moves
+/// the first-appearance mark from any earlier one.
+#[instrument(skip(db))]
+pub async fn add_appearance<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    statement_id: Uuid,
+    appearance: NewAppearance,
+) -> ApiResult<appearance::Model> {
+    check_appearances(std::slice::from_ref(&appearance))?;
+    let txn = db.begin().await?;
+    ensure_exists::<statement::Entity, _>(&txn, statement_id, "input.statementId").await?;
+    let model = insert_appearance(&txn, actor, statement_id, appearance, "input.articleId").await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+fn check_appearances(appearances: &[NewAppearance]) -> ApiResult<()> {
+    for (i, a) in appearances.iter().enumerate() {
+        let field = |name: &str| if appearances.len() == 1 { format!("input.{name}") } else { format!("input.appearances[{i}].{name}") };
+        validate::optional_text(&field("excerpt"), a.excerpt.as_deref(), MAX_STATEMENT_TEXT)?;
+        if a.char_offset.is_some_and(|o| o < 0) {
+            return Err(ApiError::bad_input(field("charOffset"), "must not be negative"));
+        }
+        if a.timecode_ms.is_some_and(|t| t < 0) {
+            return Err(ApiError::bad_input(field("timecodeMs"), "must not be negative"));
+        }
+        if a.first && appearances[..i].iter().any(|b| b.first) {
+            return Err(ApiError::bad_input(field("first"), "only one appearance can be the first"));
+        }
+        if appearances[..i].iter().any(|b| b.article_id == a.article_id) {
+            return Err(ApiError::bad_input(field("articleId"), "the statement already appears in this article"));
+        }
+    }
+    Ok(())
+}
+
+async fn insert_appearance<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    statement_id: Uuid,
+    a: NewAppearance,
+    article_field: &str,
+) -> ApiResult<appearance::Model> {
+    ensure_exists::<article::Entity, _>(txn, a.article_id, article_field).await?;
+    let existing = appearance::Entity::live()
+        .filter(appearance::Column::StatementId.eq(statement_id))
+        .filter(appearance::Column::ArticleId.eq(a.article_id))
+        .one(txn)
+        .await?;
+    if existing.is_some() {
+        return Err(ApiError::bad_input(article_field, "the statement already appears in this article"));
+    }
+    if a.first {
+        let previous = appearance::Entity::live()
+            .filter(appearance::Column::StatementId.eq(statement_id))
+            .filter(appearance::Column::First.eq(true))
+            .all(txn)
+            .await?;
+        for before in previous {
+            let mut active = before.clone().into_active_model();
+            active.first = Set(false);
+            active.version = Set(before.version + 1);
+            active.updated_at = Set(Utc::now());
+            let after = active.update(txn).await?;
+            audit::record::<appearance::Entity, _>(txn, actor, RevisionAction::Update, Some(&before), Some(&after))
+                .await?;
+        }
+    }
+    let now = Utc::now();
+    let model = appearance::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        statement_id: Set(statement_id),
+        article_id: Set(a.article_id),
+        first: Set(a.first),
+        excerpt: Set(validate::optional_text("input.excerpt", a.excerpt.as_deref(), MAX_STATEMENT_TEXT)?),
+        char_offset: Set(a.char_offset),
+        timecode_ms: Set(a.timecode_ms),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+        deleted_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    audit::record::<appearance::Entity, _>(txn, actor, RevisionAction::Create, None, Some(&model)).await?;
+    Ok(model)
+}
+
+/// Replaces a statement's stances: unchanged pairs keep their row, changed ones are
+/// updated, missing ones removed.
+async fn replace_stances<C: ConnectionTrait>(txn: &C, statement_id: Uuid, stances: &[(Uuid, StanceKind)]) -> ApiResult<()> {
+    let existing = stance::Entity::find().filter(stance::Column::StatementId.eq(statement_id)).all(txn).await?;
+    let now = Utc::now();
+    for old in &existing {
+        match stances.iter().find(|(claim, _)| *claim == old.claim_id) {
+            None => {
+                stance::Entity::delete_by_id(old.id).exec(txn).await?;
+            }
+            Some((_, kind)) if *kind != old.stance => {
+                let mut active = old.clone().into_active_model();
+                active.stance = Set(*kind);
+                active.updated_at = Set(now);
+                active.update(txn).await?;
+            }
+            Some(_) => {}
+        }
+    }
+    for (claim_id, kind) in stances {
+        if existing.iter().all(|old| old.claim_id != *claim_id) {
+            stance::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                statement_id: Set(statement_id),
+                claim_id: Set(*claim_id),
+                stance: Set(*kind),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn replace_topics<C: ConnectionTrait>(txn: &C, statement_id: Uuid, topics: &[Uuid]) -> ApiResult<()> {
+    statement_topic::Entity::delete_many()
+        .filter(statement_topic::Column::StatementId.eq(statement_id))
+        .exec(txn)
+        .await?;
+    if topics.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    statement_topic::Entity::insert_many(topics.iter().map(|topic_id| statement_topic::ActiveModel {
+        statement_id: Set(statement_id),
+        topic_id: Set(*topic_id),
+        created_at: Set(now),
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The statement as its revision records it.
+async fn snapshot<C: ConnectionTrait>(db: &C, model: &statement::Model) -> ApiResult<serde_json::Value> {
+    let stances = stance::Entity::find()
+        .filter(stance::Column::StatementId.eq(model.id))
+        .order_by_asc(stance::Column::ClaimId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| SnapshotStance { claim_id: s.claim_id, stance: s.stance })
+        .collect();
+    let topic_ids = statement_topic::Entity::find()
+        .filter(statement_topic::Column::StatementId.eq(model.id))
+        .order_by_asc(statement_topic::Column::TopicId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.topic_id)
+        .collect();
+    let snapshot = Snapshot { statement: model, stances, topic_ids };
+    audit::snapshot(Some(&snapshot))?.ok_or_else(|| ApiError::Internal("empty snapshot".into()))
+}

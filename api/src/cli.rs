@@ -1,0 +1,189 @@
+//! What each command does. `main.rs` parses the command line, sets up logging and
+//! calls [`run`].
+
+use std::io;
+
+use actix_web::{App, HttpServer, middleware};
+use sea_orm::{DatabaseConnection, DbErr};
+use tracing::{info, warn};
+
+use crate::config::{Cli, Command, DbCommand, GlobalArgs, ServeArgs};
+use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError};
+use crate::error::ApiError;
+use crate::graphql::build_schema;
+use crate::http::{AppState, configure};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("demo data: {0:?}")]
+    Demo(ApiError),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A database connection, and the embedded cluster behind it when there is one.
+pub struct Opened {
+    pub db: DatabaseConnection,
+    pub cluster: Option<Cluster>,
+}
+
+impl Opened {
+    /// Closes the pool and stops the embedded cluster if this process started it.
+    pub async fn close(self) -> Result<(), CliError> {
+        self.db.close().await.ok();
+        if let Some(cluster) = self.cluster {
+            cluster.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+fn cluster_options(global: &GlobalArgs) -> ClusterOptions {
+    ClusterOptions { data_dir: global.data_dir.clone(), bin_dir: global.pg_bin_dir.clone(), os_user: None }
+}
+
+/// Connects to `DATABASE_URL`, or to the embedded cluster (starting it if needed).
+pub async fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
+    match &global.database_url {
+        Some(url) => Ok(Opened { db: crate::db::connect(url, &global.db).await?, cluster: None }),
+        None => {
+            let cluster = Cluster::ensure_running(&cluster_options(global)).await?;
+            match crate::db::connect(cluster.database_url(), &global.db).await {
+                Ok(db) => Ok(Opened { db, cluster: Some(cluster) }),
+                Err(e) => {
+                    cluster.stop().await.ok();
+                    Err(e.into())
+                }
+            }
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let global = cli.global.clone();
+    match cli.command() {
+        Command::Serve(args) => serve(&global, args).await,
+        Command::Migrate => {
+            let opened = open(&global).await?;
+            let result = crate::db::migrate(&opened.db).await;
+            opened.close().await?;
+            result?;
+            info!("migrations applied");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            if !args.demo {
+                return Err(CliError::Usage("say which data set to load: `claimtrack seed --demo`".into()));
+            }
+            let opened = open(&global).await?;
+            let result = seed(&opened.db).await;
+            opened.close().await?;
+            let created = result?;
+            info!(created, "demo data set is in place");
+            Ok(())
+        }
+        Command::Db(command) => db_command(&global, command).await,
+        Command::Schema => {
+            use std::io::Write;
+            let mut out = io::stdout().lock();
+            out.write_all(crate::graphql::sdl().as_bytes())?;
+            Ok(())
+        }
+    }
+}
+
+async fn seed(db: &DatabaseConnection) -> Result<usize, CliError> {
+    crate::db::migrate(db).await?;
+    crate::demo::load(db).await.map_err(CliError::Demo)
+}
+
+async fn db_command(global: &GlobalArgs, command: DbCommand) -> Result<(), CliError> {
+    if global.database_url.is_some() {
+        return Err(CliError::Usage("`claimtrack db` manages the embedded cluster; unset DATABASE_URL".into()));
+    }
+    let options = cluster_options(global);
+    match command {
+        DbCommand::Start => {
+            let cluster = Cluster::ensure_running(&options).await?;
+            info!(url = %redact(cluster.database_url()), "embedded cluster running");
+        }
+        DbCommand::Stop => {
+            if embedded::stop_running(&options).await? {
+                info!("embedded cluster stopped");
+            } else {
+                info!("embedded cluster was not running");
+            }
+        }
+        DbCommand::Status => match embedded::status(&options).await? {
+            Some(url) => info!(url = %redact(&url), "embedded cluster running"),
+            None => info!("embedded cluster not running"),
+        },
+    }
+    Ok(())
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
+    let opened = open(global).await?;
+    let started = async {
+        if !args.no_migrate {
+            crate::db::migrate(&opened.db).await?;
+        }
+        let fresh = opened.cluster.as_ref().is_some_and(Cluster::created);
+        if fresh && !args.no_demo {
+            crate::demo::load(&opened.db).await.map_err(CliError::Demo)?;
+        }
+        Ok::<_, CliError>(())
+    }
+    .await;
+    if let Err(e) = started {
+        opened.close().await.ok();
+        return Err(e);
+    }
+
+    let state = AppState {
+        schema: build_schema(opened.db.clone(), &args.limits),
+        db: opened.db.clone(),
+        limits: args.limits.clone(),
+    };
+    let mut server = HttpServer::new(move || {
+        App::new().wrap(middleware::Logger::new("%r %s %Dms").log_target("claimtrack::http")).configure(configure(state.clone()))
+    })
+    .shutdown_timeout(25);
+    if let Some(workers) = args.workers {
+        server = server.workers(workers);
+    }
+    let server = match server.bind(args.listen) {
+        Ok(s) => s,
+        Err(e) => {
+            opened.close().await.ok();
+            return Err(CliError::Usage(format!("cannot listen on {}: {e}", args.listen)));
+        }
+    };
+    info!(listen = %args.listen, "serving GraphQL at http://{}/graphql", args.listen);
+    // actix stops on SIGINT/SIGTERM, finishing requests in flight.
+    let result = server.run().await;
+    if let Err(e) = &result {
+        warn!(error = %e, "server stopped with an error");
+    }
+    opened.close().await?;
+    info!("stopped");
+    Ok(result?)
+}

@@ -1,0 +1,28 @@
+//! Connecting to PostgreSQL and migrating it.
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+use std::time::Duration;
+
+use crate::config::DbArgs;
+
+/// Opens a connection pool with the configured size, acquire timeout (requests fail
+/// fast instead of hanging when the pool is exhausted) and `statement_timeout`.
+pub async fn connect(url: &str, args: &DbArgs) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(args.db_pool_size)
+        .min_connections(1)
+        .acquire_timeout(args.acquire_timeout())
+        .connect_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(300))
+        .statement_timeout(Duration::from_millis(args.db_statement_timeout_ms))
+        .set_application_name("claimtrack")
+        .sqlx_logging(false);
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migration::Migrator::up(db, None).await
+}

@@ -1,0 +1,157 @@
+//! The HTTP surface over the real actix app: transport rules, GraphiQL, the SDL,
+//! health and readiness.
+
+use actix_web::http::StatusCode;
+use actix_web::{App, test};
+use claimtrack::config::Limits;
+use claimtrack::http::{AppState, configure};
+use serde_json::{Value, json};
+use tests::TestDb;
+
+fn state(db: &TestDb) -> AppState {
+    AppState { schema: db.schema().clone(), db: db.db().clone(), limits: Limits::default() }
+}
+
+macro_rules! app {
+    ($db:expr) => {
+        test::init_service(App::new().configure(configure(state($db)))).await
+    };
+}
+
+const CREATE_SPEAKER: &str = r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#;
+
+#[actix_web::test]
+async fn post_json_runs_queries_and_mutations() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": CREATE_SPEAKER })).to_request();
+    let body: Value = test::call_and_read_body_json(&app, req).await;
+    assert!(body["data"]["createSpeaker"]["speaker"]["id"].is_string(), "{body}");
+    assert_eq!(db.count("speaker").await, 1);
+}
+
+#[actix_web::test]
+async fn get_runs_queries() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let req = test::TestRequest::get().uri("/graphql?query=%7B%20speakers%20%7B%20totalCount%20%7D%20%7D").to_request();
+    let body: Value = test::call_and_read_body_json(&app, req).await;
+    assert_eq!(body["data"]["speakers"]["totalCount"], 0, "{body}");
+}
+
+#[actix_web::test]
+async fn get_refuses_mutations_with_405_and_writes_nothing() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let query: String = url::form_urlencoded::byte_serialize(CREATE_SPEAKER.as_bytes()).collect();
+    let req = test::TestRequest::get().uri(&format!("/graphql?query={query}")).to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(db.count("speaker").await, 0);
+}
+
+#[actix_web::test]
+async fn post_refuses_non_json_bodies_with_415_and_writes_nothing() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let body = json!({ "query": CREATE_SPEAKER }).to_string();
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+        let req = test::TestRequest::post()
+            .uri("/graphql")
+            .insert_header(("content-type", content_type))
+            .set_payload(body.clone())
+            .to_request();
+        let resp = test::call_service(&app, req).await;
+        assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
+    }
+    let req = test::TestRequest::post().uri("/graphql").set_payload(body).to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "no content type");
+    assert_eq!(db.count("speaker").await, 0);
+}
+
+#[actix_web::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .set_json(json!({ "query": CREATE_SPEAKER, "variables": { "pad": padding } }))
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(db.count("speaker").await, 0);
+}
+
+#[actix_web::test]
+async fn malformed_json_is_a_bad_request() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .insert_header(("content-type", "application/json"))
+        .set_payload("{\"query\": ")
+        .to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = test::read_body_json(resp).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[actix_web::test]
+async fn graphql_errors_carry_codes_over_http() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let query = r#"{ speaker(id: "not-a-uuid") { name } }"#;
+    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": query })).to_request();
+    let body: Value = test::call_and_read_body_json(&app, req).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "id");
+    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": "{ nope }" })).to_request();
+    let body: Value = test::call_and_read_body_json(&app, req).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "validation errors are the client's");
+}
+
+#[actix_web::test]
+async fn too_deep_queries_are_refused() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let mut query = String::from("id");
+    for _ in 0..3 {
+        query = format!("speaker {{ statements {{ edges {{ node {{ {query} }} }} }} }}");
+    }
+    let query = format!("{{ statements {{ edges {{ node {{ {query} }} }} }} }}");
+    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": query })).to_request();
+    let body: Value = test::call_and_read_body_json(&app, req).await;
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("nested too deep"), "{body}");
+}
+
+#[actix_web::test]
+async fn graphiql_schema_and_health_are_served() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let req = test::TestRequest::get().uri("/").to_request();
+    let html = String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).expect("utf-8");
+    assert!(html.contains("graphiql") || html.contains("GraphiQL"), "no GraphiQL page");
+    let req = test::TestRequest::get().uri("/schema.graphql").to_request();
+    let sdl = String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).expect("utf-8");
+    assert_eq!(sdl, claimtrack::graphql::sdl());
+    for path in ["/healthz", "/readyz"] {
+        let req = test::TestRequest::get().uri(path).to_request();
+        assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn readyz_is_503_with_retry_after_when_the_database_is_gone() {
+    let db = TestDb::new().await;
+    let closed = claimtrack::db::connect(&db.url(), &Default::default()).await.expect("connect");
+    let mut state = state(&db);
+    state.db = closed.clone();
+    closed.close_by_ref().await.expect("close the pool");
+    let app = test::init_service(App::new().configure(configure(state))).await;
+    let req = test::TestRequest::get().uri("/readyz").to_request();
+    let resp = test::call_service(&app, req).await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+}

@@ -46,17 +46,27 @@ impl Opened {
 }
 
 fn cluster_options(global: &GlobalArgs) -> ClusterOptions {
-    ClusterOptions { data_dir: global.data_dir.clone(), bin_dir: global.pg_bin_dir.clone(), os_user: None }
+    ClusterOptions {
+        data_dir: global.data_dir.clone(),
+        bin_dir: global.pg_bin_dir.clone(),
+        os_user: None,
+    }
 }
 
 /// Connects to `DATABASE_URL`, or to the embedded cluster (starting it if needed).
 pub async fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
     match &global.database_url {
-        Some(url) => Ok(Opened { db: crate::db::connect(url, &global.db).await?, cluster: None }),
+        Some(url) => Ok(Opened {
+            db: crate::db::connect(url, &global.db).await?,
+            cluster: None,
+        }),
         None => {
             let cluster = Cluster::ensure_running(&cluster_options(global)).await?;
             match crate::db::connect(cluster.database_url(), &global.db).await {
-                Ok(db) => Ok(Opened { db, cluster: Some(cluster) }),
+                Ok(db) => Ok(Opened {
+                    db,
+                    cluster: Some(cluster),
+                }),
                 Err(e) => {
                     cluster.stop().await.ok();
                     Err(e.into())
@@ -80,7 +90,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Seed(args) => {
             if !args.demo {
-                return Err(CliError::Usage("say which data set to load: `claimtrack seed --demo`".into()));
+                return Err(CliError::Usage(
+                    "say which data set to load: `claimtrack seed --demo`".into(),
+                ));
             }
             let opened = open(&global).await?;
             let result = seed(&opened.db).await;
@@ -106,7 +118,9 @@ async fn seed(db: &DatabaseConnection) -> Result<usize, CliError> {
 
 async fn db_command(global: &GlobalArgs, command: DbCommand) -> Result<(), CliError> {
     if global.database_url.is_some() {
-        return Err(CliError::Usage("`claimtrack db` manages the embedded cluster; unset DATABASE_URL".into()));
+        return Err(CliError::Usage(
+            "`claimtrack db` manages the embedded cluster; unset DATABASE_URL".into(),
+        ));
     }
     let options = cluster_options(global);
     match command {
@@ -148,7 +162,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         }
         let fresh = opened.cluster.as_ref().is_some_and(Cluster::created);
         if fresh && !args.no_demo {
-            crate::demo::load(&opened.db).await.map_err(CliError::Demo)?;
+            crate::demo::load(&opened.db)
+                .await
+                .map_err(CliError::Demo)?;
         }
         Ok::<_, CliError>(())
     }
@@ -164,7 +180,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         limits: args.limits.clone(),
     };
     let mut server = HttpServer::new(move || {
-        App::new().wrap(middleware::Logger::new("%r %s %Dms").log_target("claimtrack::http")).configure(configure(state.clone()))
+        App::new()
+            .wrap(middleware::Logger::new("%r %s %Dms").log_target("claimtrack::http"))
+            .configure(configure(state.clone()))
     })
     .shutdown_timeout(25);
     if let Some(workers) = args.workers {
@@ -174,7 +192,10 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         Ok(s) => s,
         Err(e) => {
             opened.close().await.ok();
-            return Err(CliError::Usage(format!("cannot listen on {}: {e}", args.listen)));
+            return Err(CliError::Usage(format!(
+                "cannot listen on {}: {e}",
+                args.listen
+            )));
         }
     };
     info!(listen = %args.listen, "serving GraphQL at http://{}/graphql", args.listen);

@@ -8,7 +8,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "claimtrack", version, about = "Claim tracking and fact-check database with a GraphQL API")]
+#[command(
+    name = "claimtrack",
+    version,
+    about = "Claim tracking and fact-check database with a GraphQL API"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -19,7 +23,9 @@ pub struct Cli {
 impl Cli {
     /// The command to run; `serve` when none is given.
     pub fn command(&self) -> Command {
-        self.command.clone().unwrap_or(Command::Serve(ServeArgs::default()))
+        self.command
+            .clone()
+            .unwrap_or(Command::Serve(ServeArgs::default()))
     }
 }
 
@@ -30,7 +36,12 @@ pub struct GlobalArgs {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Where the embedded PostgreSQL cluster keeps its data.
-    #[arg(long, env = "CLAIMTRACK_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "CLAIMTRACK_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Directory holding `initdb`, `pg_ctl` and `postgres` for the embedded cluster
     /// (default: PATH, then the newest /usr/lib/postgresql/*/bin).
@@ -40,7 +51,12 @@ pub struct GlobalArgs {
     #[arg(long, env = "CLAIMTRACK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
-    #[arg(long, env = "CLAIMTRACK_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
+    #[arg(
+        long,
+        env = "CLAIMTRACK_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn",
+        global = true
+    )]
     pub log: String,
     #[command(flatten)]
     pub db: DbArgs,
@@ -56,19 +72,38 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Largest number of pooled database connections.
-    #[arg(long, env = "CLAIMTRACK_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "CLAIMTRACK_DB_POOL_SIZE",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_pool_size: u32,
     /// How long a request waits for a pooled connection before failing, in milliseconds.
-    #[arg(long, env = "CLAIMTRACK_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 5_000, global = true)]
+    #[arg(
+        long,
+        env = "CLAIMTRACK_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
     pub db_acquire_timeout_ms: u64,
     /// PostgreSQL `statement_timeout` for every connection, in milliseconds.
-    #[arg(long, env = "CLAIMTRACK_DB_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    #[arg(
+        long,
+        env = "CLAIMTRACK_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
     pub db_statement_timeout_ms: u64,
 }
 
 impl Default for DbArgs {
     fn default() -> Self {
-        Self { db_pool_size: 16, db_acquire_timeout_ms: 5_000, db_statement_timeout_ms: 10_000 }
+        Self {
+            db_pool_size: 16,
+            db_acquire_timeout_ms: 5_000,
+            db_statement_timeout_ms: 10_000,
+        }
     }
 }
 
@@ -142,7 +177,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 12, max_complexity: 20_000, max_body_bytes: 1024 * 1024, request_timeout_ms: 30_000 }
+        Self {
+            max_depth: 12,
+            max_complexity: 20_000,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_ms: 30_000,
+        }
     }
 }
 

@@ -16,15 +16,20 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::statement::{NewAppearance, NewStatement};
 use crate::service::{self, Actor, Record};
 use entity::{
-    DatePrecision, LinkRelation, LinkStatus, SpeakerKind, StanceKind, StatementKind, article, claim, link, outlet,
-    speaker, speaker_role, statement, topic,
+    DatePrecision, LinkRelation, LinkStatus, SpeakerKind, StanceKind, StatementKind, article,
+    claim, link, outlet, speaker, speaker_role, statement, topic,
 };
 
-pub const TASS_TITLE: &str = "Lavrov says establishment of Russia-US cyber security working group still on agenda";
+pub const TASS_TITLE: &str =
+    "Lavrov says establishment of Russia-US cyber security working group still on agenda";
 
 /// Loads the demo data set; returns how many records it created.
 pub async fn load(db: &DatabaseConnection) -> ApiResult<usize> {
-    let mut loader = Loader { db, actor: Actor::system(), created: 0 };
+    let mut loader = Loader {
+        db,
+        actor: Actor::system(),
+        created: 0,
+    };
     loader.run().await?;
     info!(created = loader.created, "demo data set loaded");
     Ok(loader.created)
@@ -43,17 +48,37 @@ fn date(y: i32, m: u32, d: u32) -> ApiResult<NaiveDate> {
 impl Loader<'_> {
     async fn run(&mut self) -> ApiResult<()> {
         let cyber = self.topic("Cyber security", "cyber-security").await?;
-        let relations = self.topic("Russia–U.S. relations", "russia-us-relations").await?;
+        let relations = self
+            .topic("Russia–U.S. relations", "russia-us-relations")
+            .await?;
         let ukraine = self.topic("Ukrainian crisis", "ukrainian-crisis").await?;
 
         let lavrov = self
-            .speaker("Sergei Lavrov", "sergei-lavrov", SpeakerKind::Person, "Russian diplomat", None)
+            .speaker(
+                "Sergei Lavrov",
+                "sergei-lavrov",
+                SpeakerKind::Person,
+                "Russian diplomat",
+                None,
+            )
             .await?;
         let putin = self
-            .speaker("Vladimir Putin", "vladimir-putin", SpeakerKind::Person, "Russian politician", Some("Q7747"))
+            .speaker(
+                "Vladimir Putin",
+                "vladimir-putin",
+                SpeakerKind::Person,
+                "Russian politician",
+                Some("Q7747"),
+            )
             .await?;
         let trump = self
-            .speaker("Donald Trump", "donald-trump", SpeakerKind::Person, "American politician", Some("Q22686"))
+            .speaker(
+                "Donald Trump",
+                "donald-trump",
+                SpeakerKind::Person,
+                "American politician",
+                Some("Q22686"),
+            )
             .await?;
         let congress = self
             .speaker(
@@ -64,15 +89,48 @@ impl Loader<'_> {
                 None,
             )
             .await?;
-        self.role(lavrov, "Minister of Foreign Affairs of Russia", "Ministry of Foreign Affairs of the Russian Federation", date(2004, 3, 9)?, None).await?;
-        self.role(putin, "President of Russia", "Russian Federation", date(2012, 5, 7)?, None).await?;
-        self.role(trump, "President of the United States", "United States of America", date(2017, 1, 20)?, Some(date(2021, 1, 20)?)).await?;
+        self.role(
+            lavrov,
+            "Minister of Foreign Affairs of Russia",
+            "Ministry of Foreign Affairs of the Russian Federation",
+            date(2004, 3, 9)?,
+            None,
+        )
+        .await?;
+        self.role(
+            putin,
+            "President of Russia",
+            "Russian Federation",
+            date(2012, 5, 7)?,
+            None,
+        )
+        .await?;
+        self.role(
+            trump,
+            "President of the United States",
+            "United States of America",
+            date(2017, 1, 20)?,
+            Some(date(2021, 1, 20)?),
+        )
+        .await?;
 
         let tass = self.outlet("TASS", "tass", "RU", "en").await?;
         let article = self.article(tass).await?;
 
-        let group = self.claim("Russia and the U.S. will set up a joint cyber security working group", "russia-us-cyber-security-working-group", &[cyber, relations]).await?;
-        let channel = self.claim("Russia and the U.S. will set up a channel on settling the Ukrainian crisis", "russia-us-ukraine-channel", &[ukraine, relations]).await?;
+        let group = self
+            .claim(
+                "Russia and the U.S. will set up a joint cyber security working group",
+                "russia-us-cyber-security-working-group",
+                &[cyber, relations],
+            )
+            .await?;
+        let channel = self
+            .claim(
+                "Russia and the U.S. will set up a channel on settling the Ukrainian crisis",
+                "russia-us-ukraine-channel",
+                &[ukraine, relations],
+            )
+            .await?;
 
         let hamburg_excerpt = "They (Presidents Putin and Trump) agreed to set up a channel for facilitation of settlement of the Ukrainian crisis and to discuss the possibility of a joint workgroup for reviewing any problems in the field of cybersecurity";
         let putin_hamburg = self
@@ -195,19 +253,51 @@ impl Loader<'_> {
             })
             .await?;
 
-        self.link(trump_hamburg, trump_unit, LinkRelation::FollowsUp, "Trump's own account of the Hamburg discussion, two days later.").await?;
-        self.link(trump_unit, trump_cant, LinkRelation::Reverses, "Hours later Trump said the unit could not happen.").await?;
-        self.link(putin_hamburg, lavrov_topical, LinkRelation::Reaffirms, "Lavrov says the proposal agreed in Hamburg remains topical.").await?;
-        self.link(congress_devil, lavrov_childish, LinkRelation::FollowsUp, "Lavrov's answer to the criticism.").await?;
+        self.link(
+            trump_hamburg,
+            trump_unit,
+            LinkRelation::FollowsUp,
+            "Trump's own account of the Hamburg discussion, two days later.",
+        )
+        .await?;
+        self.link(
+            trump_unit,
+            trump_cant,
+            LinkRelation::Reverses,
+            "Hours later Trump said the unit could not happen.",
+        )
+        .await?;
+        self.link(
+            putin_hamburg,
+            lavrov_topical,
+            LinkRelation::Reaffirms,
+            "Lavrov says the proposal agreed in Hamburg remains topical.",
+        )
+        .await?;
+        self.link(
+            congress_devil,
+            lavrov_childish,
+            LinkRelation::FollowsUp,
+            "Lavrov's answer to the criticism.",
+        )
+        .await?;
         Ok(())
     }
 
     async fn topic(&mut self, name: &str, slug: &str) -> ApiResult<Uuid> {
-        if let Some(t) = topic::Entity::live().filter(topic::Column::Slug.eq(slug)).one(self.db).await? {
+        if let Some(t) = topic::Entity::live()
+            .filter(topic::Column::Slug.eq(slug))
+            .one(self.db)
+            .await?
+        {
             return Ok(t.id);
         }
         self.created += 1;
-        let new = service::topic::NewTopic { name: name.into(), slug: Some(slug.into()), parent_id: None };
+        let new = service::topic::NewTopic {
+            name: name.into(),
+            slug: Some(slug.into()),
+            parent_id: None,
+        };
         Ok(service::topic::create(self.db, &self.actor, new).await?.id)
     }
 
@@ -219,7 +309,11 @@ impl Loader<'_> {
         description: &str,
         wikidata_id: Option<&str>,
     ) -> ApiResult<Uuid> {
-        if let Some(s) = speaker::Entity::live().filter(speaker::Column::Slug.eq(slug)).one(self.db).await? {
+        if let Some(s) = speaker::Entity::live()
+            .filter(speaker::Column::Slug.eq(slug))
+            .one(self.db)
+            .await?
+        {
             return Ok(s.id);
         }
         self.created += 1;
@@ -231,7 +325,9 @@ impl Loader<'_> {
             wikidata_id: wikidata_id.map(Into::into),
             aliases: vec![],
         };
-        Ok(service::speaker::create(self.db, &self.actor, new).await?.id)
+        Ok(service::speaker::create(self.db, &self.actor, new)
+            .await?
+            .id)
     }
 
     async fn role(
@@ -261,8 +357,18 @@ impl Loader<'_> {
         Ok(())
     }
 
-    async fn outlet(&mut self, name: &str, slug: &str, country: &str, language: &str) -> ApiResult<Uuid> {
-        if let Some(o) = outlet::Entity::live().filter(outlet::Column::Slug.eq(slug)).one(self.db).await? {
+    async fn outlet(
+        &mut self,
+        name: &str,
+        slug: &str,
+        country: &str,
+        language: &str,
+    ) -> ApiResult<Uuid> {
+        if let Some(o) = outlet::Entity::live()
+            .filter(outlet::Column::Slug.eq(slug))
+            .one(self.db)
+            .await?
+        {
             return Ok(o.id);
         }
         self.created += 1;
@@ -299,15 +405,25 @@ impl Loader<'_> {
             byline: None,
             archive_url: None,
         };
-        Ok(service::article::create(self.db, &self.actor, new).await?.id)
+        Ok(service::article::create(self.db, &self.actor, new)
+            .await?
+            .id)
     }
 
     async fn claim(&mut self, text: &str, slug: &str, topics: &[Uuid]) -> ApiResult<Uuid> {
-        if let Some(c) = claim::Entity::live().filter(claim::Column::Slug.eq(slug)).one(self.db).await? {
+        if let Some(c) = claim::Entity::live()
+            .filter(claim::Column::Slug.eq(slug))
+            .one(self.db)
+            .await?
+        {
             return Ok(c.id);
         }
         self.created += 1;
-        let new = service::claim::NewClaim { text: text.into(), slug: Some(slug.into()), topic_ids: topics.to_vec() };
+        let new = service::claim::NewClaim {
+            text: text.into(),
+            slug: Some(slug.into()),
+            topic_ids: topics.to_vec(),
+        };
         Ok(service::claim::create(self.db, &self.actor, new).await?.id)
     }
 
@@ -322,10 +438,18 @@ impl Loader<'_> {
             return Ok(s.id);
         }
         self.created += 1;
-        Ok(service::statement::create(self.db, &self.actor, new).await?.id)
+        Ok(service::statement::create(self.db, &self.actor, new)
+            .await?
+            .id)
     }
 
-    async fn link(&mut self, source: Uuid, target: Uuid, relation: LinkRelation, note: &str) -> ApiResult<()> {
+    async fn link(
+        &mut self,
+        source: Uuid,
+        target: Uuid,
+        relation: LinkRelation,
+        note: &str,
+    ) -> ApiResult<()> {
         let existing = link::Entity::live()
             .filter(link::Column::SourceStatementId.eq(source))
             .filter(link::Column::TargetStatementId.eq(target))
@@ -349,5 +473,11 @@ impl Loader<'_> {
 }
 
 fn appearance(article_id: Uuid, excerpt: &str) -> NewAppearance {
-    NewAppearance { article_id, first: true, excerpt: Some(excerpt.into()), char_offset: None, timecode_ms: None }
+    NewAppearance {
+        article_id,
+        first: true,
+        excerpt: Some(excerpt.into()),
+        char_offset: None,
+        timecode_ms: None,
+    }
 }

@@ -12,7 +12,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub enum ApiError {
     /// The record does not exist, or is deleted, or the caller may not see it.
     #[error("{entity} not found")]
-    NotFound { entity: &'static str, field: Option<String> },
+    NotFound {
+        entity: &'static str,
+        field: Option<String>,
+    },
     /// The input is invalid; `field` names the offending input field (a JSON path
     /// such as `input.text` or `input.stances[1].claimId`).
     #[error("{message}")]
@@ -20,7 +23,10 @@ pub enum ApiError {
     /// The record changed since the client read it (stale `version`), or the change
     /// would break a uniqueness rule another writer got to first.
     #[error("{message}")]
-    Conflict { message: String, field: Option<String> },
+    Conflict {
+        message: String,
+        field: Option<String>,
+    },
     #[error("authentication required")]
     Unauthenticated,
     #[error("not allowed")]
@@ -33,21 +39,32 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::BadInput { field: field.into(), message: message.into() }
+        Self::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(entity: &'static str) -> Self {
-        Self::NotFound { entity, field: None }
+        Self::NotFound {
+            entity,
+            field: None,
+        }
     }
 
     /// An id given in the input that names nothing (a speaker that does not exist, say).
     pub fn unknown_reference(entity: &'static str, field: impl Into<String>) -> Self {
-        Self::NotFound { entity, field: Some(field.into()) }
+        Self::NotFound {
+            entity,
+            field: Some(field.into()),
+        }
     }
 
     pub fn stale_version(entity: &'static str, current: i32) -> Self {
         Self::Conflict {
-            message: format!("{entity} was changed by someone else (now at version {current}); read it again"),
+            message: format!(
+                "{entity} was changed by someone else (now at version {current}); read it again"
+            ),
             field: Some("version".into()),
         }
     }
@@ -71,22 +88,32 @@ impl From<DbErr> for ApiError {
     /// else stays internal.
     fn from(err: DbErr) -> Self {
         let db = match &err {
-            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e)) | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => {
-                match e.as_ref() {
-                    sqlx::Error::Database(db) => Some(db),
-                    _ => None,
-                }
-            }
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => match e.as_ref() {
+                sqlx::Error::Database(db) => Some(db),
+                _ => None,
+            },
             _ => None,
         };
-        let Some(db) = db else { return Self::Database(err) };
+        let Some(db) = db else {
+            return Self::Database(err);
+        };
         let constraint = db.constraint().unwrap_or_default();
         let field = field_of_constraint(db.table().unwrap_or_default(), constraint);
         match db.code().as_deref() {
-            Some("23505") => Self::Conflict { message: format!("{field} is already in use"), field: Some(field) },
-            Some("23503") => Self::BadInput { message: format!("{field} refers to a record that does not exist"), field },
+            Some("23505") => Self::Conflict {
+                message: format!("{field} is already in use"),
+                field: Some(field),
+            },
+            Some("23503") => Self::BadInput {
+                message: format!("{field} refers to a record that does not exist"),
+                field,
+            },
             Some("23514") | Some("23502") | Some("22001") | Some("22007") | Some("22008") => {
-                Self::BadInput { message: format!("{field} is not valid"), field }
+                Self::BadInput {
+                    message: format!("{field} is not valid"),
+                    field,
+                }
             }
             _ => Self::Database(err),
         }
@@ -97,7 +124,10 @@ impl From<std::sync::Arc<ApiError>> for ApiError {
     /// Batch-loader failures arrive shared; they were database errors.
     fn from(err: std::sync::Arc<ApiError>) -> Self {
         match err.as_ref() {
-            Self::NotFound { entity, field } => Self::NotFound { entity, field: field.clone() },
+            Self::NotFound { entity, field } => Self::NotFound {
+                entity,
+                field: field.clone(),
+            },
             other => Self::Internal(other.to_string()),
         }
     }
@@ -106,12 +136,19 @@ impl From<std::sync::Arc<ApiError>> for ApiError {
 /// Guesses the input field from a PostgreSQL constraint name such as
 /// `speaker_slug_key` or `statement_text_check`.
 fn field_of_constraint(table: &str, constraint: &str) -> String {
-    let rest = constraint.strip_prefix(table).and_then(|r| r.strip_prefix('_')).unwrap_or(constraint);
+    let rest = constraint
+        .strip_prefix(table)
+        .and_then(|r| r.strip_prefix('_'))
+        .unwrap_or(constraint);
     let column = ["_key", "_fkey", "_check", "_idx"]
         .iter()
         .find_map(|suffix| rest.strip_suffix(suffix))
         .unwrap_or(rest);
-    if column.is_empty() || column.starts_with("check") { "input".into() } else { to_camel(column) }
+    if column.is_empty() || column.starts_with("check") {
+        "input".into()
+    } else {
+        to_camel(column)
+    }
 }
 
 fn to_camel(snake: &str) -> String {
@@ -143,9 +180,12 @@ impl ApiError {
         ext.set("code", self.code());
         match self {
             Self::BadInput { field, .. } => ext.set("field", field.as_str()),
-            Self::NotFound { field: Some(field), .. } | Self::Conflict { field: Some(field), .. } => {
-                ext.set("field", field.as_str())
+            Self::NotFound {
+                field: Some(field), ..
             }
+            | Self::Conflict {
+                field: Some(field), ..
+            } => ext.set("field", field.as_str()),
             _ => {}
         }
     }
@@ -158,14 +198,26 @@ mod tests {
     #[test]
     fn constraint_names_map_to_camel_case_fields() {
         assert_eq!(field_of_constraint("speaker", "speaker_slug_key"), "slug");
-        assert_eq!(field_of_constraint("speaker", "speaker_wikidata_id_key"), "wikidataId");
-        assert_eq!(field_of_constraint("statement", "statement_speaker_id_fkey"), "speakerId");
-        assert_eq!(field_of_constraint("statement", "statement_check1"), "input");
+        assert_eq!(
+            field_of_constraint("speaker", "speaker_wikidata_id_key"),
+            "wikidataId"
+        );
+        assert_eq!(
+            field_of_constraint("statement", "statement_speaker_id_fkey"),
+            "speakerId"
+        );
+        assert_eq!(
+            field_of_constraint("statement", "statement_check1"),
+            "input"
+        );
     }
 
     #[test]
     fn codes_are_stable() {
-        assert_eq!(ApiError::bad_input("input.text", "empty").code(), "BAD_USER_INPUT");
+        assert_eq!(
+            ApiError::bad_input("input.text", "empty").code(),
+            "BAD_USER_INPUT"
+        );
         assert_eq!(ApiError::stale_version("speaker", 3).code(), "CONFLICT");
         assert_eq!(ApiError::Internal("x".into()).code(), "INTERNAL");
     }

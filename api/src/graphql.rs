@@ -55,13 +55,17 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema over a connection pool. Tests build the very same one.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .data(loader::loaders(db.clone()))
-        .data(db)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(errors::ErrorCodes)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(loader::loaders(db.clone()))
+    .data(db)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .extension(errors::ErrorCodes)
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `api/schema.graphql`.

@@ -35,7 +35,11 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-async fn graphql_post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn graphql_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -66,19 +70,27 @@ async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
     let request = match async_graphql::http::parse_query_string(req.query_string()) {
         Ok(r) => r,
         Err(e) => {
-            return error_response(actix_web::http::StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string());
+            return error_response(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &e.to_string(),
+            );
         }
     };
     // Mutations change state: never over GET, where a link or an image could trigger one.
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let mutates = doc.operations.iter().any(|(name, op)| {
             op.node.ty != OperationType::Query
-                && (request.operation_name.is_none() || name.map(|n| n.as_str()) == request.operation_name.as_deref())
+                && (request.operation_name.is_none()
+                    || name.map(|n| n.as_str()) == request.operation_name.as_deref())
         });
         if mutates {
             return HttpResponse::MethodNotAllowed()
                 .insert_header((header::ALLOW, "POST"))
-                .json(error_body("BAD_USER_INPUT", "mutations and subscriptions are not allowed over GET; use POST"));
+                .json(error_body(
+                    "BAD_USER_INPUT",
+                    "mutations and subscriptions are not allowed over GET; use POST",
+                ));
         }
     }
     execute(&state, request).await
@@ -105,13 +117,18 @@ fn error_response(status: actix_web::http::StatusCode, code: &str, message: &str
 }
 
 async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(GraphiQLSource::build().endpoint("/graphql").title("ClaimTrack").finish())
+    HttpResponse::Ok().content_type(ContentType::html()).body(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("ClaimTrack")
+            .finish(),
+    )
 }
 
 async fn sdl(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(state.schema.sdl())
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(state.schema.sdl())
 }
 
 /// The process is up.
@@ -121,7 +138,11 @@ async fn healthz() -> HttpResponse {
 
 /// The service can answer queries: its database answers within a second.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = tokio::time::timeout(Duration::from_secs(1), state.db.execute_unprepared("SELECT 1")).await;
+    let ping = tokio::time::timeout(
+        Duration::from_secs(1),
+        state.db.execute_unprepared("SELECT 1"),
+    )
+    .await;
     match ping {
         Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
         _ => HttpResponse::ServiceUnavailable()

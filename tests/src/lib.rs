@@ -3,16 +3,14 @@
 //! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
 //! cluster under `target/test-cluster`, started on first use and shared by the run.
 
-#![expect(clippy::expect_used, reason = "test harness: a failure to set up must fail the test at once")]
-
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 use claimtrack::config::Limits;
 use claimtrack::graphql::{AppSchema, build_schema};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use migration::MigratorTrait;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::Value;
 
 /// Advisory lock key guarding template creation across test processes.
@@ -32,15 +30,24 @@ impl TestDb {
         let server = server_url().await;
         let template = ensure_template(&server).await;
         let name = format!("claimtrack_test_{}", uuid::Uuid::now_v7().simple());
-        let admin = Database::connect(with_db(&server, "postgres")).await.expect("connect to the test server");
+        let admin = Database::connect(with_db(&server, "postgres"))
+            .await
+            .expect("connect to the test server");
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .await
             .expect("copy the template database");
         admin.close().await.ok();
-        let db = claimtrack::db::connect(&with_db(&server, &name), &Default::default()).await.expect("connect");
+        let db = claimtrack::db::connect(&with_db(&server, &name), &Default::default())
+            .await
+            .expect("connect");
         let schema = build_schema(db.clone(), &Limits::default());
-        Self { name, server, db, schema }
+        Self {
+            name,
+            server,
+            db,
+            schema,
+        }
     }
 
     pub fn schema(&self) -> &AppSchema {
@@ -59,7 +66,8 @@ impl TestDb {
     /// Runs a GraphQL request through the real schema; returns the whole response
     /// (`data` and `errors`) as JSON.
     pub async fn exec(&self, query: &str, variables: Value) -> Value {
-        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
         let response = self.schema.execute(request).await;
         serde_json::to_value(&response).expect("responses serialize")
     }
@@ -67,7 +75,10 @@ impl TestDb {
     /// Runs a request that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let response = self.exec(query, variables).await;
-        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
         response["data"].clone()
     }
 
@@ -81,7 +92,10 @@ impl TestDb {
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db
-            .query_one_raw(Statement::from_string(self.db.get_database_backend(), format!("SELECT COUNT(*) FROM {table}")))
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) FROM {table}"),
+            ))
             .await
             .expect("count rows")
             .expect("a row");
@@ -100,8 +114,21 @@ impl TestDb {
 
 /// Every table of the model.
 pub const TABLES: &[&str] = &[
-    "speaker", "speaker_role", "outlet", "article", "topic", "claim", "claim_topic", "statement",
-    "statement_topic", "stance", "appearance", "verdict", "link", "revision", "api_key",
+    "speaker",
+    "speaker_role",
+    "outlet",
+    "article",
+    "topic",
+    "claim",
+    "claim_topic",
+    "statement",
+    "statement_topic",
+    "stance",
+    "appearance",
+    "verdict",
+    "link",
+    "revision",
+    "api_key",
 ];
 
 impl Drop for TestDb {
@@ -110,10 +137,17 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Async drop does not exist: drop the database from a thread of its own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async {
                 if let Ok(admin) = Database::connect(with_db(&server, "postgres")).await {
-                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                     let _ = admin.close().await;
                 }
             });
@@ -128,14 +162,23 @@ async fn server_url() -> String {
         return url;
     }
     let data_dir = workspace_dir().join("target").join("test-cluster");
-    let options = claimtrack::embedded::ClusterOptions { data_dir, bin_dir: None, os_user: None };
-    let cluster = claimtrack::embedded::Cluster::ensure_running(&options).await.expect("start the embedded test cluster");
+    let options = claimtrack::embedded::ClusterOptions {
+        data_dir,
+        bin_dir: None,
+        os_user: None,
+    };
+    let cluster = claimtrack::embedded::Cluster::ensure_running(&options)
+        .await
+        .expect("start the embedded test cluster");
     // The cluster outlives this process on purpose: the next test reuses it.
     cluster.database_url().to_owned()
 }
 
 fn workspace_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 /// The same server URL, naming another database.
@@ -149,12 +192,16 @@ pub fn with_db(url: &str, db: &str) -> String {
 /// a fresh template.
 fn template_name() -> String {
     let dir = workspace_dir().join("migration").join("src");
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(&dir).expect("migration sources").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("migration sources")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
     let mut hasher = DefaultHasher::new();
     for file in files {
-        std::fs::read(&file).expect("read a migration").hash(&mut hasher);
+        std::fs::read(&file)
+            .expect("read a migration")
+            .hash(&mut hasher);
     }
     format!("claimtrack_tpl_{:016x}", hasher.finish())
 }
@@ -164,11 +211,16 @@ async fn ensure_template(server: &str) -> String {
     // One session, so the advisory lock and the work under it share a connection.
     let mut options = sea_orm::ConnectOptions::new(with_db(server, "postgres"));
     options.max_connections(1).sqlx_logging(false);
-    let admin = Database::connect(options).await.expect("connect to the test server");
+    let admin = Database::connect(options)
+        .await
+        .expect("connect to the test server");
     let backend = admin.get_database_backend();
     // One process builds the template; the others wait for it. Closing the session
     // releases the lock.
-    admin.execute_unprepared(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")).await.expect("lock");
+    admin
+        .execute_unprepared(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
+        .await
+        .expect("lock");
     let exists = admin
         .query_one_raw(Statement::from_sql_and_values(
             backend,
@@ -180,10 +232,20 @@ async fn ensure_template(server: &str) -> String {
         .is_some();
     if !exists {
         let building = format!("{template}_building");
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.expect("drop");
-        admin.execute_unprepared(&format!("CREATE DATABASE {building}")).await.expect("create the template");
-        let db = Database::connect(with_db(server, &building)).await.expect("connect to the template");
-        migration::Migrator::up(&db, None).await.expect("migrate the template");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .await
+            .expect("drop");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {building}"))
+            .await
+            .expect("create the template");
+        let db = Database::connect(with_db(server, &building))
+            .await
+            .expect("connect to the template");
+        migration::Migrator::up(&db, None)
+            .await
+            .expect("migrate the template");
         db.close().await.ok();
         admin
             .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {template}"))

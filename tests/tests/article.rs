@@ -81,7 +81,7 @@ async fn statement_in(db: &TestDb, article: &Value) -> Uuid {
              VALUES ('{appearance}', '{statement}', '{article}', true);"
         ))
         .await
-        .expect("insert a statement that appears in the article");
+        .unwrap_or_else(|e| panic!("insert a statement that appears in the article: {e}"));
     statement
 }
 

@@ -7,10 +7,14 @@ use tests::TestDb;
 #[tokio::test]
 async fn demo_loads_once_however_often_it_runs() {
     let db = TestDb::new().await;
-    let created = claimtrack::demo::load(db.db()).await.expect("load the demo");
+    let created = claimtrack::demo::load(db.db())
+        .await
+        .expect("load the demo");
     assert!(created > 20, "only {created} records created");
     let counts = db.counts().await;
-    let again = claimtrack::demo::load(db.db()).await.expect("load the demo again");
+    let again = claimtrack::demo::load(db.db())
+        .await
+        .expect("load the demo again");
     assert_eq!(again, 0);
     assert_eq!(db.counts().await, counts, "a second load wrote something");
 }
@@ -18,7 +22,9 @@ async fn demo_loads_once_however_often_it_runs() {
 #[tokio::test]
 async fn demo_has_the_slugs_the_docs_rely_on() {
     let db = TestDb::new().await;
-    claimtrack::demo::load(db.db()).await.expect("load the demo");
+    claimtrack::demo::load(db.db())
+        .await
+        .expect("load the demo");
     let data = db
         .ok(
             r#"{
@@ -33,20 +39,38 @@ async fn demo_has_the_slugs_the_docs_rely_on() {
             json!({}),
         )
         .await;
-    assert_eq!(data["lavrov"]["roles"][0]["title"], "Minister of Foreign Affairs of Russia");
+    assert_eq!(
+        data["lavrov"]["roles"][0]["title"],
+        "Minister of Foreign Affairs of Russia"
+    );
     assert_eq!(data["trump"]["wikidataId"], "Q22686");
     assert_eq!(data["group"]["kind"], "GROUP");
     let article = &data["tass"]["articles"]["edges"][0]["node"];
-    assert!(article["url"].is_null(), "demo sources have no invented URL");
-    assert!(article["title"].as_str().unwrap_or_default().starts_with("Lavrov says"));
+    assert!(
+        article["url"].is_null(),
+        "demo sources have no invented URL"
+    );
+    assert!(
+        article["title"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Lavrov says")
+    );
     assert!(data["wg"]["text"].is_string() && data["ch"]["text"].is_string());
 }
 
 #[tokio::test]
 async fn trumps_position_on_the_working_group_is_answered_in_one_query() {
     let db = TestDb::new().await;
-    claimtrack::demo::load(db.db()).await.expect("load the demo");
-    let claim = db.ok(r#"{ claim(slug: "russia-us-cyber-security-working-group") { id } }"#, json!({})).await;
+    claimtrack::demo::load(db.db())
+        .await
+        .expect("load the demo");
+    let claim = db
+        .ok(
+            r#"{ claim(slug: "russia-us-cyber-security-working-group") { id } }"#,
+            json!({}),
+        )
+        .await;
     let data = db
         .ok(
             r#"query($claim: ID!) {
@@ -64,7 +88,9 @@ async fn trumps_position_on_the_working_group_is_answered_in_one_query() {
             json!({ "claim": claim["claim"]["id"] }),
         )
         .await;
-    let edges = data["speaker"]["statements"]["edges"].as_array().expect("edges");
+    let edges = data["speaker"]["statements"]["edges"]
+        .as_array()
+        .expect("edges");
     let stance_of = |i: usize| {
         edges[i]["node"]["stances"]
             .as_array()
@@ -74,11 +100,23 @@ async fn trumps_position_on_the_working_group_is_answered_in_one_query() {
             .map(|s| s["stance"].clone())
     };
     assert_eq!(edges.len(), 3);
-    assert_eq!((edges[0]["node"]["statedOn"].clone(), stance_of(0)), (json!("2017-07-07"), Some(json!("SUPPORTS"))));
+    assert_eq!(
+        (edges[0]["node"]["statedOn"].clone(), stance_of(0)),
+        (json!("2017-07-07"), Some(json!("SUPPORTS")))
+    );
     assert_eq!(edges[0]["node"]["reportedBy"]["name"], "Sergei Lavrov");
-    assert_eq!(edges[0]["node"]["appearances"][0]["article"]["outlet"]["name"], "TASS");
-    assert_eq!((edges[1]["node"]["statedOn"].clone(), stance_of(1)), (json!("2017-07-09"), Some(json!("SUPPORTS"))));
-    assert_eq!((edges[2]["node"]["statedOn"].clone(), stance_of(2)), (json!("2017-07-09"), Some(json!("OPPOSES"))));
+    assert_eq!(
+        edges[0]["node"]["appearances"][0]["article"]["outlet"]["name"],
+        "TASS"
+    );
+    assert_eq!(
+        (edges[1]["node"]["statedOn"].clone(), stance_of(1)),
+        (json!("2017-07-09"), Some(json!("SUPPORTS")))
+    );
+    assert_eq!(
+        (edges[2]["node"]["statedOn"].clone(), stance_of(2)),
+        (json!("2017-07-09"), Some(json!("OPPOSES")))
+    );
     assert_eq!(edges[1]["node"]["links"][0]["relation"], "REVERSES");
     assert_eq!(edges[0]["node"]["links"][0]["relation"], "FOLLOWS_UP");
 }

@@ -9,7 +9,11 @@ use serde_json::{Value, json};
 use tests::TestDb;
 
 fn state(db: &TestDb) -> AppState {
-    AppState { schema: db.schema().clone(), db: db.db().clone(), limits: Limits::default() }
+    AppState {
+        schema: db.schema().clone(),
+        db: db.db().clone(),
+        limits: Limits::default(),
+    }
 }
 
 macro_rules! app {
@@ -18,15 +22,22 @@ macro_rules! app {
     };
 }
 
-const CREATE_SPEAKER: &str = r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#;
+const CREATE_SPEAKER: &str =
+    r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#;
 
 #[actix_web::test]
 async fn post_json_runs_queries_and_mutations() {
     let db = TestDb::new().await;
     let app = app!(&db);
-    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": CREATE_SPEAKER })).to_request();
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .set_json(json!({ "query": CREATE_SPEAKER }))
+        .to_request();
     let body: Value = test::call_and_read_body_json(&app, req).await;
-    assert!(body["data"]["createSpeaker"]["speaker"]["id"].is_string(), "{body}");
+    assert!(
+        body["data"]["createSpeaker"]["speaker"]["id"].is_string(),
+        "{body}"
+    );
     assert_eq!(db.count("speaker").await, 1);
 }
 
@@ -34,7 +45,9 @@ async fn post_json_runs_queries_and_mutations() {
 async fn get_runs_queries() {
     let db = TestDb::new().await;
     let app = app!(&db);
-    let req = test::TestRequest::get().uri("/graphql?query=%7B%20speakers%20%7B%20totalCount%20%7D%20%7D").to_request();
+    let req = test::TestRequest::get()
+        .uri("/graphql?query=%7B%20speakers%20%7B%20totalCount%20%7D%20%7D")
+        .to_request();
     let body: Value = test::call_and_read_body_json(&app, req).await;
     assert_eq!(body["data"]["speakers"]["totalCount"], 0, "{body}");
 }
@@ -44,7 +57,9 @@ async fn get_refuses_mutations_with_405_and_writes_nothing() {
     let db = TestDb::new().await;
     let app = app!(&db);
     let query: String = url::form_urlencoded::byte_serialize(CREATE_SPEAKER.as_bytes()).collect();
-    let req = test::TestRequest::get().uri(&format!("/graphql?query={query}")).to_request();
+    let req = test::TestRequest::get()
+        .uri(&format!("/graphql?query={query}"))
+        .to_request();
     let resp = test::call_service(&app, req).await;
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(db.count("speaker").await, 0);
@@ -55,17 +70,32 @@ async fn post_refuses_non_json_bodies_with_415_and_writes_nothing() {
     let db = TestDb::new().await;
     let app = app!(&db);
     let body = json!({ "query": CREATE_SPEAKER }).to_string();
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
         let req = test::TestRequest::post()
             .uri("/graphql")
             .insert_header(("content-type", content_type))
             .set_payload(body.clone())
             .to_request();
         let resp = test::call_service(&app, req).await;
-        assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
+        assert_eq!(
+            resp.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
     }
-    let req = test::TestRequest::post().uri("/graphql").set_payload(body).to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "no content type");
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .set_payload(body)
+        .to_request();
+    assert_eq!(
+        test::call_service(&app, req).await.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "no content type"
+    );
     assert_eq!(db.count("speaker").await, 0);
 }
 
@@ -103,13 +133,22 @@ async fn graphql_errors_carry_codes_over_http() {
     let db = TestDb::new().await;
     let app = app!(&db);
     let query = r#"{ speaker(id: "not-a-uuid") { name } }"#;
-    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": query })).to_request();
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .set_json(json!({ "query": query }))
+        .to_request();
     let body: Value = test::call_and_read_body_json(&app, req).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(body["errors"][0]["extensions"]["field"], "id");
-    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": "{ nope }" })).to_request();
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .set_json(json!({ "query": "{ nope }" }))
+        .to_request();
     let body: Value = test::call_and_read_body_json(&app, req).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "validation errors are the client's");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "validation errors are the client's"
+    );
 }
 
 #[actix_web::test]
@@ -121,9 +160,18 @@ async fn too_deep_queries_are_refused() {
         query = format!("speaker {{ statements {{ edges {{ node {{ {query} }} }} }} }}");
     }
     let query = format!("{{ statements {{ edges {{ node {{ {query} }} }} }} }}");
-    let req = test::TestRequest::post().uri("/graphql").set_json(json!({ "query": query })).to_request();
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .set_json(json!({ "query": query }))
+        .to_request();
     let body: Value = test::call_and_read_body_json(&app, req).await;
-    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("nested too deep"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nested too deep"),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
@@ -131,21 +179,31 @@ async fn graphiql_schema_and_health_are_served() {
     let db = TestDb::new().await;
     let app = app!(&db);
     let req = test::TestRequest::get().uri("/").to_request();
-    let html = String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).expect("utf-8");
-    assert!(html.contains("graphiql") || html.contains("GraphiQL"), "no GraphiQL page");
+    let html =
+        String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).expect("utf-8");
+    assert!(
+        html.contains("graphiql") || html.contains("GraphiQL"),
+        "no GraphiQL page"
+    );
     let req = test::TestRequest::get().uri("/schema.graphql").to_request();
     let sdl = String::from_utf8(test::call_and_read_body(&app, req).await.to_vec()).expect("utf-8");
     assert_eq!(sdl, claimtrack::graphql::sdl());
     for path in ["/healthz", "/readyz"] {
         let req = test::TestRequest::get().uri(path).to_request();
-        assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            test::call_service(&app, req).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }
 
 #[actix_web::test]
 async fn readyz_is_503_with_retry_after_when_the_database_is_gone() {
     let db = TestDb::new().await;
-    let closed = claimtrack::db::connect(&db.url(), &Default::default()).await.expect("connect");
+    let closed = claimtrack::db::connect(&db.url(), &Default::default())
+        .await
+        .expect("connect");
     let mut state = state(&db);
     state.db = closed.clone();
     closed.close_by_ref().await.expect("close the pool");

@@ -2,6 +2,11 @@
 //! fields, and every refused link (which writes nothing): no target or two, a link to
 //! itself, a link back in time, unknown ids, and a duplicate.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a missing value must fail the test at once"
+)]
+
 use entity::revision;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};

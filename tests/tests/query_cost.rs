@@ -39,10 +39,28 @@ async fn id_of(db: &TestDb, query: &str, vars: Value, path: &[&str]) -> String {
 /// article of one of two outlets, with a verdict each.
 async fn seed(db: &TestDb, n: usize) {
     let outlets = [
-        id_of(db, "mutation { createOutlet(input: {name: \"Outlet A\"}) { outlet { id } } }", json!({}), &["createOutlet", "outlet"]).await,
-        id_of(db, "mutation { createOutlet(input: {name: \"Outlet B\"}) { outlet { id } } }", json!({}), &["createOutlet", "outlet"]).await,
+        id_of(
+            db,
+            "mutation { createOutlet(input: {name: \"Outlet A\"}) { outlet { id } } }",
+            json!({}),
+            &["createOutlet", "outlet"],
+        )
+        .await,
+        id_of(
+            db,
+            "mutation { createOutlet(input: {name: \"Outlet B\"}) { outlet { id } } }",
+            json!({}),
+            &["createOutlet", "outlet"],
+        )
+        .await,
     ];
-    let topic = id_of(db, "mutation { createTopic(input: {name: \"Politics\"}) { topic { id } } }", json!({}), &["createTopic", "topic"]).await;
+    let topic = id_of(
+        db,
+        "mutation { createTopic(input: {name: \"Politics\"}) { topic { id } } }",
+        json!({}),
+        &["createTopic", "topic"],
+    )
+    .await;
     for i in 0..n {
         let speaker = id_of(
             db,
@@ -91,21 +109,33 @@ async fn seed(db: &TestDb, n: usize) {
 
 /// Runs the nested page on a connection that counts its SQL statements.
 async fn statements_for_page(db: &TestDb, first: usize) -> usize {
-    let mut conn = claimtrack::db::connect(&db.url(), &Default::default()).await.expect("connect");
+    let mut conn = claimtrack::db::connect(&db.url(), &Default::default())
+        .await
+        .expect("connect");
     let counter = Arc::new(AtomicUsize::new(0));
     let seen = counter.clone();
     conn.set_metric_callback(move |_| {
         seen.fetch_add(1, Ordering::SeqCst);
     });
     let schema = build_schema(conn, &Limits::default());
-    let request = async_graphql::Request::new(PAGE).variables(async_graphql::Variables::from_json(json!({ "first": first })));
+    let request = async_graphql::Request::new(PAGE).variables(async_graphql::Variables::from_json(
+        json!({ "first": first }),
+    ));
     let response = serde_json::to_value(schema.execute(request).await).expect("json");
     assert!(response.get("errors").is_none(), "{response:#}");
-    let edges = response["data"]["statements"]["edges"].as_array().expect("edges").clone();
+    let edges = response["data"]["statements"]["edges"]
+        .as_array()
+        .expect("edges")
+        .clone();
     assert_eq!(edges.len(), first);
     for edge in &edges {
         let node = &edge["node"];
-        assert_eq!(node["appearances"][0]["article"]["outlet"]["name"].as_str().map(|n| n.starts_with("Outlet")), Some(true));
+        assert_eq!(
+            node["appearances"][0]["article"]["outlet"]["name"]
+                .as_str()
+                .map(|n| n.starts_with("Outlet")),
+            Some(true)
+        );
         assert_eq!(node["verdicts"][0]["score"], json!(0.25));
         assert_eq!(node["speakerRole"]["title"], "Minister");
     }
@@ -119,7 +149,10 @@ async fn nested_statement_page_costs_the_same_sql_for_5_or_25_items() {
     let small = statements_for_page(&db, 5).await;
     let large = statements_for_page(&db, 25).await;
     eprintln!("nested page: {small} SQL statements for 5 items, {large} for 25 items");
-    assert_eq!(small, large, "the SQL count grows with the page size: N+1 somewhere");
+    assert_eq!(
+        small, large,
+        "the SQL count grows with the page size: N+1 somewhere"
+    );
     // One page query, one count, and one batch per relation the query touches (13).
     assert!(large <= 15, "{large} statements for one nested page");
 }

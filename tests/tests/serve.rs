@@ -21,8 +21,13 @@ query {
 }"#;
 
 fn binary() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
     let bin = target.join("debug").join("claimtrack");
     let status = Command::new(env!("CARGO"))
         .args(["build", "-q", "-p", "claimtrack", "--bin", "claimtrack"])
@@ -34,7 +39,11 @@ fn binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Processes whose command line mentions `needle` (the cluster's data dir).
@@ -88,7 +97,9 @@ fn wait_ready(port: u16, limit: Duration) -> Duration {
     let started = Instant::now();
     while started.elapsed() < limit {
         if let Ok(mut r) = ureq::get(&format!("http://127.0.0.1:{port}/readyz")).call()
-            && r.body_mut().read_to_string().is_ok_and(|b| b.contains("ready"))
+            && r.body_mut()
+                .read_to_string()
+                .is_ok_and(|b| b.contains("ready"))
         {
             return started.elapsed();
         }
@@ -100,7 +111,10 @@ fn wait_ready(port: u16, limit: Duration) -> Duration {
 #[test]
 fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
     let bin = binary();
-    let data_dir = std::env::temp_dir().join(format!("claimtrack-serve-{}", uuid::Uuid::now_v7().simple()));
+    let data_dir = std::env::temp_dir().join(format!(
+        "claimtrack-serve-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
     let needle = data_dir.to_string_lossy().to_string();
     let port = free_port();
 
@@ -108,10 +122,22 @@ fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
     let first_start = wait_ready(port, Duration::from_secs(120));
     eprintln!("first start (initdb, migrate, demo data): {first_start:?}");
 
-    let claim = post(port, r#"{ claim(slug: "russia-us-cyber-security-working-group") { id } }"#);
-    let claim_id = claim["data"]["claim"]["id"].as_str().expect("the demo claim").to_owned();
-    let answer = post(port, &TRUMP_ON_THE_WORKING_GROUP.replace("$CLAIM", &format!("\"{claim_id}\"")));
-    let edges = answer["data"]["speaker"]["statements"]["edges"].as_array().expect("statements").clone();
+    let claim = post(
+        port,
+        r#"{ claim(slug: "russia-us-cyber-security-working-group") { id } }"#,
+    );
+    let claim_id = claim["data"]["claim"]["id"]
+        .as_str()
+        .expect("the demo claim")
+        .to_owned();
+    let answer = post(
+        port,
+        &TRUMP_ON_THE_WORKING_GROUP.replace("$CLAIM", &format!("\"{claim_id}\"")),
+    );
+    let edges = answer["data"]["speaker"]["statements"]["edges"]
+        .as_array()
+        .expect("statements")
+        .clone();
     let stances: Vec<(String, String)> = edges
         .iter()
         .map(|e| {
@@ -122,7 +148,10 @@ fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
                 .iter()
                 .find(|s| s["claim"]["slug"] == "russia-us-cyber-security-working-group")
                 .expect("a stance on the claim");
-            (node["statedOn"].as_str().unwrap_or_default().to_owned(), stance["stance"].as_str().unwrap_or_default().to_owned())
+            (
+                node["statedOn"].as_str().unwrap_or_default().to_owned(),
+                stance["stance"].as_str().unwrap_or_default().to_owned(),
+            )
         })
         .collect();
     assert_eq!(
@@ -146,18 +175,28 @@ fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
     let total = post(port, "{ statements { totalCount } }");
     assert_eq!(total["data"]["statements"]["totalCount"], 7);
 
-    assert!(!processes_mentioning(&needle).is_empty(), "the embedded cluster should be running");
+    assert!(
+        !processes_mentioning(&needle).is_empty(),
+        "the embedded cluster should be running"
+    );
     kill(Pid::from_raw(served.child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
     let stopping = Instant::now();
     let status = loop {
         if let Some(status) = served.child.try_wait().expect("wait") {
             break status;
         }
-        assert!(stopping.elapsed() < Duration::from_secs(30), "claimtrack did not stop within 30 s of SIGTERM");
+        assert!(
+            stopping.elapsed() < Duration::from_secs(30),
+            "claimtrack did not stop within 30 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "claimtrack exited with {status}");
-    assert_eq!(processes_mentioning(&needle), Vec::<String>::new(), "processes left behind after SIGTERM");
+    assert_eq!(
+        processes_mentioning(&needle),
+        Vec::<String>::new(),
+        "processes left behind after SIGTERM"
+    );
 
     // A second start reuses the cluster and keeps the data; the demo is not loaded twice.
     let port = free_port();
@@ -174,11 +213,25 @@ fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
         .env("CLAIMTRACK_DATA_DIR", &data_dir)
         .output()
         .expect("run seed");
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
-    let total = post(port, "{ statements { totalCount } speakers { totalCount } }");
-    assert_eq!(total["data"]["statements"]["totalCount"], 7, "seeding twice must not duplicate");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let total = post(
+        port,
+        "{ statements { totalCount } speakers { totalCount } }",
+    );
+    assert_eq!(
+        total["data"]["statements"]["totalCount"], 7,
+        "seeding twice must not duplicate"
+    );
     drop(served_again);
-    assert_eq!(processes_mentioning(&needle), Vec::<String>::new(), "processes left behind");
+    assert_eq!(
+        processes_mentioning(&needle),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
 
     // With nothing running, a command starts the cluster and stops it again.
     let seeded = Command::new(&bin)
@@ -187,7 +240,15 @@ fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
         .env("CLAIMTRACK_DATA_DIR", &data_dir)
         .output()
         .expect("run seed");
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
-    assert_eq!(processes_mentioning(&needle), Vec::<String>::new(), "seed left the cluster running");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    assert_eq!(
+        processes_mentioning(&needle),
+        Vec::<String>::new(),
+        "seed left the cluster running"
+    );
     let _ = std::fs::remove_dir_all(&data_dir);
 }

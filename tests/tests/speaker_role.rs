@@ -64,11 +64,15 @@ async fn assert_refused(
 }
 
 fn day(s: &str) -> NaiveDate {
-    s.parse().expect("a date")
+    s.parse()
+        .unwrap_or_else(|e| panic!("{s} is not a date: {e}"))
 }
 
 fn uuid_of(value: &Value) -> Uuid {
-    value.as_str().and_then(|s| s.parse().ok()).expect("a uuid")
+    match value.as_str().and_then(|s| s.parse().ok()) {
+        Some(id) => id,
+        None => panic!("{value} is not a uuid"),
+    }
 }
 
 #[tokio::test]

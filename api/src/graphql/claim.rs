@@ -1,13 +1,24 @@
-//! `Claim`: object, lookups and mutations.
+//! `Claim`: object, lookups and list, create/update/delete.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Select};
+use uuid::Uuid;
 
-use crate::error::ApiResult;
-use crate::graphql::loader::ById;
-use crate::graphql::loaders;
-use crate::graphql::scalars::id;
-use entity::claim;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::common::{DeleteInput, DeletePayload};
+use crate::graphql::loader::{ById, Children, HasMany, VerdictsOfClaim};
+use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
+use crate::graphql::scalars::{id, uuid, uuids};
+use crate::graphql::statement::{Statement, StatementFilter, StatementOrder};
+use crate::graphql::topic::Topic;
+use crate::graphql::verdict::Verdict;
+use crate::graphql::{actor, db, loaders};
+use crate::service::{self, Record};
+use entity::{claim, claim_topic, topic};
 
+/// A checkable proposition, independent of who says it ("Russia and the U.S. will
+/// set up a joint cyber security working group").
 pub struct Claim(pub claim::Model);
 
 impl From<claim::Model> for Claim {
@@ -16,16 +27,98 @@ impl From<claim::Model> for Claim {
     }
 }
 
+/// The topics a claim is filed under, by topic id.
+pub struct TopicsOfClaim;
+
+impl HasMany for TopicsOfClaim {
+    type Child = claim_topic::Entity;
+    fn parent_col() -> claim_topic::Column {
+        claim_topic::Column::ClaimId
+    }
+    fn parent_of(child: &claim_topic::Model) -> Option<Uuid> {
+        Some(child.claim_id)
+    }
+    fn scope(select: Select<claim_topic::Entity>) -> Select<claim_topic::Entity> {
+        select.order_by_asc(claim_topic::Column::TopicId)
+    }
+}
+
 #[Object]
 impl Claim {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    async fn slug(&self) -> Option<&str> {
+        self.0.slug.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Pass this back with an update or delete.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The live topics the claim is filed under, by name.
+    async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<Topic>> {
+        let filed = loaders(ctx)
+            .load_one(Children::<TopicsOfClaim>::new(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let found = loaders(ctx)
+            .load_many(filed.iter().map(|f| ById::<topic::Entity>::new(f.topic_id)))
+            .await?;
+        let mut topics: Vec<topic::Model> = found.into_values().collect();
+        topics.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(topics.into_iter().map(Topic::from).collect())
+    }
+    /// Statements that take a stance on this claim.
+    #[expect(clippy::too_many_arguments, reason = "Relay arguments")]
+    async fn statements(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<StatementFilter>,
+        order_by: Option<StatementOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Statement>> {
+        let mut filter = filter.unwrap_or_default();
+        filter.claim_ids = Some(vec![id(self.0.id)]);
+        Ok(crate::graphql::statement::list(
+            ctx,
+            filter,
+            order_by,
+            PageArgs::new(first, after, last, before),
+        )
+        .await?)
+    }
+    /// Fact-checks of the claim itself (not of statements about it), oldest first.
+    async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {
+        let verdicts = loaders(ctx)
+            .load_one(Children::<VerdictsOfClaim>::new(self.0.id))
+            .await?;
+        Ok(verdicts
+            .unwrap_or_default()
+            .into_iter()
+            .map(Verdict::from)
+            .collect())
+    }
 }
 
-/// Loads one record through the batch loader.
-pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Option<Claim>> {
-    Ok(loaders(ctx).load_one(ById::<claim::Entity>::new(id)).await?.map(Claim))
+/// Narrows a list of claims.
+#[derive(InputObject, Default, Debug)]
+pub struct ClaimFilter {
+    /// Claims filed under any of these topics.
+    pub topic_ids: Option<Vec<ID>>,
+    /// Case-insensitive part of the text.
+    pub text: Option<String>,
 }
 
 #[derive(Default)]
@@ -33,8 +126,89 @@ pub struct ClaimQuery;
 
 #[Object]
 impl ClaimQuery {
-    async fn placeholder_claim_query(&self) -> bool {
-        false
+    /// One claim, by id or by slug.
+    async fn claim(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Claim>> {
+        let query = match (id, slug) {
+            (Some(id), None) => {
+                claim::Entity::live().filter(claim::Column::Id.eq(uuid("id", &id)?))
+            }
+            (None, Some(slug)) => claim::Entity::live().filter(claim::Column::Slug.eq(slug)),
+            _ => {
+                return Err(
+                    ApiError::bad_input("id", "give exactly one of `id` and `slug`").into(),
+                );
+            }
+        };
+        Ok(query.one(db(ctx)).await.map_err(ApiError::from)?.map(Claim))
+    }
+
+    /// Claims, newest first.
+    async fn claims(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ClaimFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Claim>> {
+        let filter = filter.unwrap_or_default();
+        let mut select = claim::Entity::live();
+        if let Some(ids) = &filter.topic_ids {
+            select = select.filter(service::claim::in_topics(&uuids("filter.topicIds", ids)?));
+        }
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            select = select.filter(service::claim::text_matches(text));
+        }
+        let args = PageArgs::new(first, after, last, before);
+        Ok(pagination::page(db(ctx), select, &Ordering::by_id(true), &args).await?)
+    }
+}
+
+#[derive(InputObject, Debug)]
+pub struct CreateClaimInput {
+    pub text: String,
+    pub slug: Option<String>,
+    #[graphql(default)]
+    pub topic_ids: Vec<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct UpdateClaimInput {
+    pub id: ID,
+    /// The version the client read.
+    pub version: i32,
+    pub text: Option<String>,
+    pub slug: MaybeUndefined<String>,
+    /// Replaces the topics the claim is filed under.
+    pub topic_ids: Option<Vec<ID>>,
+}
+
+pub struct CreateClaimPayload(pub claim::Model);
+
+#[Object]
+impl CreateClaimPayload {
+    async fn claim(&self) -> Claim {
+        Claim(self.0.clone())
+    }
+}
+
+pub struct UpdateClaimPayload(pub claim::Model);
+
+#[Object]
+impl UpdateClaimPayload {
+    async fn claim(&self) -> Claim {
+        Claim(self.0.clone())
     }
 }
 
@@ -43,7 +217,55 @@ pub struct ClaimMutation;
 
 #[Object]
 impl ClaimMutation {
-    async fn placeholder_claim_mutation(&self) -> bool {
-        false
+    async fn create_claim(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateClaimInput,
+    ) -> Result<CreateClaimPayload> {
+        let new = service::claim::NewClaim {
+            text: input.text,
+            slug: input.slug,
+            topic_ids: uuids("input.topicIds", &input.topic_ids)?,
+        };
+        let model = service::claim::create(db(ctx), &actor(ctx), new).await?;
+        Ok(CreateClaimPayload(model))
     }
+
+    async fn update_claim(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateClaimInput,
+    ) -> Result<UpdateClaimPayload> {
+        let patch = service::claim::ClaimPatch {
+            text: input.text,
+            slug: input.slug.into(),
+            topic_ids: input
+                .topic_ids
+                .as_deref()
+                .map(|ids| uuids("input.topicIds", ids))
+                .transpose()?,
+        };
+        let id = uuid("input.id", &input.id)?;
+        let model = service::claim::update(db(ctx), &actor(ctx), id, input.version, patch).await?;
+        Ok(UpdateClaimPayload(model))
+    }
+
+    /// Refused (CONFLICT) while live statements take a stance on the claim or live
+    /// verdicts rate it.
+    async fn delete_claim(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+        let id = uuid("input.id", &input.id)?;
+        let model = service::claim::delete(db(ctx), &actor(ctx), id, input.version).await?;
+        Ok(DeletePayload {
+            deleted_id: input.id,
+            version: model.version,
+        })
+    }
+}
+
+/// Loads one claim through the batch loader.
+pub async fn load(ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<Claim>> {
+    Ok(loaders(ctx)
+        .load_one(ById::<claim::Entity>::new(id))
+        .await?
+        .map(Claim))
 }

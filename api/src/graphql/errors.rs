@@ -35,7 +35,8 @@ fn annotate(error: &mut ServerError) {
     // Hold the source by its own Arc so the error can be rewritten while it is read.
     let source = error.source.clone();
     let api = source.as_deref().and_then(|s| {
-        s.downcast_ref::<ApiError>().or_else(|| s.downcast_ref::<Arc<ApiError>>().map(Arc::as_ref))
+        s.downcast_ref::<ApiError>()
+            .or_else(|| s.downcast_ref::<Arc<ApiError>>().map(Arc::as_ref))
     });
     match api {
         Some(api) => {
@@ -48,7 +49,10 @@ fn annotate(error: &mut ServerError) {
         None if source.is_some() => {
             tracing::error!(message = %error.message, path = ?error.path, "unclassified resolver error");
             error.message = "internal error".into();
-            error.extensions.get_or_insert_with(Default::default).set("code", "INTERNAL");
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "INTERNAL");
         }
         // Parse, validation and input-coercion errors carry no source.
         None => {

@@ -62,7 +62,10 @@ impl<E: Record> Loader<ById<E>> for Db {
             .all(&self.0)
             .await
             .map_err(|e| Arc::new(ApiError::from(e)))?;
-        Ok(rows.into_iter().map(|row| (ById::new(E::id_of(&row)), row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (ById::new(E::id_of(&row)), row))
+            .collect())
     }
 }
 
@@ -104,9 +107,15 @@ impl<R: HasMany> Loader<Children<R>> for Db {
     type Value = Vec<<R::Child as EntityTrait>::Model>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Children<R>]) -> Result<HashMap<Children<R>, Self::Value>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[Children<R>],
+    ) -> Result<HashMap<Children<R>, Self::Value>, LoadError> {
         let select = R::Child::find().filter(R::parent_col().is_in(keys.iter().map(|k| k.0)));
-        let rows = R::scope(select).all(&self.0).await.map_err(|e| Arc::new(ApiError::from(e)))?;
+        let rows = R::scope(select)
+            .all(&self.0)
+            .await
+            .map_err(|e| Arc::new(ApiError::from(e)))?;
         let mut out: HashMap<Children<R>, Self::Value> = HashMap::new();
         for row in rows {
             if let Some(parent) = R::parent_of(&row) {

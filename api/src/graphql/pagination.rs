@@ -9,8 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -36,8 +36,18 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
-    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
-        Self { first, after, last, before }
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
     }
 }
 
@@ -94,7 +104,11 @@ pub struct Ordering<E: Record> {
 impl<E: Record> Ordering<E> {
     /// Creation order (uuid v7 ids are time-ordered).
     pub fn by_id(descending: bool) -> Self {
-        Self { column: None, key_of: |_| None, descending }
+        Self {
+            column: None,
+            key_of: |_| None,
+            descending,
+        }
     }
 }
 
@@ -113,10 +127,16 @@ fn window(args: &PageArgs) -> ApiResult<Window> {
             .ok_or_else(|| ApiError::bad_input(field, format!("must be between 0 and {MAX_PAGE}")))
     };
     if args.first.is_some() && args.last.is_some() {
-        return Err(ApiError::bad_input("last", "give `first` or `last`, not both"));
+        return Err(ApiError::bad_input(
+            "last",
+            "give `first` or `last`, not both",
+        ));
     }
     if args.after.is_some() && args.before.is_some() {
-        return Err(ApiError::bad_input("before", "give `after` or `before`, not both"));
+        return Err(ApiError::bad_input(
+            "before",
+            "give `after` or `before`, not both",
+        ));
     }
     let backward = args.last.is_some() || (args.before.is_some() && args.first.is_none());
     let limit = match (args.first, args.last) {
@@ -129,7 +149,11 @@ fn window(args: &PageArgs) -> ApiResult<Window> {
         (_, Some(b)) => Some(Cursor::decode("before", b)?),
         _ => None,
     };
-    Ok(Window { limit, backward, cursor })
+    Ok(Window {
+        limit,
+        backward,
+        cursor,
+    })
 }
 
 /// Runs one page of `select` in `ordering` and wraps it as a connection of `N`.
@@ -158,7 +182,12 @@ where
                 Expr::tuple([Expr::val(Value::from(key)), Expr::val(cursor.id)]),
             ),
             (None, _) => (id, Expr::val(cursor.id)),
-            (Some(_), None) => return Err(ApiError::bad_input("after", "is a cursor of another ordering")),
+            (Some(_), None) => {
+                return Err(ApiError::bad_input(
+                    "after",
+                    "is a cursor of another ordering",
+                ));
+            }
         };
         query = query.filter(if descending { lhs.lt(rhs) } else { lhs.gt(rhs) });
     }
@@ -175,11 +204,17 @@ where
     if window.backward {
         rows.reverse();
     }
-    let (has_previous, has_next) =
-        if window.backward { (more, window.cursor.is_some()) } else { (window.cursor.is_some(), more) };
+    let (has_previous, has_next) = if window.backward {
+        (more, window.cursor.is_some())
+    } else {
+        (window.cursor.is_some(), more)
+    };
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = Cursor { key: (ordering.key_of)(&row), id: E::id_of(&row) };
+        let cursor = Cursor {
+            key: (ordering.key_of)(&row),
+            id: E::id_of(&row),
+        };
         Edge::new(cursor.encode(), N::from(row))
     }));
     Ok(connection)
@@ -193,8 +228,13 @@ pub struct TotalCount {
 impl TotalCount {
     fn of<E: EntityTrait, C: ConnectionTrait>(db: &C, select: &Select<E>) -> Self {
         let inner = select.clone().into_query();
-        let query = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(inner, Alias::new("page")).to_owned();
-        Self { count: db.get_database_backend().build(&query) }
+        let query = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(inner, Alias::new("page"))
+            .to_owned();
+        Self {
+            count: db.get_database_backend().build(&query),
+        }
     }
 }
 
@@ -203,13 +243,24 @@ impl TotalCount {
     /// How many items the whole list holds, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let row = db.query_one_raw(self.count.clone()).await.map_err(ApiError::from)?;
-        Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose().map_err(ApiError::from)?.unwrap_or(0))
+        let row = db
+            .query_one_raw(self.count.clone())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()
+            .map_err(ApiError::from)?
+            .unwrap_or(0))
     }
 }
 
 /// Filters a select to ids in `ids` when a filter lists any.
-pub fn in_ids<E: EntityTrait>(select: Select<E>, column: E::Column, ids: Option<&[Uuid]>) -> Select<E> {
+pub fn in_ids<E: EntityTrait>(
+    select: Select<E>,
+    column: E::Column,
+    ids: Option<&[Uuid]>,
+) -> Select<E> {
     match ids {
         Some(ids) => select.filter(column.is_in(ids.iter().copied())),
         None => select,

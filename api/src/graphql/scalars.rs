@@ -17,7 +17,9 @@ impl ScalarType for Date {
         match &value {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("`{s}` is not a date in the form YYYY-MM-DD"))),
+                .map_err(|_| {
+                    InputValueError::custom(format!("`{s}` is not a date in the form YYYY-MM-DD"))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -40,7 +42,10 @@ pub fn uuid(field: &str, id: &ID) -> ApiResult<Uuid> {
 
 /// Reads a list of UUIDs, naming the position of a bad one.
 pub fn uuids(field: &str, ids: &[ID]) -> ApiResult<Vec<Uuid>> {
-    ids.iter().enumerate().map(|(i, id)| uuid(&format!("{field}[{i}]"), id)).collect()
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| uuid(&format!("{field}[{i}]"), id))
+        .collect()
 }
 
 pub fn id(uuid: Uuid) -> ID {

@@ -61,8 +61,14 @@ impl Speaker {
     }
     /// Offices and positions held, earliest first.
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<SpeakerRole>> {
-        let roles = loaders(ctx).load_one(Children::<RolesOfSpeaker>::new(self.0.id)).await?;
-        Ok(roles.unwrap_or_default().into_iter().map(SpeakerRole::from).collect())
+        let roles = loaders(ctx)
+            .load_one(Children::<RolesOfSpeaker>::new(self.0.id))
+            .await?;
+        Ok(roles
+            .unwrap_or_default()
+            .into_iter()
+            .map(SpeakerRole::from)
+            .collect())
     }
     /// This speaker's statements (not those they only reported).
     #[expect(clippy::too_many_arguments, reason = "Relay arguments")]
@@ -78,7 +84,13 @@ impl Speaker {
     ) -> Result<Conn<Statement>> {
         let mut filter = filter.unwrap_or_default();
         filter.speaker_ids = Some(vec![id(self.0.id)]);
-        Ok(crate::graphql::statement::list(ctx, filter, order_by, PageArgs::new(first, after, last, before)).await?)
+        Ok(crate::graphql::statement::list(
+            ctx,
+            filter,
+            order_by,
+            PageArgs::new(first, after, last, before),
+        )
+        .await?)
     }
 }
 
@@ -96,13 +108,26 @@ pub struct SpeakerQuery;
 #[Object]
 impl SpeakerQuery {
     /// One speaker, by id or by slug.
-    async fn speaker(&self, ctx: &Context<'_>, id: Option<ID>, slug: Option<String>) -> Result<Option<Speaker>> {
+    async fn speaker(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> Result<Option<Speaker>> {
         let query = match (id, slug) {
-            (Some(id), None) => speaker::Entity::live().filter(speaker::Column::Id.eq(uuid("id", &id)?)),
+            (Some(id), None) => {
+                speaker::Entity::live().filter(speaker::Column::Id.eq(uuid("id", &id)?))
+            }
             (None, Some(slug)) => speaker::Entity::live().filter(speaker::Column::Slug.eq(slug)),
-            _ => return Err(ApiError::bad_input("id", "give exactly one of `id` and `slug`").into()),
+            _ => {
+                return Err(ApiError::bad_input("id", "give exactly one of `id` and `slug`").into());
+            }
         };
-        Ok(query.one(db(ctx)).await.map_err(ApiError::from)?.map(Speaker))
+        Ok(query
+            .one(db(ctx))
+            .await
+            .map_err(ApiError::from)?
+            .map(Speaker))
     }
 
     /// Speakers by name.
@@ -120,7 +145,12 @@ impl SpeakerQuery {
         if let Some(kind) = filter.kind {
             select = select.filter(speaker::Column::Kind.eq(entity::SpeakerKind::from(kind)));
         }
-        if let Some(name) = filter.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(name) = filter
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             select = select.filter(service::speaker::name_matches(name));
         }
         let ordering = Ordering::<speaker::Entity> {
@@ -128,7 +158,13 @@ impl SpeakerQuery {
             key_of: |m| Some(SortValue::Text(m.name.clone())),
             descending: false,
         };
-        Ok(pagination::page(db(ctx), select, &ordering, &PageArgs::new(first, after, last, before)).await?)
+        Ok(pagination::page(
+            db(ctx),
+            select,
+            &ordering,
+            &PageArgs::new(first, after, last, before),
+        )
+        .await?)
     }
 }
 
@@ -180,7 +216,11 @@ pub struct SpeakerMutation;
 
 #[Object]
 impl SpeakerMutation {
-    async fn create_speaker(&self, ctx: &Context<'_>, input: CreateSpeakerInput) -> Result<CreateSpeakerPayload> {
+    async fn create_speaker(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSpeakerInput,
+    ) -> Result<CreateSpeakerPayload> {
         let new = service::speaker::NewSpeaker {
             name: input.name,
             slug: input.slug,
@@ -193,7 +233,11 @@ impl SpeakerMutation {
         Ok(CreateSpeakerPayload(model))
     }
 
-    async fn update_speaker(&self, ctx: &Context<'_>, input: UpdateSpeakerInput) -> Result<UpdateSpeakerPayload> {
+    async fn update_speaker(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSpeakerInput,
+    ) -> Result<UpdateSpeakerPayload> {
         let patch = service::speaker::SpeakerPatch {
             name: input.name,
             slug: input.slug,
@@ -203,18 +247,25 @@ impl SpeakerMutation {
             aliases: input.aliases,
         };
         let id = uuid("input.id", &input.id)?;
-        let model = service::speaker::update(db(ctx), &actor(ctx), id, input.version, patch).await?;
+        let model =
+            service::speaker::update(db(ctx), &actor(ctx), id, input.version, patch).await?;
         Ok(UpdateSpeakerPayload(model))
     }
 
     async fn delete_speaker(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
         let id = uuid("input.id", &input.id)?;
         let model = service::speaker::delete(db(ctx), &actor(ctx), id, input.version).await?;
-        Ok(DeletePayload { deleted_id: input.id, version: model.version })
+        Ok(DeletePayload {
+            deleted_id: input.id,
+            version: model.version,
+        })
     }
 }
 
 /// Loads one speaker through the batch loader.
 pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Option<Speaker>> {
-    Ok(loaders(ctx).load_one(ById::<speaker::Entity>::new(id)).await?.map(Speaker))
+    Ok(loaders(ctx)
+        .load_one(ById::<speaker::Entity>::new(id))
+        .await?
+        .map(Speaker))
 }

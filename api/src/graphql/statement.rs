@@ -13,7 +13,8 @@ use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::{DatePrecision, Stance as StanceKind, StatementKind};
 use crate::graphql::link::Link;
 use crate::graphql::loader::{
-    AppearancesOfStatement, ById, Children, LinksFrom, LinksTo, StancesOfStatement, TopicsOfStatement,
+    AppearancesOfStatement, ById, Children, LinksFrom, LinksTo, StancesOfStatement,
+    TopicsOfStatement,
 };
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue};
 use crate::graphql::scalars::{Date, id, uuid, uuids};
@@ -45,7 +46,9 @@ impl Statement {
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.0.speaker_id)
             .await?
-            .ok_or_else(|| ApiError::Internal(format!("statement {} has no speaker", self.0.id)).into())
+            .ok_or_else(|| {
+                ApiError::Internal(format!("statement {} has no speaker", self.0.id)).into()
+            })
     }
     /// Who reported it, for indirect speech ("Lavrov said Putin and Trump agreed…").
     async fn reported_by(&self, ctx: &Context<'_>) -> Result<Option<Speaker>> {
@@ -73,7 +76,10 @@ impl Statement {
     }
     /// Time of day with UTC offset (`15:04:00-04:00`), when known.
     async fn stated_time(&self) -> Option<String> {
-        self.0.stated_time.zip(self.0.stated_utc_offset_minutes).map(|(t, o)| format_time_of_day(t, o))
+        self.0
+            .stated_time
+            .zip(self.0.stated_utc_offset_minutes)
+            .map(|(t, o)| format_time_of_day(t, o))
     }
     async fn venue(&self) -> Option<&str> {
         self.0.venue.as_deref()
@@ -96,40 +102,80 @@ impl Statement {
     }
     /// The claims this statement bears on, and how.
     async fn stances(&self, ctx: &Context<'_>) -> Result<Vec<StanceOnClaim>> {
-        let rows = loaders(ctx).load_one(Children::<StancesOfStatement>::new(self.0.id)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(StanceOnClaim).collect())
+        let rows = loaders(ctx)
+            .load_one(Children::<StancesOfStatement>::new(self.0.id))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(StanceOnClaim)
+            .collect())
     }
     /// Where it was reported, first appearance first.
     async fn appearances(&self, ctx: &Context<'_>) -> Result<Vec<Appearance>> {
-        let rows = loaders(ctx).load_one(Children::<AppearancesOfStatement>::new(self.0.id)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Appearance).collect())
+        let rows = loaders(ctx)
+            .load_one(Children::<AppearancesOfStatement>::new(self.0.id))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Appearance)
+            .collect())
     }
     /// Fact-checks of this statement.
     async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {
         let rows = loaders(ctx)
             .load_one(Children::<crate::graphql::loader::VerdictsOfStatement>::new(self.0.id))
             .await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Verdict::from).collect())
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Verdict::from)
+            .collect())
     }
     /// Links from this statement to later statements and articles.
     async fn links(&self, ctx: &Context<'_>) -> Result<Vec<Link>> {
-        let rows = loaders(ctx).load_one(Children::<LinksFrom>::new(self.0.id)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Link::from).collect())
+        let rows = loaders(ctx)
+            .load_one(Children::<LinksFrom>::new(self.0.id))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Link::from)
+            .collect())
     }
     /// Links from earlier statements to this one.
     async fn backlinks(&self, ctx: &Context<'_>) -> Result<Vec<Link>> {
-        let rows = loaders(ctx).load_one(Children::<LinksTo>::new(self.0.id)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(Link::from).collect())
+        let rows = loaders(ctx)
+            .load_one(Children::<LinksTo>::new(self.0.id))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Link::from)
+            .collect())
     }
     /// The role the speaker held on the day the statement was made.
     async fn speaker_role(&self, ctx: &Context<'_>) -> Result<Option<SpeakerRole>> {
-        let role = loaders(ctx).load_one(RoleOn(self.0.speaker_id, self.0.stated_on)).await?;
+        let role = loaders(ctx)
+            .load_one(RoleOn(self.0.speaker_id, self.0.stated_on))
+            .await?;
         Ok(role.map(SpeakerRole::from))
     }
     async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<Topic>> {
-        let links = loaders(ctx).load_one(Children::<TopicsOfStatement>::new(self.0.id)).await?;
-        let ids = links.unwrap_or_default().into_iter().map(|t| ById::<topic::Entity>::new(t.topic_id));
-        let mut topics: Vec<Topic> = loaders(ctx).load_many(ids).await?.into_values().map(Topic::from).collect();
+        let links = loaders(ctx)
+            .load_one(Children::<TopicsOfStatement>::new(self.0.id))
+            .await?;
+        let ids = links
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| ById::<topic::Entity>::new(t.topic_id));
+        let mut topics: Vec<Topic> = loaders(ctx)
+            .load_many(ids)
+            .await?
+            .into_values()
+            .map(Topic::from)
+            .collect();
         topics.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(topics)
     }
@@ -194,8 +240,12 @@ impl Appearance {
 #[derive(InputObject, Default, Debug, Clone)]
 pub struct StatementFilter {
     pub speaker_ids: Option<Vec<ID>>,
+    /// Speakers by slug, such as `donald-trump`.
+    pub speaker_slugs: Option<Vec<String>>,
     /// Statements taking a stance on any of these claims.
     pub claim_ids: Option<Vec<ID>>,
+    /// Claims by slug, such as `russia-us-cyber-security-working-group`.
+    pub claim_slugs: Option<Vec<String>>,
     /// Statements filed under any of these topics.
     pub topic_ids: Option<Vec<ID>>,
     /// Statements reported in any of these articles.
@@ -229,7 +279,21 @@ pub async fn list(
 ) -> ApiResult<Conn<Statement>> {
     let mut select = statement::Entity::live();
     if let Some(ids) = &filter.speaker_ids {
-        select = select.filter(statement::Column::SpeakerId.is_in(uuids("filter.speakerIds", ids)?));
+        select =
+            select.filter(statement::Column::SpeakerId.is_in(uuids("filter.speakerIds", ids)?));
+    }
+    if let Some(slugs) = &filter.speaker_slugs {
+        select = select.filter(Expr::cust_with_values(
+            "statement.speaker_id IN (SELECT id FROM speaker WHERE slug = ANY($1) AND deleted_at IS NULL)",
+            [slugs.clone()],
+        ));
+    }
+    if let Some(slugs) = &filter.claim_slugs {
+        select = select.filter(Expr::cust_with_values(
+            "EXISTS (SELECT 1 FROM stance s JOIN claim c ON c.id = s.claim_id WHERE s.statement_id = statement.id \
+             AND c.slug = ANY($1) AND c.deleted_at IS NULL AND ($2::stance_kind IS NULL OR s.stance = $2::stance_kind))",
+            [sea_orm::Value::from(slugs.clone()), stance_value(filter.stance.map(Into::into))],
+        ));
     }
     let stance = filter.stance.map(entity::StanceKind::from);
     match (&filter.claim_ids, stance) {
@@ -241,13 +305,13 @@ pub async fn list(
                 [sea_orm::Value::from(ids), stance_value(stance)],
             ));
         }
-        (None, Some(stance)) => {
+        (None, Some(stance)) if filter.claim_slugs.is_none() => {
             select = select.filter(Expr::cust_with_values(
                 "EXISTS (SELECT 1 FROM stance s WHERE s.statement_id = statement.id AND s.stance = $1::stance_kind)",
                 [stance_value(Some(stance))],
             ));
         }
-        (None, None) => {}
+        (None, _) => {}
     }
     if let Some(ids) = &filter.topic_ids {
         select = select.filter(Expr::cust_with_values(
@@ -265,7 +329,10 @@ pub async fn list(
     if let (Some(from), Some(to)) = (filter.stated_from, filter.stated_to)
         && from > to
     {
-        return Err(ApiError::bad_input("filter.statedTo", "comes before statedFrom"));
+        return Err(ApiError::bad_input(
+            "filter.statedTo",
+            "comes before statedFrom",
+        ));
     }
     if let Some(from) = filter.stated_from {
         select = select.filter(statement::Column::StatedOn.gte(from.0));
@@ -276,9 +343,17 @@ pub async fn list(
     if let Some(language) = &filter.language {
         select = select.filter(statement::Column::Language.eq(language.as_str()));
     }
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         if text.chars().count() > 1000 {
-            return Err(ApiError::bad_input("filter.text", "is longer than 1000 characters"));
+            return Err(ApiError::bad_input(
+                "filter.text",
+                "is longer than 1000 characters",
+            ));
         }
         select = select.filter(Expr::cust_with_values(
             "to_tsvector('simple', statement.text) @@ plainto_tsquery('simple', $1)",
@@ -286,11 +361,13 @@ pub async fn list(
         ));
     }
     let ordering = match order.unwrap_or_default() {
-        StatementOrder::StatedOnAsc | StatementOrder::StatedOnDesc => Ordering::<statement::Entity> {
-            column: Some(statement::Column::StatedOn),
-            key_of: |m| Some(SortValue::Date(m.stated_on)),
-            descending: order == Some(StatementOrder::StatedOnDesc),
-        },
+        StatementOrder::StatedOnAsc | StatementOrder::StatedOnDesc => {
+            Ordering::<statement::Entity> {
+                column: Some(statement::Column::StatedOn),
+                key_of: |m| Some(SortValue::Date(m.stated_on)),
+                descending: order == Some(StatementOrder::StatedOnDesc),
+            }
+        }
         StatementOrder::CreatedAtAsc => Ordering::by_id(false),
         StatementOrder::CreatedAtDesc => Ordering::by_id(true),
     };
@@ -304,7 +381,10 @@ fn stance_value(stance: Option<entity::StanceKind>) -> sea_orm::Value {
 
 /// Loads one statement through the batch loader.
 pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Option<Statement>> {
-    Ok(loaders(ctx).load_one(ById::<statement::Entity>::new(id)).await?.map(Statement))
+    Ok(loaders(ctx)
+        .load_one(ById::<statement::Entity>::new(id))
+        .await?
+        .map(Statement))
 }
 
 #[derive(Default)]
@@ -334,7 +414,13 @@ impl StatementQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Conn<Statement>> {
-        Ok(list(ctx, filter.unwrap_or_default(), order_by, PageArgs::new(first, after, last, before)).await?)
+        Ok(list(
+            ctx,
+            filter.unwrap_or_default(),
+            order_by,
+            PageArgs::new(first, after, last, before),
+        )
+        .await?)
     }
 }
 
@@ -440,7 +526,12 @@ fn stances(field: &str, input: &[StanceInput]) -> ApiResult<Vec<(uuid::Uuid, ent
     input
         .iter()
         .enumerate()
-        .map(|(i, s)| Ok((uuid(&format!("{field}[{i}].claimId"), &s.claim_id)?, s.stance.into())))
+        .map(|(i, s)| {
+            Ok((
+                uuid(&format!("{field}[{i}].claimId"), &s.claim_id)?,
+                s.stance.into(),
+            ))
+        })
         .collect()
 }
 
@@ -449,7 +540,11 @@ pub struct StatementMutation;
 
 #[Object]
 impl StatementMutation {
-    async fn create_statement(&self, ctx: &Context<'_>, input: CreateStatementInput) -> Result<CreateStatementPayload> {
+    async fn create_statement(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStatementInput,
+    ) -> Result<CreateStatementPayload> {
         let appearances = input
             .appearances
             .iter()
@@ -474,7 +569,11 @@ impl StatementMutation {
             venue: input.venue,
             context: input.context,
             language: input.language,
-            reported_by_id: input.reported_by_id.as_ref().map(|id| uuid("input.reportedById", id)).transpose()?,
+            reported_by_id: input
+                .reported_by_id
+                .as_ref()
+                .map(|id| uuid("input.reportedById", id))
+                .transpose()?,
             stances: stances("input.stances", &input.stances)?,
             topic_ids: uuids("input.topicIds", &input.topic_ids)?,
             appearances,
@@ -483,10 +582,18 @@ impl StatementMutation {
         Ok(CreateStatementPayload(model))
     }
 
-    async fn update_statement(&self, ctx: &Context<'_>, input: UpdateStatementInput) -> Result<UpdateStatementPayload> {
+    async fn update_statement(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateStatementInput,
+    ) -> Result<UpdateStatementPayload> {
         let reported_by: Option<Option<ID>> = input.reported_by_id.into();
         let patch = StatementPatch {
-            speaker_id: input.speaker_id.as_ref().map(|id| uuid("input.speakerId", id)).transpose()?,
+            speaker_id: input
+                .speaker_id
+                .as_ref()
+                .map(|id| uuid("input.speakerId", id))
+                .transpose()?,
             text: input.text,
             kind: input.kind.map(Into::into),
             stated_on: input.stated_on.map(|d| d.0),
@@ -498,22 +605,42 @@ impl StatementMutation {
             reported_by_id: reported_by
                 .map(|r| r.map(|id| uuid("input.reportedById", &id)).transpose())
                 .transpose()?,
-            stances: input.stances.as_deref().map(|s| stances("input.stances", s)).transpose()?,
-            topic_ids: input.topic_ids.as_deref().map(|t| uuids("input.topicIds", t)).transpose()?,
+            stances: input
+                .stances
+                .as_deref()
+                .map(|s| stances("input.stances", s))
+                .transpose()?,
+            topic_ids: input
+                .topic_ids
+                .as_deref()
+                .map(|t| uuids("input.topicIds", t))
+                .transpose()?,
         };
         let id = uuid("input.id", &input.id)?;
-        let model = service::statement::update(db(ctx), &actor(ctx), id, input.version, patch).await?;
+        let model =
+            service::statement::update(db(ctx), &actor(ctx), id, input.version, patch).await?;
         Ok(UpdateStatementPayload(model))
     }
 
-    async fn delete_statement(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    async fn delete_statement(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> Result<DeletePayload> {
         let id = uuid("input.id", &input.id)?;
         let model = service::statement::delete(db(ctx), &actor(ctx), id, input.version).await?;
-        Ok(DeletePayload { deleted_id: input.id, version: model.version })
+        Ok(DeletePayload {
+            deleted_id: input.id,
+            version: model.version,
+        })
     }
 
     /// Records that a statement was reported in an article.
-    async fn add_appearance(&self, ctx: &Context<'_>, input: AddAppearanceInput) -> Result<AddAppearancePayload> {
+    async fn add_appearance(
+        &self,
+        ctx: &Context<'_>,
+        input: AddAppearanceInput,
+    ) -> Result<AddAppearancePayload> {
         let statement_id = uuid("input.statementId", &input.statement_id)?;
         let appearance = NewAppearance {
             article_id: uuid("input.articleId", &input.article_id)?,
@@ -522,7 +649,9 @@ impl StatementMutation {
             char_offset: input.char_offset,
             timecode_ms: input.timecode_ms,
         };
-        let model = service::statement::add_appearance(db(ctx), &actor(ctx), statement_id, appearance).await?;
+        let model =
+            service::statement::add_appearance(db(ctx), &actor(ctx), statement_id, appearance)
+                .await?;
         Ok(AddAppearancePayload(model))
     }
 }

@@ -31,14 +31,28 @@ pub async fn record<E: Record, C: ConnectionTrait>(
     before: Option<&E::Model>,
     after: Option<&E::Model>,
 ) -> ApiResult<()> {
-    let current = after.or(before).ok_or_else(|| ApiError::Internal("revision without a record".into()))?;
-    write(db, actor, E::NAME, E::id_of(current), E::version_of(current), action, snapshot(before)?, snapshot(after)?)
-        .await
+    let current = after
+        .or(before)
+        .ok_or_else(|| ApiError::Internal("revision without a record".into()))?;
+    write(
+        db,
+        actor,
+        E::NAME,
+        E::id_of(current),
+        E::version_of(current),
+        action,
+        snapshot(before)?,
+        snapshot(after)?,
+    )
+    .await
 }
 
 /// Writes a revision for a record whose snapshot carries more than its own row (a
 /// statement with its stances and topics).
-#[expect(clippy::too_many_arguments, reason = "one column each; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column each; a struct would only rename them"
+)]
 pub async fn write<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -68,5 +82,7 @@ pub async fn write<C: ConnectionTrait>(
 }
 
 pub fn snapshot<T: Serialize>(value: Option<&T>) -> ApiResult<Option<serde_json::Value>> {
-    value.map(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(format!("snapshot: {e}")))).transpose()
+    value
+        .map(|v| serde_json::to_value(v).map_err(|e| ApiError::Internal(format!("snapshot: {e}"))))
+        .transpose()
 }

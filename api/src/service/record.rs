@@ -3,9 +3,7 @@
 //! here so each resource spells only its own rules.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Select,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Select};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -14,7 +12,9 @@ use crate::service::audit::{self, Actor};
 use entity::RevisionAction;
 
 /// An editable table: uuid primary key, `version`, `deleted_at`.
-pub trait Record: EntityTrait<Model: Serialize + Clone + IntoActiveModel<Self::ActiveModel> + Send + Sync> {
+pub trait Record:
+    EntityTrait<Model: Serialize + Clone + IntoActiveModel<Self::ActiveModel> + Send + Sync>
+{
     /// The table's name, used in revisions and error messages.
     const NAME: &'static str;
     fn id_col() -> Self::Column;
@@ -42,16 +42,35 @@ macro_rules! record {
     )*};
 }
 
-record!(speaker, speaker_role, outlet, article, claim, topic, statement, appearance, verdict, link);
+record!(
+    speaker,
+    speaker_role,
+    outlet,
+    article,
+    claim,
+    topic,
+    statement,
+    appearance,
+    verdict,
+    link
+);
 
 /// The live record with this id, or NOT_FOUND.
 pub async fn find_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<E::Model> {
-    E::live().filter(E::id_col().eq(id)).one(db).await?.ok_or(ApiError::not_found(E::NAME))
+    E::live()
+        .filter(E::id_col().eq(id))
+        .one(db)
+        .await?
+        .ok_or(ApiError::not_found(E::NAME))
 }
 
 /// Checks that an id given in the input names a live record; `field` is the input
 /// field to blame when it does not.
-pub async fn ensure_exists<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, field: &str) -> ApiResult<()> {
+pub async fn ensure_exists<E: Record, C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    field: &str,
+) -> ApiResult<()> {
     let found = E::live().filter(E::id_col().eq(id)).one(db).await?;
     match found {
         Some(_) => Ok(()),
@@ -90,7 +109,7 @@ pub async fn soft_delete<E: Record, C: ConnectionTrait>(
 ) -> ApiResult<E::Model> {
     let before = lock_for_change::<E, _>(txn, id, version).await?;
     let after = E::update_many()
-        .col_expr(E::deleted_col(), Expr::current_timestamp().into())
+        .col_expr(E::deleted_col(), Expr::current_timestamp())
         .col_expr(E::version_col(), Expr::col(E::version_col()).add(1))
         .filter(E::id_col().eq(id))
         .exec_with_returning(txn)
@@ -98,7 +117,14 @@ pub async fn soft_delete<E: Record, C: ConnectionTrait>(
         .into_iter()
         .next()
         .ok_or(ApiError::not_found(E::NAME))?;
-    audit::record::<E, _>(txn, actor, RevisionAction::Delete, Some(&before), Some(&after)).await?;
+    audit::record::<E, _>(
+        txn,
+        actor,
+        RevisionAction::Delete,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -116,7 +142,10 @@ pub async fn ensure_unique<E: Record, C: ConnectionTrait>(
         query = query.filter(E::id_col().ne(id));
     }
     if query.one(db).await?.is_some() {
-        return Err(ApiError::bad_input(field, format!("`{value}` is already used by another {}", E::NAME)));
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{value}` is already used by another {}", E::NAME),
+        ));
     }
     Ok(())
 }

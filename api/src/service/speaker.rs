@@ -2,7 +2,10 @@
 //! speakers; a speaker with live statements cannot be deleted.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel, TransactionSession, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel, TransactionSession,
+    TransactionTrait,
+};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -38,7 +41,10 @@ pub struct SpeakerPatch {
 
 fn aliases(values: &[String]) -> ApiResult<Vec<String>> {
     if values.len() > MAX_ALIASES {
-        return Err(ApiError::bad_input("input.aliases", format!("at most {MAX_ALIASES} aliases")));
+        return Err(ApiError::bad_input(
+            "input.aliases",
+            format!("at most {MAX_ALIASES} aliases"),
+        ));
     }
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for (i, alias) in values.iter().enumerate() {
@@ -51,7 +57,9 @@ fn aliases(values: &[String]) -> ApiResult<Vec<String>> {
 }
 
 fn wikidata(value: Option<&str>) -> ApiResult<Option<String>> {
-    value.map(|v| validate::wikidata_id("input.wikidataId", v.trim())).transpose()
+    value
+        .map(|v| validate::wikidata_id("input.wikidataId", v.trim()))
+        .transpose()
 }
 
 #[instrument(skip(db))]
@@ -62,14 +70,26 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
 ) -> ApiResult<speaker::Model> {
     let name = validate::text("input.name", &input.name, MAX_NAME)?;
     let slug = validate::slug_or_from("input.slug", input.slug.as_deref(), &name)?;
-    let description = validate::optional_text("input.description", input.description.as_deref(), MAX_LONG_TEXT)?;
+    let description = validate::optional_text(
+        "input.description",
+        input.description.as_deref(),
+        MAX_LONG_TEXT,
+    )?;
     let wikidata_id = wikidata(input.wikidata_id.as_deref())?;
     let aliases = aliases(&input.aliases)?;
 
     let txn = db.begin().await?;
-    ensure_unique::<speaker::Entity, _>(&txn, speaker::Column::Slug, &slug, None, "input.slug").await?;
+    ensure_unique::<speaker::Entity, _>(&txn, speaker::Column::Slug, &slug, None, "input.slug")
+        .await?;
     if let Some(q) = &wikidata_id {
-        ensure_unique::<speaker::Entity, _>(&txn, speaker::Column::WikidataId, q, None, "input.wikidataId").await?;
+        ensure_unique::<speaker::Entity, _>(
+            &txn,
+            speaker::Column::WikidataId,
+            q,
+            None,
+            "input.wikidataId",
+        )
+        .await?;
     }
     let now = Utc::now();
     let model = speaker::ActiveModel {
@@ -87,7 +107,8 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     }
     .insert(&txn)
     .await?;
-    audit::record::<speaker::Entity, _>(&txn, actor, RevisionAction::Create, None, Some(&model)).await?;
+    audit::record::<speaker::Entity, _>(&txn, actor, RevisionAction::Create, None, Some(&model))
+        .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -100,23 +121,47 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     version: i32,
     patch: SpeakerPatch,
 ) -> ApiResult<speaker::Model> {
-    let name = patch.name.as_deref().map(|n| validate::text("input.name", n, MAX_NAME)).transpose()?;
-    let slug = patch.slug.as_deref().map(|s| validate::slug("input.slug", s)).transpose()?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| validate::text("input.name", n, MAX_NAME))
+        .transpose()?;
+    let slug = patch
+        .slug
+        .as_deref()
+        .map(|s| validate::slug("input.slug", s))
+        .transpose()?;
     let description = patch
         .description
         .map(|d| validate::optional_text("input.description", d.as_deref(), MAX_LONG_TEXT))
         .transpose()?;
-    let wikidata_id = patch.wikidata_id.map(|q| wikidata(q.as_deref())).transpose()?;
+    let wikidata_id = patch
+        .wikidata_id
+        .map(|q| wikidata(q.as_deref()))
+        .transpose()?;
     let aliases = patch.aliases.as_deref().map(aliases).transpose()?;
 
     let txn = db.begin().await?;
     let before = record::lock_for_change::<speaker::Entity, _>(&txn, id, version).await?;
     if let Some(slug) = &slug {
-        ensure_unique::<speaker::Entity, _>(&txn, speaker::Column::Slug, slug, Some(id), "input.slug").await?;
+        ensure_unique::<speaker::Entity, _>(
+            &txn,
+            speaker::Column::Slug,
+            slug,
+            Some(id),
+            "input.slug",
+        )
+        .await?;
     }
     if let Some(Some(q)) = &wikidata_id {
-        ensure_unique::<speaker::Entity, _>(&txn, speaker::Column::WikidataId, q, Some(id), "input.wikidataId")
-            .await?;
+        ensure_unique::<speaker::Entity, _>(
+            &txn,
+            speaker::Column::WikidataId,
+            q,
+            Some(id),
+            "input.wikidataId",
+        )
+        .await?;
     }
     let mut active = before.clone().into_active_model();
     if let Some(v) = name {
@@ -140,7 +185,14 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     active.version = Set(before.version + 1);
     active.updated_at = Set(Utc::now());
     let after = active.update(&txn).await?;
-    audit::record::<speaker::Entity, _>(&txn, actor, RevisionAction::Update, Some(&before), Some(&after)).await?;
+    audit::record::<speaker::Entity, _>(
+        &txn,
+        actor,
+        RevisionAction::Update,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -155,9 +207,20 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
 ) -> ApiResult<speaker::Model> {
     let txn = db.begin().await?;
     let deleted = record::soft_delete::<speaker::Entity, _>(&txn, actor, id, version).await?;
-    record::ensure_unreferenced::<statement::Entity, _>(&txn, statement::Column::SpeakerId, id, "statements").await?;
-    record::ensure_unreferenced::<statement::Entity, _>(&txn, statement::Column::ReportedById, id, "reported statements")
-        .await?;
+    record::ensure_unreferenced::<statement::Entity, _>(
+        &txn,
+        statement::Column::SpeakerId,
+        id,
+        "statements",
+    )
+    .await?;
+    record::ensure_unreferenced::<statement::Entity, _>(
+        &txn,
+        statement::Column::ReportedById,
+        id,
+        "reported statements",
+    )
+    .await?;
     txn.commit().await?;
     Ok(deleted)
 }

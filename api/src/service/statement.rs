@@ -5,8 +5,8 @@
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use tracing::instrument;
@@ -17,8 +17,8 @@ use crate::service::audit::{self, Actor};
 use crate::service::record::{self, Record, ensure_exists};
 use crate::service::validate::{self, MAX_LONG_TEXT, MAX_STATEMENT_TEXT};
 use entity::{
-    DatePrecision, RevisionAction, StanceKind, StatementKind, appearance, article, claim, speaker, stance, statement,
-    statement_topic, topic, verdict,
+    DatePrecision, RevisionAction, StanceKind, StatementKind, appearance, article, claim, speaker,
+    stance, statement, statement_topic, topic, verdict,
 };
 
 /// Most claims one statement may take a stance on, and most topics it may carry.
@@ -96,7 +96,10 @@ struct Checked {
 
 fn check_stances(stances: &[(Uuid, StanceKind)]) -> ApiResult<()> {
     if stances.len() > MAX_STANCES {
-        return Err(ApiError::bad_input("input.stances", format!("at most {MAX_STANCES} stances")));
+        return Err(ApiError::bad_input(
+            "input.stances",
+            format!("at most {MAX_STANCES} stances"),
+        ));
     }
     for (i, (claim, _)) in stances.iter().enumerate() {
         if stances[..i].iter().any(|(c, _)| c == claim) {
@@ -111,7 +114,10 @@ fn check_stances(stances: &[(Uuid, StanceKind)]) -> ApiResult<()> {
 
 fn check_topics(topics: &[Uuid]) -> ApiResult<Vec<Uuid>> {
     if topics.len() > MAX_TOPICS {
-        return Err(ApiError::bad_input("input.topicIds", format!("at most {MAX_TOPICS} topics")));
+        return Err(ApiError::bad_input(
+            "input.topicIds",
+            format!("at most {MAX_TOPICS} topics"),
+        ));
     }
     let mut out = topics.to_vec();
     out.sort();
@@ -120,13 +126,22 @@ fn check_topics(topics: &[Uuid]) -> ApiResult<Vec<Uuid>> {
 }
 
 fn check_time(value: Option<&str>) -> ApiResult<Option<(chrono::NaiveTime, i16)>> {
-    value.map(|t| validate::time_of_day("input.statedTime", t)).transpose()
+    value
+        .map(|t| validate::time_of_day("input.statedTime", t))
+        .transpose()
 }
 
-fn check_date(date: NaiveDate, precision: DatePrecision, time: Option<&(chrono::NaiveTime, i16)>) -> ApiResult<()> {
+fn check_date(
+    date: NaiveDate,
+    precision: DatePrecision,
+    time: Option<&(chrono::NaiveTime, i16)>,
+) -> ApiResult<()> {
     validate::stated_on("input.statedOn", date, precision)?;
     if time.is_some() && precision != DatePrecision::Day {
-        return Err(ApiError::bad_input("input.statedTime", "a time of day needs a DAY-precision date"));
+        return Err(ApiError::bad_input(
+            "input.statedTime",
+            "a time of day needs a DAY-precision date",
+        ));
     }
     Ok(())
 }
@@ -146,7 +161,8 @@ async fn check_references<C: ConnectionTrait>(
         ensure_exists::<speaker::Entity, _>(db, id, "input.reportedById").await?;
     }
     for (i, (claim_id, _)) in stances.iter().enumerate() {
-        ensure_exists::<claim::Entity, _>(db, *claim_id, &format!("input.stances[{i}].claimId")).await?;
+        ensure_exists::<claim::Entity, _>(db, *claim_id, &format!("input.stances[{i}].claimId"))
+            .await?;
     }
     for (i, topic_id) in topics.iter().enumerate() {
         ensure_exists::<topic::Entity, _>(db, *topic_id, &format!("input.topicIds[{i}]")).await?;
@@ -161,23 +177,45 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     input: NewStatement,
 ) -> ApiResult<statement::Model> {
     let checked = Checked {
-        text: Some(validate::text("input.text", &input.text, MAX_STATEMENT_TEXT)?),
-        venue: Some(validate::optional_text("input.venue", input.venue.as_deref(), 1000)?),
-        context: Some(validate::optional_text("input.context", input.context.as_deref(), MAX_LONG_TEXT)?),
+        text: Some(validate::text(
+            "input.text",
+            &input.text,
+            MAX_STATEMENT_TEXT,
+        )?),
+        venue: Some(validate::optional_text(
+            "input.venue",
+            input.venue.as_deref(),
+            1000,
+        )?),
+        context: Some(validate::optional_text(
+            "input.context",
+            input.context.as_deref(),
+            MAX_LONG_TEXT,
+        )?),
         language: Some(validate::language("input.language", &input.language)?),
         time: Some(check_time(input.stated_time.as_deref())?),
     };
     let time = checked.time.flatten();
     check_date(input.stated_on, input.stated_on_precision, time.as_ref())?;
     if input.reported_by_id == Some(input.speaker_id) {
-        return Err(ApiError::bad_input("input.reportedById", "a speaker does not report their own statement"));
+        return Err(ApiError::bad_input(
+            "input.reportedById",
+            "a speaker does not report their own statement",
+        ));
     }
     check_stances(&input.stances)?;
     let topics = check_topics(&input.topic_ids)?;
     check_appearances(&input.appearances)?;
 
     let txn = db.begin().await?;
-    check_references(&txn, Some(input.speaker_id), input.reported_by_id, &input.stances, &topics).await?;
+    check_references(
+        &txn,
+        Some(input.speaker_id),
+        input.reported_by_id,
+        &input.stances,
+        &topics,
+    )
+    .await?;
     let now = Utc::now();
     let model = statement::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -202,10 +240,27 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     replace_stances(&txn, model.id, &input.stances).await?;
     replace_topics(&txn, model.id, &topics).await?;
     for (i, appearance) in input.appearances.into_iter().enumerate() {
-        insert_appearance(&txn, actor, model.id, appearance, &format!("input.appearances[{i}].articleId")).await?;
+        insert_appearance(
+            &txn,
+            actor,
+            model.id,
+            appearance,
+            &format!("input.appearances[{i}].articleId"),
+        )
+        .await?;
     }
     let after = snapshot(&txn, &model).await?;
-    audit::write(&txn, actor, statement::Entity::NAME, model.id, 1, RevisionAction::Create, None, Some(after)).await?;
+    audit::write(
+        &txn,
+        actor,
+        statement::Entity::NAME,
+        model.id,
+        1,
+        RevisionAction::Create,
+        None,
+        Some(after),
+    )
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -219,15 +274,31 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     patch: StatementPatch,
 ) -> ApiResult<statement::Model> {
     let checked = Checked {
-        text: patch.text.as_deref().map(|t| validate::text("input.text", t, MAX_STATEMENT_TEXT)).transpose()?,
-        venue: patch.venue.as_ref().map(|v| validate::optional_text("input.venue", v.as_deref(), 1000)).transpose()?,
+        text: patch
+            .text
+            .as_deref()
+            .map(|t| validate::text("input.text", t, MAX_STATEMENT_TEXT))
+            .transpose()?,
+        venue: patch
+            .venue
+            .as_ref()
+            .map(|v| validate::optional_text("input.venue", v.as_deref(), 1000))
+            .transpose()?,
         context: patch
             .context
             .as_ref()
             .map(|v| validate::optional_text("input.context", v.as_deref(), MAX_LONG_TEXT))
             .transpose()?,
-        language: patch.language.as_deref().map(|l| validate::language("input.language", l)).transpose()?,
-        time: patch.stated_time.as_ref().map(|t| check_time(t.as_deref())).transpose()?,
+        language: patch
+            .language
+            .as_deref()
+            .map(|l| validate::language("input.language", l))
+            .transpose()?,
+        time: patch
+            .stated_time
+            .as_ref()
+            .map(|t| check_time(t.as_deref()))
+            .transpose()?,
     };
     if let Some(stances) = &patch.stances {
         check_stances(stances)?;
@@ -239,10 +310,15 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     let speaker_id = patch.speaker_id.unwrap_or(before.speaker_id);
     let reported_by = patch.reported_by_id.unwrap_or(before.reported_by_id);
     if reported_by == Some(speaker_id) {
-        return Err(ApiError::bad_input("input.reportedById", "a speaker does not report their own statement"));
+        return Err(ApiError::bad_input(
+            "input.reportedById",
+            "a speaker does not report their own statement",
+        ));
     }
     let stated_on = patch.stated_on.unwrap_or(before.stated_on);
-    let precision = patch.stated_on_precision.unwrap_or(before.stated_on_precision);
+    let precision = patch
+        .stated_on_precision
+        .unwrap_or(before.stated_on_precision);
     let time = match checked.time {
         Some(t) => t,
         None => before.stated_time.zip(before.stated_utc_offset_minutes),
@@ -315,7 +391,13 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
 ) -> ApiResult<statement::Model> {
     let txn = db.begin().await?;
     let deleted = record::soft_delete::<statement::Entity, _>(&txn, actor, id, version).await?;
-    record::ensure_unreferenced::<verdict::Entity, _>(&txn, verdict::Column::StatementId, id, "verdicts").await?;
+    record::ensure_unreferenced::<verdict::Entity, _>(
+        &txn,
+        verdict::Column::StatementId,
+        id,
+        "verdicts",
+    )
+    .await?;
     txn.commit().await?;
     Ok(deleted)
 }
@@ -339,19 +421,40 @@ pub async fn add_appearance<C: TransactionTrait + ConnectionTrait>(
 
 fn check_appearances(appearances: &[NewAppearance]) -> ApiResult<()> {
     for (i, a) in appearances.iter().enumerate() {
-        let field = |name: &str| if appearances.len() == 1 { format!("input.{name}") } else { format!("input.appearances[{i}].{name}") };
+        let field = |name: &str| {
+            if appearances.len() == 1 {
+                format!("input.{name}")
+            } else {
+                format!("input.appearances[{i}].{name}")
+            }
+        };
         validate::optional_text(&field("excerpt"), a.excerpt.as_deref(), MAX_STATEMENT_TEXT)?;
         if a.char_offset.is_some_and(|o| o < 0) {
-            return Err(ApiError::bad_input(field("charOffset"), "must not be negative"));
+            return Err(ApiError::bad_input(
+                field("charOffset"),
+                "must not be negative",
+            ));
         }
         if a.timecode_ms.is_some_and(|t| t < 0) {
-            return Err(ApiError::bad_input(field("timecodeMs"), "must not be negative"));
+            return Err(ApiError::bad_input(
+                field("timecodeMs"),
+                "must not be negative",
+            ));
         }
         if a.first && appearances[..i].iter().any(|b| b.first) {
-            return Err(ApiError::bad_input(field("first"), "only one appearance can be the first"));
+            return Err(ApiError::bad_input(
+                field("first"),
+                "only one appearance can be the first",
+            ));
         }
-        if appearances[..i].iter().any(|b| b.article_id == a.article_id) {
-            return Err(ApiError::bad_input(field("articleId"), "the statement already appears in this article"));
+        if appearances[..i]
+            .iter()
+            .any(|b| b.article_id == a.article_id)
+        {
+            return Err(ApiError::bad_input(
+                field("articleId"),
+                "the statement already appears in this article",
+            ));
         }
     }
     Ok(())
@@ -371,7 +474,10 @@ async fn insert_appearance<C: ConnectionTrait>(
         .one(txn)
         .await?;
     if existing.is_some() {
-        return Err(ApiError::bad_input(article_field, "the statement already appears in this article"));
+        return Err(ApiError::bad_input(
+            article_field,
+            "the statement already appears in this article",
+        ));
     }
     if a.first {
         let previous = appearance::Entity::live()
@@ -385,8 +491,14 @@ async fn insert_appearance<C: ConnectionTrait>(
             active.version = Set(before.version + 1);
             active.updated_at = Set(Utc::now());
             let after = active.update(txn).await?;
-            audit::record::<appearance::Entity, _>(txn, actor, RevisionAction::Update, Some(&before), Some(&after))
-                .await?;
+            audit::record::<appearance::Entity, _>(
+                txn,
+                actor,
+                RevisionAction::Update,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
         }
     }
     let now = Utc::now();
@@ -395,7 +507,11 @@ async fn insert_appearance<C: ConnectionTrait>(
         statement_id: Set(statement_id),
         article_id: Set(a.article_id),
         first: Set(a.first),
-        excerpt: Set(validate::optional_text("input.excerpt", a.excerpt.as_deref(), MAX_STATEMENT_TEXT)?),
+        excerpt: Set(validate::optional_text(
+            "input.excerpt",
+            a.excerpt.as_deref(),
+            MAX_STATEMENT_TEXT,
+        )?),
         char_offset: Set(a.char_offset),
         timecode_ms: Set(a.timecode_ms),
         created_at: Set(now),
@@ -405,14 +521,22 @@ async fn insert_appearance<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    audit::record::<appearance::Entity, _>(txn, actor, RevisionAction::Create, None, Some(&model)).await?;
+    audit::record::<appearance::Entity, _>(txn, actor, RevisionAction::Create, None, Some(&model))
+        .await?;
     Ok(model)
 }
 
 /// Replaces a statement's stances: unchanged pairs keep their row, changed ones are
 /// updated, missing ones removed.
-async fn replace_stances<C: ConnectionTrait>(txn: &C, statement_id: Uuid, stances: &[(Uuid, StanceKind)]) -> ApiResult<()> {
-    let existing = stance::Entity::find().filter(stance::Column::StatementId.eq(statement_id)).all(txn).await?;
+async fn replace_stances<C: ConnectionTrait>(
+    txn: &C,
+    statement_id: Uuid,
+    stances: &[(Uuid, StanceKind)],
+) -> ApiResult<()> {
+    let existing = stance::Entity::find()
+        .filter(stance::Column::StatementId.eq(statement_id))
+        .all(txn)
+        .await?;
     let now = Utc::now();
     for old in &existing {
         match stances.iter().find(|(claim, _)| *claim == old.claim_id) {
@@ -445,7 +569,11 @@ async fn replace_stances<C: ConnectionTrait>(txn: &C, statement_id: Uuid, stance
     Ok(())
 }
 
-async fn replace_topics<C: ConnectionTrait>(txn: &C, statement_id: Uuid, topics: &[Uuid]) -> ApiResult<()> {
+async fn replace_topics<C: ConnectionTrait>(
+    txn: &C,
+    statement_id: Uuid,
+    topics: &[Uuid],
+) -> ApiResult<()> {
     statement_topic::Entity::delete_many()
         .filter(statement_topic::Column::StatementId.eq(statement_id))
         .exec(txn)
@@ -454,10 +582,12 @@ async fn replace_topics<C: ConnectionTrait>(txn: &C, statement_id: Uuid, topics:
         return Ok(());
     }
     let now = Utc::now();
-    statement_topic::Entity::insert_many(topics.iter().map(|topic_id| statement_topic::ActiveModel {
-        statement_id: Set(statement_id),
-        topic_id: Set(*topic_id),
-        created_at: Set(now),
+    statement_topic::Entity::insert_many(topics.iter().map(|topic_id| {
+        statement_topic::ActiveModel {
+            statement_id: Set(statement_id),
+            topic_id: Set(*topic_id),
+            created_at: Set(now),
+        }
     }))
     .exec_without_returning(txn)
     .await?;
@@ -465,14 +595,20 @@ async fn replace_topics<C: ConnectionTrait>(txn: &C, statement_id: Uuid, topics:
 }
 
 /// The statement as its revision records it.
-async fn snapshot<C: ConnectionTrait>(db: &C, model: &statement::Model) -> ApiResult<serde_json::Value> {
+async fn snapshot<C: ConnectionTrait>(
+    db: &C,
+    model: &statement::Model,
+) -> ApiResult<serde_json::Value> {
     let stances = stance::Entity::find()
         .filter(stance::Column::StatementId.eq(model.id))
         .order_by_asc(stance::Column::ClaimId)
         .all(db)
         .await?
         .into_iter()
-        .map(|s| SnapshotStance { claim_id: s.claim_id, stance: s.stance })
+        .map(|s| SnapshotStance {
+            claim_id: s.claim_id,
+            stance: s.stance,
+        })
         .collect();
     let topic_ids = statement_topic::Entity::find()
         .filter(statement_topic::Column::StatementId.eq(model.id))
@@ -482,6 +618,10 @@ async fn snapshot<C: ConnectionTrait>(db: &C, model: &statement::Model) -> ApiRe
         .into_iter()
         .map(|t| t.topic_id)
         .collect();
-    let snapshot = Snapshot { statement: model, stances, topic_ids };
+    let snapshot = Snapshot {
+        statement: model,
+        stances,
+        topic_ids,
+    };
     audit::snapshot(Some(&snapshot))?.ok_or_else(|| ApiError::Internal("empty snapshot".into()))
 }

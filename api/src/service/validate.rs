@@ -14,8 +14,10 @@ pub const MAX_LONG_TEXT: usize = 5_000;
 pub const MAX_URL: usize = 2_048;
 
 /// Query parameters that only track the reader and never select content.
-const TRACKING_PARAMS: &[&str] =
-    &["fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "_gl", "ocid"];
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "_gl",
+    "ocid",
+];
 
 /// Required text: trimmed, non-empty, at most `max` characters.
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
@@ -25,10 +27,16 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     }
     let chars = trimmed.chars().count();
     if chars > max {
-        return Err(ApiError::bad_input(field, format!("is {chars} characters long; the limit is {max}")));
+        return Err(ApiError::bad_input(
+            field,
+            format!("is {chars} characters long; the limit is {max}"),
+        ));
     }
     if trimmed.contains('\0') {
-        return Err(ApiError::bad_input(field, "must not contain NUL characters"));
+        return Err(ApiError::bad_input(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -45,11 +53,19 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<
 pub fn slug(field: &str, value: &str) -> ApiResult<String> {
     let ok = !value.is_empty()
         && value.len() <= 100
-        && value.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && value.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if ok {
         Ok(value.to_owned())
     } else {
-        Err(ApiError::bad_input(field, "must be lower-case letters and digits separated by single dashes (at most 100)"))
+        Err(ApiError::bad_input(
+            field,
+            "must be lower-case letters and digits separated by single dashes (at most 100)",
+        ))
     }
 }
 
@@ -75,7 +91,8 @@ pub fn slugify(name: &str) -> Option<String> {
 pub fn slug_or_from(field: &str, given: Option<&str>, name: &str) -> ApiResult<String> {
     match given {
         Some(s) => slug(field, s),
-        None => slugify(name).ok_or_else(|| ApiError::bad_input(field, "cannot be made from the name; give one")),
+        None => slugify(name)
+            .ok_or_else(|| ApiError::bad_input(field, "cannot be made from the name; give one")),
     }
 }
 
@@ -83,12 +100,17 @@ pub fn slug_or_from(field: &str, given: Option<&str>, name: &str) -> ApiResult<S
 pub fn language(field: &str, value: &str) -> ApiResult<String> {
     let mut parts = value.split('-');
     let primary = parts.next().unwrap_or_default();
-    let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
-    let rest_ok = parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+    let rest_ok =
+        parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if primary_ok && rest_ok {
         Ok(value.to_owned())
     } else {
-        Err(ApiError::bad_input(field, "must be a language tag such as `en`, `ru` or `pt-BR`"))
+        Err(ApiError::bad_input(
+            field,
+            "must be a language tag such as `en`, `ru` or `pt-BR`",
+        ))
     }
 }
 
@@ -98,17 +120,27 @@ pub fn country(field: &str, value: &str) -> ApiResult<String> {
     if upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(upper)
     } else {
-        Err(ApiError::bad_input(field, "must be a two-letter country code such as `RU`"))
+        Err(ApiError::bad_input(
+            field,
+            "must be a two-letter country code such as `RU`",
+        ))
     }
 }
 
 /// A Wikidata item id such as `Q1234`.
 pub fn wikidata_id(field: &str, value: &str) -> ApiResult<String> {
     let digits = value.strip_prefix('Q').unwrap_or_default();
-    if !digits.is_empty() && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) && digits.len() <= 12 {
+    if !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.len() <= 12
+    {
         Ok(value.to_owned())
     } else {
-        Err(ApiError::bad_input(field, "must be a Wikidata item id such as `Q1234`"))
+        Err(ApiError::bad_input(
+            field,
+            "must be a Wikidata item id such as `Q1234`",
+        ))
     }
 }
 
@@ -158,10 +190,16 @@ pub fn stated_on(field: &str, date: NaiveDate, precision: DatePrecision) -> ApiR
     use chrono::Datelike;
     match precision {
         DatePrecision::Month if date.day() != 1 => {
-            return Err(ApiError::bad_input(field, "a MONTH-precision date must be the first of its month"));
+            return Err(ApiError::bad_input(
+                field,
+                "a MONTH-precision date must be the first of its month",
+            ));
         }
         DatePrecision::Year if date.day() != 1 || date.month() != 1 => {
-            return Err(ApiError::bad_input(field, "a YEAR-precision date must be the first of January"));
+            return Err(ApiError::bad_input(
+                field,
+                "a YEAR-precision date must be the first of January",
+            ));
         }
         _ => {}
     }
@@ -179,7 +217,12 @@ pub fn stated_on(field: &str, date: NaiveDate, precision: DatePrecision) -> ApiR
 /// A time of day with its UTC offset, `HH:MM[:SS](Z|±HH:MM)`, as local time and
 /// offset in minutes.
 pub fn time_of_day(field: &str, value: &str) -> ApiResult<(NaiveTime, i16)> {
-    let bad = || ApiError::bad_input(field, "must be a time of day with its UTC offset, such as `15:04-04:00` or `07:30Z`");
+    let bad = || {
+        ApiError::bad_input(
+            field,
+            "must be a time of day with its UTC offset, such as `15:04-04:00` or `07:30Z`",
+        )
+    };
     let value = value.trim();
     let split = value.rfind(['+', '-', 'Z']).ok_or_else(bad)?;
     let (time, offset) = value.split_at(split);
@@ -205,25 +248,48 @@ pub fn time_of_day(field: &str, value: &str) -> ApiResult<(NaiveTime, i16)> {
 pub fn format_time_of_day(time: NaiveTime, offset_minutes: i16) -> String {
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let abs = offset_minutes.unsigned_abs();
-    format!("{}{sign}{:02}:{:02}", time.format("%H:%M:%S"), abs / 60, abs % 60)
+    format!(
+        "{}{sign}{:02}:{:02}",
+        time.format("%H:%M:%S"),
+        abs / 60,
+        abs % 60
+    )
 }
 
 /// A rating on the reviewer's own scale (schema.org ClaimReview): a value needs both
 /// ends of its scale, the ends differ, and the value lies between them.
-pub fn rating(field: &str, value: Option<f64>, best: Option<f64>, worst: Option<f64>) -> ApiResult<()> {
-    for (name, v) in [("ratingValue", value), ("bestRating", best), ("worstRating", worst)] {
+pub fn rating(
+    field: &str,
+    value: Option<f64>,
+    best: Option<f64>,
+    worst: Option<f64>,
+) -> ApiResult<()> {
+    for (name, v) in [
+        ("ratingValue", value),
+        ("bestRating", best),
+        ("worstRating", worst),
+    ] {
         if v.is_some_and(|v| !v.is_finite()) {
-            return Err(ApiError::bad_input(format!("{field}.{name}"), "must be a finite number"));
+            return Err(ApiError::bad_input(
+                format!("{field}.{name}"),
+                "must be a finite number",
+            ));
         }
     }
     if let (Some(b), Some(w)) = (best, worst)
         && b == w
     {
-        return Err(ApiError::bad_input(format!("{field}.bestRating"), "must differ from worstRating"));
+        return Err(ApiError::bad_input(
+            format!("{field}.bestRating"),
+            "must differ from worstRating",
+        ));
     }
     let Some(v) = value else { return Ok(()) };
     let (Some(b), Some(w)) = (best, worst) else {
-        return Err(ApiError::bad_input(format!("{field}.ratingValue"), "needs bestRating and worstRating"));
+        return Err(ApiError::bad_input(
+            format!("{field}.ratingValue"),
+            "needs bestRating and worstRating",
+        ));
     };
     if v < b.min(w) || v > b.max(w) {
         return Err(ApiError::bad_input(
@@ -253,14 +319,27 @@ mod tests {
 
     #[test]
     fn urls_lose_tracking_fragment_and_case() {
-        let n = normalize_url("u", "HTTPS://TASS.com:443/politics/943510?utm_source=x&id=7&fbclid=1#top").unwrap();
+        let n = normalize_url(
+            "u",
+            "HTTPS://TASS.com:443/politics/943510?utm_source=x&id=7&fbclid=1#top",
+        )
+        .unwrap();
         assert_eq!(n, "https://tass.com/politics/943510?id=7");
-        assert_eq!(normalize_url("u", "http://Example.org/A?utm_medium=m").unwrap(), "http://example.org/A");
+        assert_eq!(
+            normalize_url("u", "http://Example.org/A?utm_medium=m").unwrap(),
+            "http://example.org/A"
+        );
     }
 
     #[test]
     fn urls_refuse_other_schemes_and_garbage() {
-        for bad in ["ftp://x.org/a", "javascript:alert(1)", "not a url", "https://", "https://u:p@x.org/"] {
+        for bad in [
+            "ftp://x.org/a",
+            "javascript:alert(1)",
+            "not a url",
+            "https://",
+            "https://u:p@x.org/",
+        ] {
             assert!(normalize_url("u", bad).is_err(), "{bad} was accepted");
         }
     }
@@ -289,7 +368,10 @@ mod tests {
     fn ratings_lie_on_their_scale() {
         assert!(rating("r", Some(2.0), Some(5.0), Some(1.0)).is_ok());
         assert!(rating("r", Some(0.0), Some(5.0), Some(1.0)).is_err());
-        assert!(rating("r", Some(4.0), Some(1.0), Some(5.0)).is_ok(), "reversed scales are allowed");
+        assert!(
+            rating("r", Some(4.0), Some(1.0), Some(5.0)).is_ok(),
+            "reversed scales are allowed"
+        );
         assert!(rating("r", Some(1.0), None, None).is_err());
         assert!(rating("r", None, Some(3.0), Some(3.0)).is_err());
     }
@@ -297,7 +379,10 @@ mod tests {
     #[test]
     fn slugs_are_made_from_ascii_names() {
         assert_eq!(slugify("Sergei Lavrov").as_deref(), Some("sergei-lavrov"));
-        assert_eq!(slugify("  U.S. Congress — members ").as_deref(), Some("u-s-congress-members"));
+        assert_eq!(
+            slugify("  U.S. Congress — members ").as_deref(),
+            Some("u-s-congress-members")
+        );
         assert_eq!(slugify("Сергей Лавров"), None);
     }
 
@@ -313,8 +398,8 @@ mod tests {
             let once = normalize_url("u", &raw).unwrap();
             prop_assert_eq!(normalize_url("u", &once).unwrap(), once.clone());
             prop_assert!(!once.contains("utm_"));
-            let host_lower = host.to_ascii_lowercase();
-            prop_assert!(once.starts_with(&format!("https://{host_lower}")));
+            let prefix = format!("https://{}", host.to_ascii_lowercase());
+            prop_assert!(once.starts_with(&prefix));
         }
 
         #[test]

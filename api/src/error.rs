@@ -99,21 +99,17 @@ impl From<DbErr> for ApiError {
             return Self::Database(err);
         };
         let constraint = db.constraint().unwrap_or_default();
-        let field = field_of_constraint(db.table().unwrap_or_default(), constraint);
+        // Constraints guard what the mutation's input set; blame that input field,
+        // as the service's own checks do.
+        let field = match field_of_constraint(db.table().unwrap_or_default(), constraint) {
+            column if column == "input" => column,
+            column => format!("input.{column}"),
+        };
         match db.code().as_deref() {
-            Some("23505") => Self::Conflict {
-                message: format!("{field} is already in use"),
-                field: Some(field),
-            },
-            Some("23503") => Self::BadInput {
-                message: format!("{field} refers to a record that does not exist"),
-                field,
-            },
+            Some("23505") => Self::BadInput { message: "this value is already used by another record".into(), field },
+            Some("23503") => Self::BadInput { message: "refers to a record that does not exist".into(), field },
             Some("23514") | Some("23502") | Some("22001") | Some("22007") | Some("22008") => {
-                Self::BadInput {
-                    message: format!("{field} is not valid"),
-                    field,
-                }
+                Self::BadInput { message: "this value is not valid".into(), field }
             }
             _ => Self::Database(err),
         }

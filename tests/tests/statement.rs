@@ -690,11 +690,11 @@ async fn statements_filter_by_claims_and_by_stance_on_them() {
 
     assert_eq!(
         filtered(&db, json!({ "claimIds": [c.group], "stance": "OPPOSES" })).await,
-        [c.cant.clone()]
+        vec![c.cant.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "claimIds": [c.channel], "stance": "UNCLEAR" })).await,
-        [c.cant.clone()]
+        vec![c.cant.clone()]
     );
     // `cant` opposes the group claim, not the channel: the stance is on the claims named.
     assert_eq!(
@@ -707,7 +707,7 @@ async fn statements_filter_by_claims_and_by_stance_on_them() {
             json!({ "claimIds": [c.channel], "stance": "SUPPORTS" })
         )
         .await,
-        [c.agreed.clone()]
+        vec![c.agreed.clone()]
     );
 }
 
@@ -723,7 +723,7 @@ async fn statements_filter_by_stance_alone() {
     );
     assert_eq!(
         filtered(&db, json!({ "stance": "OPPOSES" })).await,
-        [c.cant.clone()]
+        vec![c.cant.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "stance": "NEUTRAL" })).await,
@@ -742,7 +742,7 @@ async fn statements_filter_by_topics() {
 
     assert_eq!(
         filtered(&db, json!({ "topicIds": [c.ukraine] })).await,
-        [c.agreed.clone()]
+        vec![c.agreed.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "topicIds": [c.security] })).await,
@@ -766,7 +766,7 @@ async fn statements_filter_by_articles() {
     );
     assert_eq!(
         filtered(&db, json!({ "articleIds": [c.follow_up] })).await,
-        [c.unit.clone()]
+        vec![c.unit.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "articleIds": [c.tass, c.follow_up] })).await,
@@ -790,7 +790,7 @@ async fn statements_filter_by_an_inclusive_date_range() {
     );
     assert_eq!(
         filtered(&db, json!({ "statedTo": "2017-07-07" })).await,
-        [c.agreed.clone()]
+        vec![c.agreed.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "statedFrom": "2017-07-24" })).await,
@@ -817,7 +817,7 @@ async fn statements_filter_by_language() {
 
     assert_eq!(
         filtered(&db, json!({ "language": "ru" })).await,
-        [c.childish.clone()]
+        vec![c.childish.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "language": "en" })).await,
@@ -841,11 +841,11 @@ async fn statements_filter_by_words_of_the_text() {
 
     assert_eq!(
         filtered(&db, json!({ "text": "impenetrable" })).await,
-        [c.unit.clone()]
+        vec![c.unit.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "text": "UKRAINIAN channel" })).await,
-        [c.agreed.clone()],
+        vec![c.agreed.clone()],
         "every word, in any order, ignoring case"
     );
     assert_eq!(
@@ -859,7 +859,7 @@ async fn statements_filter_by_words_of_the_text() {
     );
     assert_eq!(
         filtered(&db, json!({ "text": "cyber unit happen" })).await,
-        [c.cant.clone()]
+        vec![c.cant.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "text": "channel impenetrable" })).await,
@@ -867,7 +867,7 @@ async fn statements_filter_by_words_of_the_text() {
     );
     assert_eq!(
         filtered(&db, json!({ "text": "позиция" })).await,
-        [c.childish.clone()]
+        vec![c.childish.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "text": "   " })).await.len(),
@@ -1224,7 +1224,7 @@ async fn update_statement_replaces_stances_and_the_revision_shows_old_and_new() 
     );
     assert_eq!(
         filtered(&db, json!({ "claimIds": [channel], "stance": "SUPPORTS" })).await,
-        [id.clone()]
+        vec![id.clone()]
     );
 
     let revs = revisions(&db, &id).await;
@@ -1631,7 +1631,7 @@ async fn delete_statement_hides_it_from_lists_and_lookup() {
     assert!(!nodes(&all).contains(&c.cant));
     assert_eq!(
         filtered(&db, json!({ "speakerIds": [c.trump] })).await,
-        [c.unit.clone()]
+        vec![c.unit.clone()]
     );
     assert_eq!(
         filtered(&db, json!({ "stance": "OPPOSES" })).await,

@@ -106,10 +106,19 @@ impl From<DbErr> for ApiError {
             column => format!("input.{column}"),
         };
         match db.code().as_deref() {
-            Some("23505") => Self::BadInput { message: "this value is already used by another record".into(), field },
-            Some("23503") => Self::BadInput { message: "refers to a record that does not exist".into(), field },
+            Some("23505") => Self::BadInput {
+                message: "this value is already used by another record".into(),
+                field,
+            },
+            Some("23503") => Self::BadInput {
+                message: "refers to a record that does not exist".into(),
+                field,
+            },
             Some("23514") | Some("23502") | Some("22001") | Some("22007") | Some("22008") => {
-                Self::BadInput { message: "this value is not valid".into(), field }
+                Self::BadInput {
+                    message: "this value is not valid".into(),
+                    field,
+                }
             }
             _ => Self::Database(err),
         }

@@ -564,6 +564,11 @@ async fn claims_filter_by_topics_and_by_text_taken_literally() {
         ),
         vec![channel]
     );
+    assert_eq!(
+        nodes(db.ok(list, json!({ "filter": { "topicIds": [] } })).await),
+        Vec::<String>::new(),
+        "an empty topic list matches nothing"
+    );
     let all = db.ok(list, json!({ "filter": { "text": "  " } })).await;
     assert_eq!(
         all["claims"]["totalCount"], 4,

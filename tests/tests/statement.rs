@@ -1454,6 +1454,32 @@ async fn update_statement_with_a_stale_version_is_a_conflict() {
     assert_eq!(read(&db, &id).await["text"], "First edit");
 }
 
+#[tokio::test]
+async fn update_statement_clears_the_reporter_with_null_and_keeps_it_when_left_out() {
+    let db = TestDb::new().await;
+    let (putin, lavrov) = (
+        speaker(&db, "Vladimir Putin").await,
+        speaker(&db, "Sergei Lavrov").await,
+    );
+    let id = id_of(
+        &create(
+            &db,
+            with(&minimal(&putin), json!({ "reportedById": lavrov })),
+        )
+        .await,
+    );
+
+    let kept = update(&db, json!({ "id": id, "version": 1, "kind": "QUOTE" })).await;
+    assert_eq!(kept["kind"], "QUOTE");
+    assert_eq!(kept["reported"], true);
+    assert_eq!(kept["reportedBy"]["id"], lavrov.as_str());
+
+    let direct = update(&db, json!({ "id": id, "version": 2, "reportedById": null })).await;
+    assert_eq!(direct["reported"], false);
+    assert_eq!(direct["reportedBy"], Value::Null);
+    assert_eq!(read(&db, &id).await["reported"], false);
+}
+
 // ---------------------------------------------------------------------------------
 // Appearances
 
@@ -1626,6 +1652,12 @@ async fn delete_statement_hides_it_from_lists_and_lookup() {
         db.ok(&read_query(), json!({ "id": c.cant })).await["statement"],
         Value::Null
     );
+    let malformed = db.err(&read_query(), json!({ "id": "not-a-uuid" })).await;
+    assert_eq!(
+        malformed["extensions"]["code"], "BAD_USER_INPUT",
+        "{malformed:#}"
+    );
+    assert_eq!(malformed["extensions"]["field"], "id");
     let all = list(&db, json!({})).await;
     assert_eq!(all["totalCount"], 4);
     assert!(!nodes(&all).contains(&c.cant));

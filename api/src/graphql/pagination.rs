@@ -51,9 +51,8 @@ impl PageArgs {
     }
 }
 
-/// A sort key value inside a cursor.
+/// A sort key value inside a cursor, tagged with its type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
 pub enum SortValue {
     Date(NaiveDate),
     Time(DateTime<Utc>),
@@ -73,6 +72,9 @@ impl From<SortValue> for Value {
 /// The position of one row in one ordering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
+    /// Which ordering of which list the position belongs to.
+    #[serde(rename = "o")]
+    pub ordering: String,
     #[serde(rename = "k", skip_serializing_if = "Option::is_none", default)]
     pub key: Option<SortValue>,
     #[serde(rename = "i")]
@@ -102,6 +104,16 @@ pub struct Ordering<E: Record> {
 }
 
 impl<E: Record> Ordering<E> {
+    /// Names this ordering inside cursors, so a cursor of another list or ordering
+    /// is refused rather than compared with the wrong column.
+    fn tag(&self) -> String {
+        use sea_orm::Iden;
+        match self.column {
+            Some(col) => format!("{}.{}", E::NAME, col.to_string()),
+            None => format!("{}.id", E::NAME),
+        }
+    }
+
     /// Creation order (uuid v7 ids are time-ordered).
     pub fn by_id(descending: bool) -> Self {
         Self {
@@ -112,11 +124,28 @@ impl<E: Record> Ordering<E> {
     }
 }
 
-/// The page's limit and direction, checked against the caps.
+/// The page's limit, direction and bound, checked against the caps.
 struct Window {
     limit: usize,
+    /// `last`: read from the end of the range and flip the page back.
     backward: bool,
-    cursor: Option<Cursor>,
+    /// The cursor, and whether rows come after it (`after`) or before it (`before`).
+    bound: Option<(Cursor, Side)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    After,
+    Before,
+}
+
+impl Side {
+    fn field(self) -> &'static str {
+        match self {
+            Side::After => "after",
+            Side::Before => "before",
+        }
+    }
 }
 
 fn window(args: &PageArgs) -> ApiResult<Window> {
@@ -138,21 +167,22 @@ fn window(args: &PageArgs) -> ApiResult<Window> {
             "give `after` or `before`, not both",
         ));
     }
+    // `before` alone pages backward, like `last`.
     let backward = args.last.is_some() || (args.before.is_some() && args.first.is_none());
     let limit = match (args.first, args.last) {
         (Some(n), _) => size("first", n)?,
         (_, Some(n)) => size("last", n)?,
         _ => DEFAULT_PAGE,
     };
-    let cursor = match (&args.after, &args.before) {
-        (Some(a), _) => Some(Cursor::decode("after", a)?),
-        (_, Some(b)) => Some(Cursor::decode("before", b)?),
+    let bound = match (&args.after, &args.before) {
+        (Some(a), _) => Some((Cursor::decode("after", a)?, Side::After)),
+        (_, Some(b)) => Some((Cursor::decode("before", b)?, Side::Before)),
         _ => None,
     };
     Ok(Window {
         limit,
         backward,
-        cursor,
+        bound,
     })
 }
 
@@ -170,27 +200,35 @@ where
 {
     let window = window(args)?;
     let total = TotalCount::of(db, &select);
-    // Walking backward reads the ordering reversed, then flips the page back.
-    let descending = ordering.descending != window.backward;
-    let order = if descending { Order::Desc } else { Order::Asc };
     let mut query = select;
-    if let Some(cursor) = &window.cursor {
+    if let Some((cursor, side)) = &window.bound {
+        if cursor.ordering != ordering.tag() {
+            return Err(ApiError::bad_input(
+                side.field(),
+                "is a cursor of another list or ordering",
+            ));
+        }
         let id = Expr::col((E::default(), E::id_col()));
         let (lhs, rhs) = match (ordering.column, cursor.key.clone()) {
             (Some(col), Some(key)) => (
                 Expr::tuple([Expr::col((E::default(), col)), id]),
                 Expr::tuple([Expr::val(Value::from(key)), Expr::val(cursor.id)]),
             ),
-            (None, _) => (id, Expr::val(cursor.id)),
-            (Some(_), None) => {
+            (None, None) => (id, Expr::val(cursor.id)),
+            _ => {
                 return Err(ApiError::bad_input(
-                    "after",
-                    "is a cursor of another ordering",
+                    side.field(),
+                    "is a cursor of another list or ordering",
                 ));
             }
         };
-        query = query.filter(if descending { lhs.lt(rhs) } else { lhs.gt(rhs) });
+        // Rows after the cursor come later in the ordering: greater when ascending.
+        let greater = (*side == Side::After) != ordering.descending;
+        query = query.filter(if greater { lhs.gt(rhs) } else { lhs.lt(rhs) });
     }
+    // Reading backward walks the ordering reversed, then flips the page back.
+    let descending = ordering.descending != window.backward;
+    let order = if descending { Order::Desc } else { Order::Asc };
     if let Some(col) = ordering.column {
         query = query.order_by(col, order.clone());
     }
@@ -204,14 +242,19 @@ where
     if window.backward {
         rows.reverse();
     }
+    // Rows lie beyond the page where more were fetched than shown, and beyond any
+    // cursor (the cursor's own row at least).
+    let after_cursor = matches!(window.bound, Some((_, Side::After)));
+    let before_cursor = matches!(window.bound, Some((_, Side::Before)));
     let (has_previous, has_next) = if window.backward {
-        (more, window.cursor.is_some())
+        (more || after_cursor, before_cursor)
     } else {
-        (window.cursor.is_some(), more)
+        (after_cursor, more || before_cursor)
     };
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(rows.into_iter().map(|row| {
         let cursor = Cursor {
+            ordering: ordering.tag(),
             key: (ordering.key_of)(&row),
             id: E::id_of(&row),
         };

@@ -120,7 +120,9 @@ impl SpeakerQuery {
             }
             (None, Some(slug)) => speaker::Entity::live().filter(speaker::Column::Slug.eq(slug)),
             _ => {
-                return Err(ApiError::bad_input("id", "give exactly one of `id` and `slug`").into());
+                return Err(
+                    ApiError::bad_input("id", "give exactly one of `id` and `slug`").into(),
+                );
             }
         };
         Ok(query

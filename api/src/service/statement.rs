@@ -205,15 +205,16 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     }
     check_stances(&input.stances)?;
     let topics = check_topics(&input.topic_ids)?;
-    check_appearances(&input.appearances)?;
+    check_appearances(&input.appearances, |i| format!("input.appearances[{i}]"))?;
 
     let txn = db.begin().await?;
+    // The client's own list, so an error names the position the client sent.
     check_references(
         &txn,
         Some(input.speaker_id),
         input.reported_by_id,
         &input.stances,
-        &topics,
+        &input.topic_ids,
     )
     .await?;
     let now = Utc::now();
@@ -329,7 +330,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         patch.speaker_id,
         patch.reported_by_id.flatten(),
         patch.stances.as_deref().unwrap_or_default(),
-        topics.as_deref().unwrap_or_default(),
+        patch.topic_ids.as_deref().unwrap_or_default(),
     )
     .await?;
     let before_snapshot = snapshot(&txn, &before).await?;
@@ -411,7 +412,7 @@ pub async fn add_appearance<C: TransactionTrait + ConnectionTrait>(
     statement_id: Uuid,
     appearance: NewAppearance,
 ) -> ApiResult<appearance::Model> {
-    check_appearances(std::slice::from_ref(&appearance))?;
+    check_appearances(std::slice::from_ref(&appearance), |_| "input".to_owned())?;
     let txn = db.begin().await?;
     ensure_exists::<statement::Entity, _>(&txn, statement_id, "input.statementId").await?;
     let model = insert_appearance(&txn, actor, statement_id, appearance, "input.articleId").await?;
@@ -419,15 +420,13 @@ pub async fn add_appearance<C: TransactionTrait + ConnectionTrait>(
     Ok(model)
 }
 
-fn check_appearances(appearances: &[NewAppearance]) -> ApiResult<()> {
+/// Checks appearances given in the input; `prefix(i)` is the input path of the i-th.
+fn check_appearances(
+    appearances: &[NewAppearance],
+    prefix: impl Fn(usize) -> String,
+) -> ApiResult<()> {
     for (i, a) in appearances.iter().enumerate() {
-        let field = |name: &str| {
-            if appearances.len() == 1 {
-                format!("input.{name}")
-            } else {
-                format!("input.appearances[{i}].{name}")
-            }
-        };
+        let field = |name: &str| format!("{}.{name}", prefix(i));
         validate::optional_text(&field("excerpt"), a.excerpt.as_deref(), MAX_STATEMENT_TEXT)?;
         if a.char_offset.is_some_and(|o| o < 0) {
             return Err(ApiError::bad_input(

@@ -2,11 +2,6 @@
 //! lookups, the list with its filters and pages, the object's fields, and every
 //! refused input (which writes nothing).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers: a missing value must fail the test at once"
-)]
-
 use entity::revision;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};

@@ -2,11 +2,6 @@
 //! fields, and every refused link (which writes nothing): no target or two, a link to
 //! itself, a link back in time, unknown ids, and a duplicate.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers: a missing value must fail the test at once"
-)]
-
 use entity::revision;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -411,4 +406,89 @@ async fn delete_link_hides_it_and_records_a_revision() {
         )
         .await;
     assert_eq!(err["extensions"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn deleting_a_statement_deletes_its_links_with_revisions() {
+    let db = TestDb::new().await;
+    let f = fixture(&db).await;
+    let created = db
+        .ok(
+            CREATE,
+            json!({ "input": { "sourceStatementId": f.unit, "targetStatementId": f.cant_happen, "relation": "REVERSES" } }),
+        )
+        .await;
+    let link_id = created["createLink"]["link"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let version = db
+        .ok(
+            "query($id: ID!) { statement(id: $id) { version } }",
+            json!({ "id": f.cant_happen }),
+        )
+        .await["statement"]["version"]
+        .clone();
+    db.ok(
+        "mutation($input: DeleteInput!) { deleteStatement(input: $input) { deletedId } }",
+        json!({ "input": { "id": f.cant_happen, "version": version } }),
+    )
+    .await;
+    assert!(
+        db.ok(BY_ID, json!({ "id": link_id })).await["link"].is_null(),
+        "the link outlived its target"
+    );
+    let backlinks = db
+        .ok(
+            "query($id: ID!) { statement(id: $id) { links { id } } }",
+            json!({ "id": f.unit }),
+        )
+        .await;
+    assert_eq!(backlinks["statement"]["links"], json!([]));
+    let link_uuid = uuid::Uuid::parse_str(&link_id).unwrap();
+    let revisions = revision::Entity::find()
+        .filter(revision::Column::EntityId.eq(link_uuid))
+        .order_by_asc(revision::Column::Version)
+        .all(db.db())
+        .await
+        .unwrap();
+    assert_eq!(revisions.len(), 2, "create and delete");
+    assert_eq!(revisions[1].action, entity::RevisionAction::Delete);
+}
+
+#[tokio::test]
+async fn update_statement_refuses_a_date_that_would_reverse_a_link() {
+    let db = TestDb::new().await;
+    let f = fixture(&db).await;
+    db.ok(
+        CREATE,
+        json!({ "input": { "sourceStatementId": f.hamburg, "targetStatementId": f.unit, "relation": "FOLLOWS_UP" } }),
+    )
+    .await;
+    let before = db.counts().await;
+    let error = db
+        .err(
+            "mutation($input: UpdateStatementInput!) { updateStatement(input: $input) { statement { id } } }",
+            json!({ "input": { "id": f.hamburg, "version": 1, "statedOn": "2017-07-20" } }),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(error["extensions"]["field"], "input.statedOn");
+    assert_eq!(db.counts().await, before);
+    let kept = db
+        .ok(
+            "query($id: ID!) { statement(id: $id) { statedOn version } }",
+            json!({ "id": f.hamburg }),
+        )
+        .await;
+    assert_eq!(
+        kept["statement"],
+        json!({ "statedOn": "2017-07-07", "version": 1 })
+    );
+    // Moving it to another day that keeps the order is fine.
+    db.ok(
+        "mutation($input: UpdateStatementInput!) { updateStatement(input: $input) { statement { id } } }",
+        json!({ "input": { "id": f.hamburg, "version": 1, "statedOn": "2017-07-08" } }),
+    )
+    .await;
 }

@@ -2,11 +2,6 @@
 //! create/update/publish/delete with versions and revisions, the list and its
 //! filters, the schema.org ClaimReview, and every refused input (which writes nothing).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test helpers: a missing value must fail the test at once"
-)]
-
 use entity::revision;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};

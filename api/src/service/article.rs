@@ -45,24 +45,6 @@ pub struct ArticlePatch {
     pub archive_url: Option<Option<String>>,
 }
 
-/// An optional web address in normal form; blank means absent.
-pub(crate) fn optional_url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| validate::normalize_url(field, v))
-        .transpose()
-}
-
-/// An optional language tag; blank means absent.
-pub(crate) fn optional_language(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| validate::language(field, v))
-        .transpose()
-}
-
 /// Refuses a normalized url another live article already has, naming that article so
 /// the client can use it instead.
 async fn ensure_url_free<C: ConnectionTrait>(
@@ -105,11 +87,11 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     actor: &Actor,
     input: NewArticle,
 ) -> ApiResult<article::Model> {
-    let url = optional_url("input.url", input.url.as_deref())?;
+    let url = validate::optional_url("input.url", input.url.as_deref())?;
     let title = validate::text("input.title", &input.title, MAX_TITLE)?;
-    let language = optional_language("input.language", input.language.as_deref())?;
+    let language = validate::optional_language("input.language", input.language.as_deref())?;
     let byline = validate::optional_text("input.byline", input.byline.as_deref(), MAX_BYLINE)?;
-    let archive_url = optional_url("input.archiveUrl", input.archive_url.as_deref())?;
+    let archive_url = validate::optional_url("input.archiveUrl", input.archive_url.as_deref())?;
 
     let txn = db.begin().await?;
     record::ensure_exists::<outlet::Entity, _>(&txn, input.outlet_id, "input.outletId").await?;
@@ -149,7 +131,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
 ) -> ApiResult<article::Model> {
     let url = patch
         .url
-        .map(|u| optional_url("input.url", u.as_deref()))
+        .map(|u| validate::optional_url("input.url", u.as_deref()))
         .transpose()?;
     let title = patch
         .title
@@ -158,7 +140,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         .transpose()?;
     let language = patch
         .language
-        .map(|l| optional_language("input.language", l.as_deref()))
+        .map(|l| validate::optional_language("input.language", l.as_deref()))
         .transpose()?;
     let byline = patch
         .byline
@@ -166,7 +148,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         .transpose()?;
     let archive_url = patch
         .archive_url
-        .map(|u| optional_url("input.archiveUrl", u.as_deref()))
+        .map(|u| validate::optional_url("input.archiveUrl", u.as_deref()))
         .transpose()?;
 
     let txn = db.begin().await?;
@@ -248,11 +230,11 @@ mod tests {
 
     #[test]
     fn blank_optional_values_are_absent() {
-        assert_eq!(optional_url("u", Some("  ")).ok(), Some(None));
-        assert_eq!(optional_language("l", None).ok(), Some(None));
-        assert!(optional_url("u", Some("not a url")).is_err());
+        assert_eq!(validate::optional_url("u", Some("  ")).ok(), Some(None));
+        assert_eq!(validate::optional_language("l", None).ok(), Some(None));
+        assert!(validate::optional_url("u", Some("not a url")).is_err());
         assert_eq!(
-            optional_url("u", Some("HTTPS://TASS.com/a?utm_source=x#f")).ok(),
+            validate::optional_url("u", Some("HTTPS://TASS.com/a?utm_source=x#f")).ok(),
             Some(Some("https://tass.com/a".to_owned()))
         );
     }

@@ -10,10 +10,10 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::service::article::{optional_language, optional_url};
 use crate::service::audit::{self, Actor};
 use crate::service::record::{self, ensure_unique};
 use crate::service::validate::{self, MAX_NAME};
+use crate::service::validate::{optional_language, optional_url};
 use entity::{RevisionAction, article, outlet, verdict};
 
 #[derive(Debug, Clone)]

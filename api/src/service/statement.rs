@@ -17,8 +17,8 @@ use crate::service::audit::{self, Actor};
 use crate::service::record::{self, Record, ensure_exists};
 use crate::service::validate::{self, MAX_LONG_TEXT, MAX_STATEMENT_TEXT};
 use entity::{
-    DatePrecision, RevisionAction, StanceKind, StatementKind, appearance, article, claim, speaker,
-    stance, statement, statement_topic, topic, verdict,
+    DatePrecision, RevisionAction, StanceKind, StatementKind, appearance, article, claim, link,
+    speaker, stance, statement, statement_topic, topic, verdict,
 };
 
 /// Most claims one statement may take a stance on, and most topics it may carry.
@@ -360,6 +360,17 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     active.version = Set(before.version + 1);
     active.updated_at = Set(Utc::now());
     let after = active.update(&txn).await?;
+    if (
+        after.stated_on,
+        after.stated_time,
+        after.stated_utc_offset_minutes,
+    ) != (
+        before.stated_on,
+        before.stated_time,
+        before.stated_utc_offset_minutes,
+    ) {
+        check_links_stay_forward(&txn, &after).await?;
+    }
     if let Some(stances) = &patch.stances {
         replace_stances(&txn, id, stances).await?;
     }
@@ -382,7 +393,8 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     Ok(after)
 }
 
-/// Soft-deletes a statement no live verdict reviews.
+/// Soft-deletes a statement no live verdict reviews. Its links, to and from it, go
+/// with it (each with its revision): a link needs both its ends.
 #[instrument(skip(db))]
 pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     db: &C,
@@ -399,8 +411,66 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
         "verdicts",
     )
     .await?;
+    let links = link::Entity::live()
+        .filter(
+            sea_orm::Condition::any()
+                .add(link::Column::SourceStatementId.eq(id))
+                .add(link::Column::TargetStatementId.eq(id)),
+        )
+        .all(&txn)
+        .await?;
+    for l in links {
+        record::soft_delete::<link::Entity, _>(&txn, actor, l.id, l.version).await?;
+    }
     txn.commit().await?;
     Ok(deleted)
+}
+
+/// Refuses a new date or time that would make a link point back in time.
+async fn check_links_stay_forward<C: ConnectionTrait>(
+    db: &C,
+    after: &statement::Model,
+) -> ApiResult<()> {
+    let links = link::Entity::live()
+        .filter(
+            sea_orm::Condition::any()
+                .add(link::Column::SourceStatementId.eq(after.id))
+                .add(link::Column::TargetStatementId.eq(after.id)),
+        )
+        .all(db)
+        .await?;
+    for l in links {
+        let Some(target_id) = l.target_statement_id else {
+            continue;
+        };
+        let other_id = if l.source_statement_id == after.id {
+            target_id
+        } else {
+            l.source_statement_id
+        };
+        let Some(other) = statement::Entity::live()
+            .filter(statement::Column::Id.eq(other_id))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let (source, target) = if l.source_statement_id == after.id {
+            (after, &other)
+        } else {
+            (&other, after)
+        };
+        if crate::service::link::stated_before(target, source) {
+            return Err(ApiError::bad_input(
+                "input.statedOn",
+                format!(
+                    "a {:?} link would then point back in time; move or delete the link first",
+                    l.relation
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Records that a statement was reported in an article. Marking it `first` moves

@@ -300,6 +300,24 @@ pub fn rating(
     Ok(())
 }
 
+/// An optional web address in normal form; blank means absent.
+pub fn optional_url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| normalize_url(field, v))
+        .transpose()
+}
+
+/// An optional language tag; blank means absent.
+pub fn optional_language(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| language(field, v))
+        .transpose()
+}
+
 /// Escapes `%`, `_` and `\\` for a LIKE pattern.
 pub fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -2,8 +2,12 @@
 //! and a soft-delete `deleted_at`. Generic lookups, version checks and deletes live
 //! here so each resource spells only its own rules.
 
+use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Select};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait,
+    IntoActiveModel, QueryFilter, Select,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,6 +24,7 @@ pub trait Record:
     fn id_col() -> Self::Column;
     fn version_col() -> Self::Column;
     fn deleted_col() -> Self::Column;
+    fn updated_col() -> Self::Column;
     fn id_of(model: &Self::Model) -> Uuid;
     fn version_of(model: &Self::Model) -> i32;
 
@@ -36,6 +41,7 @@ macro_rules! record {
             fn id_col() -> Self::Column { entity::$module::Column::Id }
             fn version_col() -> Self::Column { entity::$module::Column::Version }
             fn deleted_col() -> Self::Column { entity::$module::Column::DeletedAt }
+            fn updated_col() -> Self::Column { entity::$module::Column::UpdatedAt }
             fn id_of(model: &Self::Model) -> Uuid { model.id }
             fn version_of(model: &Self::Model) -> i32 { model.version }
         }
@@ -97,6 +103,33 @@ pub async fn lock_for_change<E: Record, C: ConnectionTrait>(
         return Err(ApiError::stale_version(E::NAME, at));
     }
     Ok(current)
+}
+
+/// Saves the changes made to a record locked by [`lock_for_change`]: bumps its
+/// version, stamps `updated_at` and writes the UPDATE revision.
+pub async fn save_update<E, C>(
+    txn: &C,
+    actor: &Actor,
+    before: &E::Model,
+    mut active: E::ActiveModel,
+) -> ApiResult<E::Model>
+where
+    E: Record,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    C: ConnectionTrait,
+{
+    active.set(E::version_col(), (E::version_of(before) + 1).into());
+    active.set(E::updated_col(), Utc::now().into());
+    let after = active.update(txn).await?;
+    audit::record::<E, _>(
+        txn,
+        actor,
+        RevisionAction::Update,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
 }
 
 /// Soft-deletes a record read at `version`, inside the caller's transaction: it

@@ -182,17 +182,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     if let Some(v) = aliases {
         active.aliases = Set(v);
     }
-    active.version = Set(before.version + 1);
-    active.updated_at = Set(Utc::now());
-    let after = active.update(&txn).await?;
-    audit::record::<speaker::Entity, _>(
-        &txn,
-        actor,
-        RevisionAction::Update,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    let after = record::save_update::<speaker::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -113,17 +113,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     if let Some(v) = patch.parent_id {
         active.parent_id = Set(v);
     }
-    active.version = Set(before.version + 1);
-    active.updated_at = Set(Utc::now());
-    let after = active.update(&txn).await?;
-    audit::record::<topic::Entity, _>(
-        &txn,
-        actor,
-        RevisionAction::Update,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    let after = record::save_update::<topic::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)
 }

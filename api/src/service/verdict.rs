@@ -238,17 +238,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     }
     active.published_at = Set(published_at);
     active.status = Set(status);
-    active.version = Set(before.version + 1);
-    active.updated_at = Set(Utc::now());
-    let after = active.update(&txn).await?;
-    audit::record::<verdict::Entity, _>(
-        &txn,
-        actor,
-        RevisionAction::Update,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    let after = record::save_update::<verdict::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -271,17 +261,7 @@ pub async fn publish<C: TransactionTrait + ConnectionTrait>(
         VerdictStatus::Published,
         published_at.or(before.published_at),
     ));
-    active.version = Set(before.version + 1);
-    active.updated_at = Set(Utc::now());
-    let after = active.update(&txn).await?;
-    audit::record::<verdict::Entity, _>(
-        &txn,
-        actor,
-        RevisionAction::Update,
-        Some(&before),
-        Some(&after),
-    )
-    .await?;
+    let after = record::save_update::<verdict::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)
 }

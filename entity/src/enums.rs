@@ -118,7 +118,8 @@ pub enum LinkRelation {
     DeniesSaying,
 }
 
-/// Whether a link was confirmed by a person or only suggested by the machine.
+/// Whether a link was confirmed by a person, only suggested by the machine, or a
+/// suggestion an editor dismissed (kept so it is never proposed again).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
@@ -132,6 +133,7 @@ pub enum LinkRelation {
 pub enum LinkStatus {
     Suggested,
     Confirmed,
+    Dismissed,
 }
 
 /// What an API key may do.

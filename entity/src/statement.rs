@@ -18,6 +18,9 @@ pub struct Model {
     /// Local time of day, when known; together with `stated_utc_offset_minutes`.
     pub stated_time: Option<Time>,
     pub stated_utc_offset_minutes: Option<i16>,
+    /// Generated column: the UTC instant, when the time of day is known.
+    #[sea_orm(ignore_insert, ignore_update)]
+    pub stated_at_utc: Option<DateTime>,
     pub venue: Option<String>,
     pub context: Option<String>,
     pub language: String,

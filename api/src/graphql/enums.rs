@@ -71,4 +71,6 @@ pub enum LinkStatus {
     /// Proposed by the machine; waits for an editor.
     Suggested,
     Confirmed,
+    /// A suggestion an editor turned down; never proposed again.
+    Dismissed,
 }

@@ -176,14 +176,18 @@ has_many!(
     |s| s.filter(verdict::Column::DeletedAt.is_null()).order_by_asc(verdict::Column::Id)
 );
 has_many!(
-    /// Links from a statement to later statements and articles.
+    /// Links from a statement to later statements and articles (not dismissed suggestions).
     LinksFrom: link by SourceStatementId(source_statement_id),
-    |s| s.filter(link::Column::DeletedAt.is_null()).order_by_asc(link::Column::Id)
+    |s| s.filter(link::Column::DeletedAt.is_null())
+        .filter(link::Column::Status.ne(entity::LinkStatus::Dismissed))
+        .order_by_asc(link::Column::Id)
 );
 has_many!(
-    /// Links from earlier statements to this one.
+    /// Links from earlier statements to this one (not dismissed suggestions).
     LinksTo: link by TargetStatementId(target_statement_id),
-    |s| s.filter(link::Column::DeletedAt.is_null()).order_by_asc(link::Column::Id)
+    |s| s.filter(link::Column::DeletedAt.is_null())
+        .filter(link::Column::Status.ne(entity::LinkStatus::Dismissed))
+        .order_by_asc(link::Column::Id)
 );
 has_many!(
     /// The topic ids a statement is filed under.

@@ -227,6 +227,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         stated_on_precision: Set(input.stated_on_precision),
         stated_time: Set(time.map(|t| t.0)),
         stated_utc_offset_minutes: Set(time.map(|t| t.1)),
+        stated_at_utc: sea_orm::ActiveValue::NotSet,
         venue: Set(checked.venue.flatten()),
         context: Set(checked.context.flatten()),
         language: Set(checked.language.unwrap_or_default()),

@@ -3,8 +3,6 @@
 //! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
 //! cluster under `target/test-cluster`, started on first use and shared by the run.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 use claimtrack::config::Limits;
@@ -188,22 +186,10 @@ pub fn with_db(url: &str, db: &str) -> String {
     parsed.to_string()
 }
 
-/// The template's name follows the migrations' source, so a changed migration gets
-/// a fresh template.
+/// The template is named after the migrations compiled into this build (see
+/// `build.rs`), so a changed migration gets a fresh template.
 fn template_name() -> String {
-    let dir = workspace_dir().join("migration").join("src");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("migration sources")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    let mut hasher = DefaultHasher::new();
-    for file in files {
-        std::fs::read(&file)
-            .expect("read a migration")
-            .hash(&mut hasher);
-    }
-    format!("claimtrack_tpl_{:016x}", hasher.finish())
+    format!("claimtrack_tpl_{}", env!("CLAIMTRACK_MIGRATIONS_HASH"))
 }
 
 async fn ensure_template(server: &str) -> String {

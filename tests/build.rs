@@ -16,5 +16,8 @@ fn main() {
         file.file_name().hash(&mut hasher);
         std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
     }
-    println!("cargo:rustc-env=CLAIMTRACK_MIGRATIONS_HASH={:016x}", hasher.finish());
+    println!(
+        "cargo:rustc-env=CLAIMTRACK_MIGRATIONS_HASH={:016x}",
+        hasher.finish()
+    );
 }

@@ -443,6 +443,7 @@ impl Loader<'_> {
             .id)
     }
 
+    /// A confirmed link; a matching suggestion the service already made is confirmed.
     async fn link(
         &mut self,
         source: Uuid,
@@ -456,17 +457,25 @@ impl Loader<'_> {
             .filter(link::Column::Relation.eq(relation))
             .one(self.db)
             .await?;
-        if existing.is_none() {
-            self.created += 1;
-            let new = service::link::NewLink {
-                source_statement_id: source,
-                target_statement_id: Some(target),
-                target_article_id: None,
-                relation,
-                note: Some(note.into()),
-                status: LinkStatus::Confirmed,
-            };
-            service::link::create(self.db, &self.actor, new).await?;
+        match existing {
+            Some(l) if l.status == LinkStatus::Suggested => {
+                self.created += 1;
+                service::link::settle(self.db, &self.actor, l.id, l.version, LinkStatus::Confirmed)
+                    .await?;
+            }
+            Some(_) => {}
+            None => {
+                self.created += 1;
+                let new = service::link::NewLink {
+                    source_statement_id: source,
+                    target_statement_id: Some(target),
+                    target_article_id: None,
+                    relation,
+                    note: Some(note.into()),
+                    status: LinkStatus::Confirmed,
+                };
+                service::link::create(self.db, &self.actor, new).await?;
+            }
         }
         Ok(())
     }

@@ -10,10 +10,12 @@ pub mod link;
 pub mod loader;
 pub mod outlet;
 pub mod pagination;
+pub mod position;
 pub mod scalars;
 pub mod speaker;
 pub mod speaker_role;
 pub mod statement;
+pub mod timeline;
 pub mod topic;
 pub mod verdict;
 
@@ -35,6 +37,8 @@ pub struct QueryRoot(
     statement::StatementQuery,
     verdict::VerdictQuery,
     link::LinkQuery,
+    position::PositionQuery,
+    timeline::TimelineQuery,
 );
 
 #[derive(MergedObject, Default)]

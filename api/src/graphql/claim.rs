@@ -99,6 +99,29 @@ impl Claim {
         )
         .await?)
     }
+    /// Every speaker's latest position on the claim, with how many times it changed,
+    /// most recent first.
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::position::SpeakerPosition>> {
+        Ok(crate::graphql::position::claim_positions(ctx, self.0.id).await?)
+    }
+    /// Everything that happened around the claim, oldest first (see `timeline`).
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<crate::graphql::timeline::TimelineEventKind>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<crate::graphql::pagination::Conn<crate::graphql::timeline::TimelineEvent>> {
+        let filter = crate::graphql::timeline::TimelineFilter {
+            claim_ids: Some(vec![id(self.0.id)]),
+            kinds,
+            ..Default::default()
+        };
+        Ok(crate::graphql::timeline::page(ctx, filter, first, after).await?)
+    }
     /// Fact-checks of the claim itself (not of statements about it), oldest first.
     async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {
         let verdicts = loaders(ctx)

@@ -10,6 +10,7 @@ use crate::graphql::article::Article;
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::{LinkRelation, LinkStatus};
 use crate::graphql::loader::ById;
+use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid};
 use crate::graphql::statement::Statement;
 use crate::graphql::{actor, db, loaders};
@@ -80,6 +81,29 @@ pub struct LinkQuery;
 
 #[Object]
 impl LinkQuery {
+    /// Contradiction candidates: SUGGESTED `REVERSES` links the service proposed when
+    /// a speaker's stance on a claim differed from an earlier one, newest first,
+    /// waiting for an editor to confirm or dismiss them.
+    async fn contradiction_candidates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Link>> {
+        let select = link::Entity::live()
+            .filter(link::Column::Status.eq(entity::LinkStatus::Suggested))
+            .filter(link::Column::Relation.eq(entity::LinkRelation::Reverses));
+        Ok(pagination::page(
+            db(ctx),
+            select,
+            &Ordering::by_id(true),
+            &PageArgs::new(first, after, last, before),
+        )
+        .await?)
+    }
+
     async fn link(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Link>> {
         let found = link::Entity::live()
             .filter(link::Column::Id.eq(uuid("id", &id)?))
@@ -112,6 +136,32 @@ impl CreateLinkPayload {
     }
 }
 
+/// Settles a suggested link read at `version`.
+#[derive(InputObject, Debug)]
+pub struct SettleLinkInput {
+    pub id: ID,
+    /// The version the client read.
+    pub version: i32,
+}
+
+pub struct ConfirmLinkPayload(pub link::Model);
+
+#[Object]
+impl ConfirmLinkPayload {
+    async fn link(&self) -> Link {
+        Link(self.0.clone())
+    }
+}
+
+pub struct DismissLinkPayload(pub link::Model);
+
+#[Object]
+impl DismissLinkPayload {
+    async fn link(&self) -> Link {
+        Link(self.0.clone())
+    }
+}
+
 #[derive(Default)]
 pub struct LinkMutation;
 
@@ -138,6 +188,42 @@ impl LinkMutation {
         };
         let model = service::link::create(db(ctx), &actor(ctx), new).await?;
         Ok(CreateLinkPayload(model))
+    }
+
+    /// Confirms a suggested link: it becomes a link like any other.
+    async fn confirm_link(
+        &self,
+        ctx: &Context<'_>,
+        input: SettleLinkInput,
+    ) -> Result<ConfirmLinkPayload> {
+        let id = uuid("input.id", &input.id)?;
+        let model = service::link::settle(
+            db(ctx),
+            &actor(ctx),
+            id,
+            input.version,
+            entity::LinkStatus::Confirmed,
+        )
+        .await?;
+        Ok(ConfirmLinkPayload(model))
+    }
+
+    /// Dismisses a suggested link: it is hidden and its pair is never proposed again.
+    async fn dismiss_link(
+        &self,
+        ctx: &Context<'_>,
+        input: SettleLinkInput,
+    ) -> Result<DismissLinkPayload> {
+        let id = uuid("input.id", &input.id)?;
+        let model = service::link::settle(
+            db(ctx),
+            &actor(ctx),
+            id,
+            input.version,
+            entity::LinkStatus::Dismissed,
+        )
+        .await?;
+        Ok(DismissLinkPayload(model))
     }
 
     async fn delete_link(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {

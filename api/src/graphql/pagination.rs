@@ -269,6 +269,11 @@ pub struct TotalCount {
 }
 
 impl TotalCount {
+    /// Counts with a statement of the caller's (`SELECT COUNT(*) …`).
+    pub fn from_statement(count: Statement) -> Self {
+        Self { count }
+    }
+
     fn of<E: EntityTrait, C: ConnectionTrait>(db: &C, select: &Select<E>) -> Self {
         let inner = select.clone().into_query();
         let query = Query::select()
@@ -295,6 +300,40 @@ impl TotalCount {
             .transpose()
             .map_err(ApiError::from)?
             .unwrap_or(0))
+    }
+}
+
+/// An opaque cursor over a key of a list that is not a plain table (merged
+/// timelines, computed changes); `tag` names the list so cursors do not cross lists.
+pub fn encode_key<T: Serialize>(tag: &str, key: &T) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&(tag, key)).unwrap_or_default())
+}
+
+/// Reads a cursor made by [`encode_key`] for the list `tag`.
+pub fn decode_key<T: serde::de::DeserializeOwned>(
+    field: &str,
+    tag: &str,
+    cursor: &str,
+) -> ApiResult<T> {
+    let bad = || ApiError::bad_input(field, "is not a cursor of this list");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let (found, key): (String, T) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if found != tag {
+        return Err(bad());
+    }
+    Ok(key)
+}
+
+/// The size of a forward-only page (`first`), checked against the caps.
+pub fn forward_limit(first: Option<i32>) -> ApiResult<usize> {
+    match first {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) => usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= MAX_PAGE)
+            .ok_or_else(|| {
+                ApiError::bad_input("first", format!("must be between 0 and {MAX_PAGE}"))
+            }),
     }
 }
 

@@ -70,6 +70,14 @@ impl Speaker {
             .map(SpeakerRole::from)
             .collect())
     }
+    /// This speaker's positions on a claim, oldest first.
+    async fn position_history(
+        &self,
+        ctx: &Context<'_>,
+        claim_id: ID,
+    ) -> Result<Vec<crate::graphql::position::Position>> {
+        Ok(crate::graphql::position::history(ctx, self.0.id, uuid("claimId", &claim_id)?).await?)
+    }
     /// This speaker's statements (not those they only reported).
     #[expect(clippy::too_many_arguments, reason = "Relay arguments")]
     async fn statements(

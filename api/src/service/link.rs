@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter,
     TransactionSession, TransactionTrait,
 };
 use tracing::instrument;
@@ -104,6 +104,12 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
 ) -> ApiResult<link::Model> {
     let target = target(&input)?;
     let note = validate::optional_text("input.note", input.note.as_deref(), MAX_LONG_TEXT)?;
+    if input.status == LinkStatus::Dismissed {
+        return Err(ApiError::bad_input(
+            "input.status",
+            "only a suggestion can be dismissed: use dismissLink",
+        ));
+    }
 
     let txn = db.begin().await?;
     let source = live_statement(&txn, input.source_statement_id, "input.sourceStatementId").await?;
@@ -176,6 +182,34 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     let deleted = record::soft_delete::<link::Entity, _>(&txn, actor, id, version).await?;
     txn.commit().await?;
     Ok(deleted)
+}
+
+/// Settles a SUGGESTED link read at `version`: CONFIRMED makes it a link like any
+/// other; DISMISSED hides it and keeps its pair from being proposed again.
+#[instrument(skip(db))]
+pub async fn settle<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+    version: i32,
+    status: LinkStatus,
+) -> ApiResult<link::Model> {
+    let txn = db.begin().await?;
+    let before = record::lock_for_change::<link::Entity, _>(&txn, id, version).await?;
+    if before.status != LinkStatus::Suggested {
+        return Err(ApiError::bad_input(
+            "input.id",
+            format!(
+                "the link is {:?}; only a suggestion can be confirmed or dismissed",
+                before.status
+            ),
+        ));
+    }
+    let mut active = before.clone().into_active_model();
+    active.status = Set(status);
+    let after = record::save_update::<link::Entity, _>(&txn, actor, &before, active).await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Actor};
 use crate::service::record::{self, Record, ensure_exists};
+use crate::service::suggestion;
 use crate::service::validate::{self, MAX_LONG_TEXT, MAX_STATEMENT_TEXT};
 use entity::{
     DatePrecision, RevisionAction, StanceKind, StatementKind, appearance, article, claim, link,
@@ -241,6 +242,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     .await?;
     replace_stances(&txn, model.id, &input.stances).await?;
     replace_topics(&txn, model.id, &topics).await?;
+    suggestion::refresh(&txn, actor, &model).await?;
     for (i, appearance) in input.appearances.into_iter().enumerate() {
         insert_appearance(
             &txn,
@@ -361,7 +363,14 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     active.version = Set(before.version + 1);
     active.updated_at = Set(Utc::now());
     let after = active.update(&txn).await?;
-    if (
+    if let Some(stances) = &patch.stances {
+        replace_stances(&txn, id, stances).await?;
+    }
+    if let Some(topics) = &topics {
+        replace_topics(&txn, id, topics).await?;
+    }
+    suggestion::refresh(&txn, actor, &after).await?;
+    let moved = (
         after.stated_on,
         after.stated_time,
         after.stated_utc_offset_minutes,
@@ -369,14 +378,9 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         before.stated_on,
         before.stated_time,
         before.stated_utc_offset_minutes,
-    ) {
+    );
+    if moved {
         check_links_stay_forward(&txn, &after).await?;
-    }
-    if let Some(stances) = &patch.stances {
-        replace_stances(&txn, id, stances).await?;
-    }
-    if let Some(topics) = &topics {
-        replace_topics(&txn, id, topics).await?;
     }
     let after_snapshot = snapshot(&txn, &after).await?;
     audit::write(
@@ -440,7 +444,10 @@ async fn check_links_stay_forward<C: ConnectionTrait>(
         )
         .all(db)
         .await?;
-    for l in links {
+    for l in links
+        .into_iter()
+        .filter(|l| l.status != entity::LinkStatus::Dismissed)
+    {
         let Some(target_id) = l.target_statement_id else {
             continue;
         };

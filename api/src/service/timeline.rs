@@ -1,0 +1,252 @@
+//! The merged timeline: one date-ordered stream of events — statements made,
+//! verdicts published, follow-ups (confirmed links to later statements or articles)
+//! and position changes — for speakers, claims or topics.
+//!
+//! One SQL statement builds the page: the statements in scope, then each kind of
+//! event over them, merged by `(at, kind rank, id, sub-id)`, which is also the
+//! keyset cursor. The page is cut in the database (`LIMIT n + 1` after the cursor),
+//! never by loading everything and slicing.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::error::ApiResult;
+use crate::service::position::POSITION_KEY;
+
+/// Kinds of timeline events, in the order they sort within one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Statement,
+    VerdictPublished,
+    FollowUp,
+    PositionChange,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [
+        EventKind::Statement,
+        EventKind::VerdictPublished,
+        EventKind::FollowUp,
+        EventKind::PositionChange,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Statement => "STATEMENT",
+            EventKind::VerdictPublished => "VERDICT_PUBLISHED",
+            EventKind::FollowUp => "FOLLOW_UP",
+            EventKind::PositionChange => "POSITION_CHANGE",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Which events to list. Given dimensions must all hold; within one, any id matches.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineFilter {
+    pub speaker_ids: Option<Vec<Uuid>>,
+    pub claim_ids: Option<Vec<Uuid>>,
+    pub topic_ids: Option<Vec<Uuid>>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub kinds: Option<Vec<EventKind>>,
+}
+
+/// An event's place in the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventKey {
+    pub at: NaiveDateTime,
+    pub rank: i32,
+    pub id: Uuid,
+    pub sub: Uuid,
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+struct EventSqlRow {
+    at: NaiveDateTime,
+    rank: i32,
+    id: Uuid,
+    sub: Uuid,
+    kind: String,
+    statement_id: Option<Uuid>,
+    verdict_id: Option<Uuid>,
+    link_id: Option<Uuid>,
+    article_id: Option<Uuid>,
+    from_statement_id: Option<Uuid>,
+}
+
+/// One event. `at` is UTC: the statement's instant (its date at midnight when the
+/// time is unknown), the verdict's publication, the follow-up's own date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub key: EventKey,
+    pub kind: EventKind,
+    /// The statement made; the verdict's statement; the follow-up's source; the
+    /// change's later statement.
+    pub statement_id: Option<Uuid>,
+    pub verdict_id: Option<Uuid>,
+    pub link_id: Option<Uuid>,
+    pub article_id: Option<Uuid>,
+    /// For a position change: the earlier statement and the claim.
+    pub from_statement_id: Option<Uuid>,
+    pub claim_id: Option<Uuid>,
+}
+
+const NO_ID: &str = "'00000000-0000-0000-0000-000000000000'::uuid";
+
+fn ids(v: &Option<Vec<Uuid>>) -> Value {
+    match v {
+        Some(ids) => ids.clone().into(),
+        None => Value::Array(sea_orm::sea_query::ArrayType::Uuid, None),
+    }
+}
+
+fn events_sql(
+    filter: &TimelineFilter,
+    after: Option<&EventKey>,
+    limit: Option<u64>,
+) -> (String, Vec<Value>) {
+    let kinds: Value = match &filter.kinds {
+        Some(k) => k
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect::<Vec<String>>()
+            .into(),
+        None => Value::Array(sea_orm::sea_query::ArrayType::String, None),
+    };
+    let mut values = vec![
+        ids(&filter.speaker_ids),
+        ids(&filter.claim_ids),
+        ids(&filter.topic_ids),
+        filter.from.into(),
+        filter.to.into(),
+        kinds,
+    ];
+    let cursor = match after {
+        Some(key) => {
+            values.extend([
+                key.at.into(),
+                key.rank.into(),
+                key.id.into(),
+                key.sub.into(),
+            ]);
+            "AND (at, rank, id, sub) > ($7, $8, $9, $10)"
+        }
+        None => "",
+    };
+    let limit = limit.map(|n| format!("LIMIT {n}")).unwrap_or_default();
+    let sql = format!(
+        r#"WITH scope AS MATERIALIZED (
+  SELECT s.id, s.speaker_id, s.stated_on, s.stated_at_utc FROM statement s
+  WHERE s.deleted_at IS NULL
+    AND ($1::uuid[] IS NULL OR s.speaker_id = ANY($1))
+    AND ($2::uuid[] IS NULL OR EXISTS (SELECT 1 FROM stance st WHERE st.statement_id = s.id AND st.claim_id = ANY($2)))
+    AND ($3::uuid[] IS NULL
+         OR EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = s.id AND t.topic_id = ANY($3))
+         OR EXISTS (SELECT 1 FROM stance st JOIN claim_topic ct ON ct.claim_id = st.claim_id
+                    WHERE st.statement_id = s.id AND ct.topic_id = ANY($3)))
+),
+positions AS (
+  SELECT s.id AS statement_id, st.claim_id, st.stance, s.stated_on, s.stated_at_utc,
+         lag(s.id) OVER w AS prev_id, lag(st.stance) OVER w AS prev_stance
+  FROM stance st JOIN statement s ON s.id = st.statement_id
+  WHERE s.deleted_at IS NULL
+    AND (s.speaker_id, st.claim_id) IN (
+      SELECT sc.speaker_id, st2.claim_id FROM scope sc JOIN stance st2 ON st2.statement_id = sc.id
+      WHERE $2::uuid[] IS NULL OR st2.claim_id = ANY($2))
+  WINDOW w AS (PARTITION BY s.speaker_id, st.claim_id ORDER BY {POSITION_KEY})
+),
+events AS (
+  SELECT coalesce(s.stated_at_utc, s.stated_on::timestamp) AS at, 0 AS rank, s.id, {NO_ID} AS sub,
+         'STATEMENT' AS kind, s.id AS statement_id, NULL::uuid AS verdict_id, NULL::uuid AS link_id,
+         NULL::uuid AS article_id, NULL::uuid AS from_statement_id
+  FROM scope s
+  UNION ALL
+  SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', v.statement_id, v.id, NULL, NULL, NULL
+  FROM verdict v
+  WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL
+    AND (v.statement_id IN (SELECT id FROM scope)
+         OR ($1::uuid[] IS NULL AND v.claim_id IS NOT NULL
+             AND ($2::uuid[] IS NOT NULL OR $3::uuid[] IS NOT NULL)
+             AND ($2::uuid[] IS NULL OR v.claim_id = ANY($2))
+             AND ($3::uuid[] IS NULL OR EXISTS (SELECT 1 FROM claim_topic ct
+                                                WHERE ct.claim_id = v.claim_id AND ct.topic_id = ANY($3)))))
+  UNION ALL
+  SELECT coalesce(t.stated_at_utc, t.stated_on::timestamp, a.published_at AT TIME ZONE 'UTC',
+                  l.created_at AT TIME ZONE 'UTC'),
+         2, l.id, {NO_ID}, 'FOLLOW_UP', l.source_statement_id, NULL, l.id, l.target_article_id, NULL
+  FROM link l JOIN scope s ON s.id = l.source_statement_id
+  LEFT JOIN statement t ON t.id = l.target_statement_id
+  LEFT JOIN article a ON a.id = l.target_article_id
+  WHERE l.deleted_at IS NULL AND l.status = 'CONFIRMED'
+  UNION ALL
+  SELECT coalesce(p.stated_at_utc, p.stated_on::timestamp), 3, p.statement_id, p.claim_id, 'POSITION_CHANGE',
+         p.statement_id, NULL, NULL, NULL, p.prev_id
+  FROM positions p
+  WHERE p.prev_stance IS NOT NULL AND p.prev_stance <> p.stance
+    AND p.statement_id IN (SELECT id FROM scope)
+    AND ($2::uuid[] IS NULL OR p.claim_id = ANY($2))
+)
+SELECT * FROM events
+WHERE ($4::date IS NULL OR at >= $4::date) AND ($5::date IS NULL OR at < $5::date + 1)
+  AND ($6::text[] IS NULL OR kind = ANY($6)) {cursor}
+ORDER BY at, rank, id, sub {limit}"#
+    );
+    (sql, values)
+}
+
+/// One page of events after `after`.
+#[instrument(skip(db))]
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    filter: &TimelineFilter,
+    after: Option<&EventKey>,
+    limit: u64,
+) -> ApiResult<Vec<Event>> {
+    let (sql, values) = events_sql(filter, after, Some(limit));
+    let rows = EventSqlRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let kind = EventKind::parse(&r.kind)?;
+            let claim_id = (kind == EventKind::PositionChange).then_some(r.sub);
+            Some(Event {
+                key: EventKey {
+                    at: r.at,
+                    rank: r.rank,
+                    id: r.id,
+                    sub: r.sub,
+                },
+                kind,
+                statement_id: r.statement_id,
+                verdict_id: r.verdict_id,
+                link_id: r.link_id,
+                article_id: r.article_id,
+                from_statement_id: r.from_statement_id,
+                claim_id,
+            })
+        })
+        .collect())
+}
+
+/// The statement counting every event matching `filter`.
+pub fn count(filter: &TimelineFilter) -> Statement {
+    let (sql, values) = events_sql(filter, None, None);
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("SELECT COUNT(*) FROM ({sql}) AS timeline"),
+        values,
+    )
+}

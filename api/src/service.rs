@@ -2,6 +2,7 @@
 //! function serves the pool or a transaction; resolvers stay thin and call these.
 
 pub mod article;
+pub mod as_of;
 pub mod audit;
 pub mod claim;
 pub mod link;

@@ -20,6 +20,7 @@ pub struct Model {
     pub stated_utc_offset_minutes: Option<i16>,
     /// Generated column: the UTC instant, when the time of day is known.
     #[sea_orm(ignore_insert, ignore_update)]
+    #[serde(default)]
     pub stated_at_utc: Option<DateTime>,
     pub venue: Option<String>,
     pub context: Option<String>,

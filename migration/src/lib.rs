@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_schema;
 mod m20261126_000002_add_positions;
+mod m20261126_000003_add_as_of_indexes;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_schema::Migration),
             Box::new(m20261126_000002_add_positions::Migration),
+            Box::new(m20261126_000003_add_as_of_indexes::Migration),
         ]
     }
 }

@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::loader::{ById, Children, HasMany, VerdictsOfClaim};
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
@@ -155,19 +155,19 @@ impl ClaimQuery {
         ctx: &Context<'_>,
         id: Option<ID>,
         slug: Option<String>,
+        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
+            DateTime<Utc>,
+        >,
     ) -> Result<Option<Claim>> {
-        let query = match (id, slug) {
-            (Some(id), None) => {
-                claim::Entity::live().filter(claim::Column::Id.eq(uuid("id", &id)?))
-            }
-            (None, Some(slug)) => claim::Entity::live().filter(claim::Column::Slug.eq(slug)),
-            _ => {
-                return Err(
-                    ApiError::bad_input("id", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        Ok(query.one(db(ctx)).await.map_err(ApiError::from)?.map(Claim))
+        let found = crate::graphql::common::lookup::<claim::Entity>(
+            ctx,
+            id,
+            slug,
+            claim::Column::Slug,
+            as_of,
+        )
+        .await?;
+        Ok(found.map(Claim))
     }
 
     /// Claims, newest first.

@@ -16,3 +16,37 @@ pub struct DeletePayload {
     /// The record's version after deletion (its revision keeps it).
     pub version: i32,
 }
+
+/// Looks a record up by exactly one of `id` and `slug`; with `as_of`, as it stood
+/// then (rebuilt from its revisions).
+pub async fn lookup<E>(
+    ctx: &async_graphql::Context<'_>,
+    id: Option<ID>,
+    slug: Option<String>,
+    slug_col: E::Column,
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+) -> crate::error::ApiResult<Option<E::Model>>
+where
+    E: crate::service::Record,
+    E::Model: serde::de::DeserializeOwned,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let db = crate::graphql::db(ctx);
+    match (id, slug, as_of) {
+        (Some(id), None, None) => {
+            let id = crate::graphql::scalars::uuid("id", &id)?;
+            Ok(E::live().filter(E::id_col().eq(id)).one(db).await?)
+        }
+        (None, Some(slug), None) => Ok(E::live().filter(slug_col.eq(slug)).one(db).await?),
+        (Some(id), None, Some(at)) => {
+            crate::service::as_of::record(db, crate::graphql::scalars::uuid("id", &id)?, at).await
+        }
+        (None, Some(slug), Some(at)) => {
+            crate::service::as_of::by_slug(db, E::NAME, &slug, at).await
+        }
+        _ => Err(crate::error::ApiError::bad_input(
+            "id",
+            "give exactly one of `id` and `slug`",
+        )),
+    }
+}

@@ -263,15 +263,29 @@ where
     Ok(connection)
 }
 
-/// `totalCount`, counted only when the client asks for it.
+/// `totalCount`, counted only when the client asks for it (or already known).
 pub struct TotalCount {
-    count: Statement,
+    count: Count,
+}
+
+enum Count {
+    Query(Statement),
+    Known(i64),
 }
 
 impl TotalCount {
     /// Counts with a statement of the caller's (`SELECT COUNT(*) …`).
     pub fn from_statement(count: Statement) -> Self {
-        Self { count }
+        Self {
+            count: Count::Query(count),
+        }
+    }
+
+    /// A count already known (a list rebuilt in memory).
+    pub fn known(n: usize) -> Self {
+        Self {
+            count: Count::Known(i64::try_from(n).unwrap_or(i64::MAX)),
+        }
     }
 
     fn of<E: EntityTrait, C: ConnectionTrait>(db: &C, select: &Select<E>) -> Self {
@@ -281,7 +295,7 @@ impl TotalCount {
             .from_subquery(inner, Alias::new("page"))
             .to_owned();
         Self {
-            count: db.get_database_backend().build(&query),
+            count: Count::Query(db.get_database_backend().build(&query)),
         }
     }
 }
@@ -290,11 +304,12 @@ impl TotalCount {
 impl TotalCount {
     /// How many items the whole list holds, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let count = match &self.count {
+            Count::Known(n) => return Ok(*n),
+            Count::Query(count) => count.clone(),
+        };
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let row = db
-            .query_one_raw(self.count.clone())
-            .await
-            .map_err(ApiError::from)?;
+        let row = db.query_one_raw(count).await.map_err(ApiError::from)?;
         Ok(row
             .map(|r| r.try_get_by_index::<i64>(0))
             .transpose()

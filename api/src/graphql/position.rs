@@ -3,7 +3,7 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -135,11 +135,18 @@ impl SpeakerPosition {
 }
 
 /// A speaker's position history on a claim, oldest first; unknown ids are NOT_FOUND.
+/// With `as_of`, the history as the database stood then.
 pub async fn history(
     ctx: &Context<'_>,
     speaker_id: Uuid,
     claim_id: Uuid,
+    as_of: Option<DateTime<Utc>>,
 ) -> ApiResult<Vec<Position>> {
+    if let Some(at) = as_of {
+        let rows =
+            crate::service::as_of::position_history(db(ctx), speaker_id, claim_id, at).await?;
+        return Ok(rows.into_iter().map(Position).collect());
+    }
     ensure_exists::<speaker::Entity, _>(db(ctx), speaker_id, "speakerId").await?;
     ensure_exists::<claim::Entity, _>(db(ctx), claim_id, "claimId").await?;
     Ok(position::history(db(ctx), speaker_id, claim_id)
@@ -271,11 +278,15 @@ impl PositionQuery {
         ctx: &Context<'_>,
         speaker_id: ID,
         claim_id: ID,
+        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
+            DateTime<Utc>,
+        >,
     ) -> Result<Vec<Position>> {
         Ok(history(
             ctx,
             uuid("speakerId", &speaker_id)?,
             uuid("claimId", &claim_id)?,
+            as_of,
         )
         .await?)
     }

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::SpeakerKind;
 use crate::graphql::loader::{ById, Children, RolesOfSpeaker};
@@ -75,8 +75,12 @@ impl Speaker {
         &self,
         ctx: &Context<'_>,
         claim_id: ID,
+        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
+            DateTime<Utc>,
+        >,
     ) -> Result<Vec<crate::graphql::position::Position>> {
-        Ok(crate::graphql::position::history(ctx, self.0.id, uuid("claimId", &claim_id)?).await?)
+        let claim_id = uuid("claimId", &claim_id)?;
+        Ok(crate::graphql::position::history(ctx, self.0.id, claim_id, as_of).await?)
     }
     /// This speaker's statements (not those they only reported).
     #[expect(clippy::too_many_arguments, reason = "Relay arguments")]
@@ -121,23 +125,19 @@ impl SpeakerQuery {
         ctx: &Context<'_>,
         id: Option<ID>,
         slug: Option<String>,
+        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
+            DateTime<Utc>,
+        >,
     ) -> Result<Option<Speaker>> {
-        let query = match (id, slug) {
-            (Some(id), None) => {
-                speaker::Entity::live().filter(speaker::Column::Id.eq(uuid("id", &id)?))
-            }
-            (None, Some(slug)) => speaker::Entity::live().filter(speaker::Column::Slug.eq(slug)),
-            _ => {
-                return Err(
-                    ApiError::bad_input("id", "give exactly one of `id` and `slug`").into(),
-                );
-            }
-        };
-        Ok(query
-            .one(db(ctx))
-            .await
-            .map_err(ApiError::from)?
-            .map(Speaker))
+        let found = crate::graphql::common::lookup::<speaker::Entity>(
+            ctx,
+            id,
+            slug,
+            speaker::Column::Slug,
+            as_of,
+        )
+        .await?;
+        Ok(found.map(Speaker))
     }
 
     /// Speakers by name.

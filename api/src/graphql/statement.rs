@@ -16,24 +16,33 @@ use crate::graphql::loader::{
     AppearancesOfStatement, ById, Children, LinksFrom, LinksTo, StancesOfStatement,
     TopicsOfStatement,
 };
-use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue};
+use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue, TotalCount};
 use crate::graphql::scalars::{Date, id, uuid, uuids};
 use crate::graphql::speaker::Speaker;
 use crate::graphql::speaker_role::{RoleOn, SpeakerRole};
 use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
 use crate::graphql::{actor, db, loaders};
-use crate::service::statement::{NewAppearance, NewStatement, StatementPatch};
+use crate::service::as_of::{self, StatementState};
+use crate::service::statement::{NewAppearance, NewStatement, SnapshotStance, StatementPatch};
 use crate::service::validate::format_time_of_day;
 use crate::service::{self, Record};
-use entity::{appearance, stance, statement, topic};
+use entity::{appearance, statement, topic};
 
 /// What a speaker said (or was reported to have said) on a date.
-pub struct Statement(pub statement::Model);
+///
+/// A statement rebuilt "as of" an instant carries its stances of then.
+pub struct Statement(pub statement::Model, pub Option<Vec<SnapshotStance>>);
 
 impl From<statement::Model> for Statement {
     fn from(m: statement::Model) -> Self {
-        Self(m)
+        Self(m, None)
+    }
+}
+
+impl From<StatementState> for Statement {
+    fn from(state: StatementState) -> Self {
+        Self(state.statement, Some(state.stances))
     }
 }
 
@@ -102,13 +111,25 @@ impl Statement {
     }
     /// The claims this statement bears on, and how.
     async fn stances(&self, ctx: &Context<'_>) -> Result<Vec<StanceOnClaim>> {
+        if let Some(then) = &self.1 {
+            return Ok(then
+                .iter()
+                .map(|s| StanceOnClaim {
+                    claim_id: s.claim_id,
+                    stance: s.stance,
+                })
+                .collect());
+        }
         let rows = loaders(ctx)
             .load_one(Children::<StancesOfStatement>::new(self.0.id))
             .await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(StanceOnClaim)
+            .map(|s| StanceOnClaim {
+                claim_id: s.claim_id,
+                stance: s.stance,
+            })
             .collect())
     }
     /// Where it was reported, first appearance first.
@@ -182,17 +203,20 @@ impl Statement {
 }
 
 /// A statement's stance on one claim.
-pub struct StanceOnClaim(pub stance::Model);
+pub struct StanceOnClaim {
+    claim_id: uuid::Uuid,
+    stance: entity::StanceKind,
+}
 
 #[Object(name = "StatementStance")]
 impl StanceOnClaim {
     async fn claim(&self, ctx: &Context<'_>) -> Result<Claim> {
-        crate::graphql::claim::load(ctx, self.0.claim_id)
+        crate::graphql::claim::load(ctx, self.claim_id)
             .await?
             .ok_or_else(|| ApiError::not_found("claim").into())
     }
     async fn stance(&self) -> StanceKind {
-        self.0.stance.into()
+        self.stance.into()
     }
 }
 
@@ -374,6 +398,76 @@ pub async fn list(
     pagination::page(db(ctx), select, &ordering, &args).await
 }
 
+const AS_OF_CURSOR: &str = "statement_as_of";
+
+/// One page of statements as they stood at `at`.
+async fn list_as_of(
+    ctx: &Context<'_>,
+    filter: StatementFilter,
+    at: DateTime<Utc>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Conn<Statement>> {
+    for (given, field) in [
+        (filter.text.is_some(), "filter.text"),
+        (filter.article_ids.is_some(), "filter.articleIds"),
+        (filter.speaker_slugs.is_some(), "filter.speakerSlugs"),
+        (filter.claim_slugs.is_some(), "filter.claimSlugs"),
+    ] {
+        if given {
+            return Err(ApiError::bad_input(field, "is not available with asOf"));
+        }
+    }
+    let wanted = as_of::StatementsAt {
+        speaker_ids: filter
+            .speaker_ids
+            .as_deref()
+            .map(|ids| uuids("filter.speakerIds", ids))
+            .transpose()?,
+        claim_ids: filter
+            .claim_ids
+            .as_deref()
+            .map(|ids| uuids("filter.claimIds", ids))
+            .transpose()?,
+        stance: filter.stance.map(Into::into),
+        topic_ids: filter
+            .topic_ids
+            .as_deref()
+            .map(|ids| uuids("filter.topicIds", ids))
+            .transpose()?,
+        stated_from: filter.stated_from.map(|d| d.0),
+        stated_to: filter.stated_to.map(|d| d.0),
+        language: filter.language,
+    };
+    let limit = pagination::forward_limit(first)?;
+    let cursor: Option<(chrono::NaiveDate, uuid::Uuid)> = after
+        .as_deref()
+        .map(|c| pagination::decode_key("after", AS_OF_CURSOR, c))
+        .transpose()?;
+    let all = as_of::statements(db(ctx), &wanted, at).await?;
+    let total = all.len();
+    let mut rest: Vec<StatementState> = all
+        .into_iter()
+        .filter(|s| cursor.is_none_or(|c| (s.statement.stated_on, s.statement.id) > c))
+        .take(limit + 1)
+        .collect();
+    let more = rest.len() > limit;
+    rest.truncate(limit);
+    let mut connection = async_graphql::connection::Connection::with_additional_fields(
+        cursor.is_some(),
+        more,
+        TotalCount::known(total),
+    );
+    connection.edges.extend(rest.into_iter().map(|state| {
+        let key = (state.statement.stated_on, state.statement.id);
+        async_graphql::connection::Edge::new(
+            pagination::encode_key(AS_OF_CURSOR, &key),
+            Statement::from(state),
+        )
+    }));
+    Ok(connection)
+}
+
 fn stance_value(stance: Option<entity::StanceKind>) -> sea_orm::Value {
     use sea_orm::ActiveEnum;
     sea_orm::Value::String(stance.map(|s| s.to_value()))
@@ -384,7 +478,7 @@ pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Option<Stateme
     Ok(loaders(ctx)
         .load_one(ById::<statement::Entity>::new(id))
         .await?
-        .map(Statement))
+        .map(Statement::from))
 }
 
 #[derive(Default)]
@@ -392,17 +486,30 @@ pub struct StatementQuery;
 
 #[Object]
 impl StatementQuery {
-    async fn statement(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Statement>> {
+    /// One statement; with `asOf`, as it stood then (its text and stances of then).
+    async fn statement(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<Statement>> {
         let id = uuid("id", &id)?;
+        if let Some(at) = as_of {
+            let state: Option<StatementState> = as_of::record(db(ctx), id, at).await?;
+            return Ok(state.map(Statement::from));
+        }
         Ok(statement::Entity::live()
             .filter(statement::Column::Id.eq(id))
             .one(db(ctx))
             .await
             .map_err(ApiError::from)?
-            .map(Statement))
+            .map(Statement::from))
     }
 
     /// Statements matching `filter`, oldest first unless `orderBy` says otherwise.
+    /// With `asOf`: the statements as they stood then, oldest first, paged with
+    /// `first`/`after` (the filter's text, article and slug conditions do not apply
+    /// to the past).
     #[expect(clippy::too_many_arguments, reason = "Relay arguments")]
     async fn statements(
         &self,
@@ -413,7 +520,25 @@ impl StatementQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Conn<Statement>> {
+        if let Some(at) = as_of {
+            if last.is_some() || before.is_some() {
+                return Err(ApiError::bad_input(
+                    "last",
+                    "with asOf, page forward with first/after",
+                )
+                .into());
+            }
+            if order_by.is_some_and(|o| o != StatementOrder::StatedOnAsc) {
+                return Err(ApiError::bad_input(
+                    "orderBy",
+                    "with asOf, statements come oldest first",
+                )
+                .into());
+            }
+            return Ok(list_as_of(ctx, filter.unwrap_or_default(), at, first, after).await?);
+        }
         Ok(list(
             ctx,
             filter.unwrap_or_default(),
@@ -500,7 +625,7 @@ pub struct CreateStatementPayload(pub statement::Model);
 #[Object]
 impl CreateStatementPayload {
     async fn statement(&self) -> Statement {
-        Statement(self.0.clone())
+        Statement::from(self.0.clone())
     }
 }
 
@@ -509,7 +634,7 @@ pub struct UpdateStatementPayload(pub statement::Model);
 #[Object]
 impl UpdateStatementPayload {
     async fn statement(&self) -> Statement {
-        Statement(self.0.clone())
+        Statement::from(self.0.clone())
     }
 }
 

@@ -80,7 +80,7 @@ pub struct Snapshot<'a> {
     pub topic_ids: Vec<Uuid>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SnapshotStance {
     pub claim_id: Uuid,
     pub stance: StanceKind,

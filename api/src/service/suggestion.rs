@@ -68,7 +68,7 @@ pub async fn refresh<C: ConnectionTrait>(
          other AS ( \
            SELECT o.id, o.stated_on, o.stated_at_utc, mine.stance AS mine, theirs.stance AS theirs, mine.claim_id, \
                   (o.stated_on, coalesce(o.stated_at_utc, '-infinity'::timestamp), o.id) \
-                    < (SELECT (me.stated_on, me.at, me.id) FROM me) AS earlier, \
+                    < (SELECT me.stated_on, me.at, me.id FROM me) AS earlier, \
                   o.stated_on AS sort_on, coalesce(o.stated_at_utc, '-infinity'::timestamp) AS sort_at \
            FROM stance mine \
            JOIN stance theirs ON theirs.claim_id = mine.claim_id AND theirs.stance <> mine.stance \

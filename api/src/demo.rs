@@ -460,8 +460,15 @@ impl Loader<'_> {
         match existing {
             Some(l) if l.status == LinkStatus::Suggested => {
                 self.created += 1;
-                service::link::settle(self.db, &self.actor, l.id, l.version, LinkStatus::Confirmed)
-                    .await?;
+                service::link::settle(
+                    self.db,
+                    &self.actor,
+                    l.id,
+                    l.version,
+                    LinkStatus::Confirmed,
+                    Some(note.into()),
+                )
+                .await?;
             }
             Some(_) => {}
             None => {

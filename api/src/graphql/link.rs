@@ -142,6 +142,8 @@ pub struct SettleLinkInput {
     pub id: ID,
     /// The version the client read.
     pub version: i32,
+    /// An editor's note, replacing the machine's.
+    pub note: Option<String>,
 }
 
 pub struct ConfirmLinkPayload(pub link::Model);
@@ -203,6 +205,7 @@ impl LinkMutation {
             id,
             input.version,
             entity::LinkStatus::Confirmed,
+            input.note,
         )
         .await?;
         Ok(ConfirmLinkPayload(model))
@@ -221,6 +224,7 @@ impl LinkMutation {
             id,
             input.version,
             entity::LinkStatus::Dismissed,
+            input.note,
         )
         .await?;
         Ok(DismissLinkPayload(model))

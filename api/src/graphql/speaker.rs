@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::SpeakerKind;
 use crate::graphql::loader::{ById, Children, RolesOfSpeaker};
@@ -70,17 +70,26 @@ impl Speaker {
             .map(SpeakerRole::from)
             .collect())
     }
-    /// This speaker's positions on a claim, oldest first.
+    /// This speaker's positions on a claim (by `claimId` or `claimSlug`), oldest first.
     async fn position_history(
         &self,
         ctx: &Context<'_>,
-        claim_id: ID,
+        claim_id: Option<ID>,
+        #[graphql(desc = "The claim by slug, instead of `claimId`.")] claim_slug: Option<String>,
         #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
             DateTime<Utc>,
         >,
     ) -> Result<Vec<crate::graphql::position::Position>> {
-        let claim_id = uuid("claimId", &claim_id)?;
-        Ok(crate::graphql::position::history(ctx, self.0.id, claim_id, as_of).await?)
+        let claim = crate::graphql::common::lookup::<entity::claim::Entity>(
+            ctx,
+            claim_id,
+            claim_slug,
+            entity::claim::Column::Slug,
+            None,
+        )
+        .await?
+        .ok_or_else(|| ApiError::unknown_reference("claim", "claimId"))?;
+        Ok(crate::graphql::position::history(ctx, self.0.id, claim.id, as_of).await?)
     }
     /// This speaker's statements (not those they only reported).
     #[expect(clippy::too_many_arguments, reason = "Relay arguments")]

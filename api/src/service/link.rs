@@ -185,7 +185,8 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
 }
 
 /// Settles a SUGGESTED link read at `version`: CONFIRMED makes it a link like any
-/// other; DISMISSED hides it and keeps its pair from being proposed again.
+/// other; DISMISSED hides it and keeps its pair from being proposed again. A given
+/// note replaces the machine's.
 #[instrument(skip(db))]
 pub async fn settle<C: TransactionTrait + ConnectionTrait>(
     db: &C,
@@ -193,7 +194,9 @@ pub async fn settle<C: TransactionTrait + ConnectionTrait>(
     id: Uuid,
     version: i32,
     status: LinkStatus,
+    note: Option<String>,
 ) -> ApiResult<link::Model> {
+    let note = validate::optional_text("input.note", note.as_deref(), MAX_LONG_TEXT)?;
     let txn = db.begin().await?;
     let before = record::lock_for_change::<link::Entity, _>(&txn, id, version).await?;
     if before.status != LinkStatus::Suggested {
@@ -207,6 +210,9 @@ pub async fn settle<C: TransactionTrait + ConnectionTrait>(
     }
     let mut active = before.clone().into_active_model();
     active.status = Set(status);
+    if let Some(note) = note {
+        active.note = Set(Some(note));
+    }
     let after = record::save_update::<link::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)

@@ -20,8 +20,8 @@ pub enum CliError {
     Embedded(#[from] EmbeddedError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
-    #[error("demo data: {0:?}")]
-    Demo(ApiError),
+    #[error("loading data: {0:?}")]
+    Data(ApiError),
     #[error("{0}")]
     Io(#[from] io::Error),
     #[error("{0}")]
@@ -102,6 +102,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Db(command) => db_command(&global, command).await,
+        Command::Generate(args) => {
+            let opened = open(&global).await?;
+            let result = async {
+                crate::db::migrate(&opened.db).await?;
+                let scale = crate::service::generate::Scale {
+                    statements: args.statements,
+                    seed: args.seed,
+                };
+                crate::service::generate::generate(&opened.db, scale)
+                    .await
+                    .map_err(CliError::Data)
+            }
+            .await;
+            opened.close().await?;
+            let loaded = result?;
+            info!(?loaded, "generated data set loaded");
+            Ok(())
+        }
         Command::Schema => {
             use std::io::Write;
             let mut out = io::stdout().lock();
@@ -113,7 +131,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 async fn seed(db: &DatabaseConnection) -> Result<usize, CliError> {
     crate::db::migrate(db).await?;
-    crate::demo::load(db).await.map_err(CliError::Demo)
+    crate::demo::load(db).await.map_err(CliError::Data)
 }
 
 async fn db_command(global: &GlobalArgs, command: DbCommand) -> Result<(), CliError> {
@@ -164,7 +182,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         if fresh && !args.no_demo {
             crate::demo::load(&opened.db)
                 .await
-                .map_err(CliError::Demo)?;
+                .map_err(CliError::Data)?;
         }
         Ok::<_, CliError>(())
     }

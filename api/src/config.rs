@@ -126,6 +126,8 @@ pub enum Command {
     Db(DbCommand),
     /// Print the GraphQL schema (SDL), as committed in `api/schema.graphql`.
     Schema,
+    /// Load a generated data set for benchmarks (deterministic from the seed).
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -191,6 +193,16 @@ pub struct SeedArgs {
     /// Load the demo data set (idempotent).
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// How many statements (speakers: a tenth, claims: a twentieth, articles: a quarter).
+    #[arg(long, default_value_t = 10_000)]
+    pub statements: i64,
+    /// Shifts dates and stance sequences; the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: i64,
 }
 
 #[derive(Debug, Clone, Subcommand)]

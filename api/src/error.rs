@@ -114,12 +114,12 @@ impl From<DbErr> for ApiError {
                 message: "refers to a record that does not exist".into(),
                 field,
             },
-            Some("23514") | Some("23502") | Some("22001") | Some("22007") | Some("22008") => {
-                Self::BadInput {
-                    message: "this value is not valid".into(),
-                    field,
-                }
-            }
+            // Check violations: input the service's own validation let through. Data
+            // exceptions (22xxx) stay internal: validated input never causes them.
+            Some("23514") => Self::BadInput {
+                message: "this value is not valid".into(),
+                field,
+            },
             _ => Self::Database(err),
         }
     }

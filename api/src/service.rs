@@ -5,6 +5,7 @@ pub mod article;
 pub mod as_of;
 pub mod audit;
 pub mod claim;
+pub mod generate;
 pub mod link;
 pub mod outlet;
 pub mod position;

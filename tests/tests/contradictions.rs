@@ -201,8 +201,6 @@ async fn an_opposite_stance_by_the_same_speaker_is_proposed_once() {
     create(&p.db, said(&other, &p.claim, "OPPOSES", "2017-07-10")).await;
     let elsewhere = claim(&p.db, "Another claim").await;
     create(&p.db, said(&p.speaker, &elsewhere, "UNCLEAR", "2017-07-11")).await;
-    // The same stance again is no contradiction.
-    create(&p.db, said(&p.speaker, &p.claim, "OPPOSES", "2017-07-12")).await;
     assert_eq!(suggested_pairs(&p.db).await, [pair(&p.s1, &p.s2)]);
 
     // The suggestion shows on the statement, but is no confirmed link of the change.
@@ -210,10 +208,7 @@ async fn an_opposite_stance_by_the_same_speaker_is_proposed_once() {
     assert_eq!(links["statement"]["links"][0]["status"], "SUGGESTED");
     let changes = p.db.ok(CHANGES, json!({ "s": p.speaker })).await;
     assert_eq!(changes["positionChanges"]["totalCount"], 1);
-    assert_eq!(
-        changes["positionChanges"]["nodes"][0]["links"],
-        json!([])
-    );
+    assert_eq!(changes["positionChanges"]["nodes"][0]["links"], json!([]));
 }
 
 #[tokio::test]
@@ -231,14 +226,11 @@ async fn a_suggestion_points_from_the_earlier_position_whatever_the_order_of_ent
     let mut morning = said(&s, &c2, "SUPPORTS", "2017-07-09");
     morning["statedTime"] = json!("08:00-04:00");
     let morning = create(&db, morning).await;
-    assert_eq!(
-        suggested_pairs(&db).await,
-        {
-            let mut v = vec![pair(&early, &late), pair(&morning, &evening)];
-            v.sort();
-            v
-        }
-    );
+    assert_eq!(suggested_pairs(&db).await, {
+        let mut v = vec![pair(&early, &late), pair(&morning, &evening)];
+        v.sort();
+        v
+    });
 }
 
 #[tokio::test]
@@ -289,10 +281,7 @@ async fn a_dismissed_pair_is_hidden_and_never_proposed_again() {
     let links = p.db.ok(LINKS, json!({ "id": p.s2 })).await;
     assert_eq!(links["statement"]["backlinks"], json!([]));
     let changes = p.db.ok(CHANGES, json!({ "s": p.speaker })).await;
-    assert_eq!(
-        changes["positionChanges"]["nodes"][0]["links"],
-        json!([])
-    );
+    assert_eq!(changes["positionChanges"]["nodes"][0]["links"], json!([]));
 
     // Edits of the later statement never bring the pair back.
     update(&p.db, &p.s2, json!({ "text": "It can't happen." })).await;
@@ -386,6 +375,22 @@ async fn alternating_stances_propose_only_nearest_pairs() {
             pair(&ids[1], &ids[2]),
             pair(&ids[2], &ids[3]),
         ]
+    );
+}
+
+#[tokio::test]
+async fn repeating_a_stance_proposes_nothing_new() {
+    // S1 SUPPORTS, S2 OPPOSES, S3 OPPOSES: one change of position (S1 → S2), so one
+    // suggestion; S3 only repeats S2.
+    let p = pair_fixture().await;
+    let s3 = create(&p.db, said(&p.speaker, &p.claim, "OPPOSES", "2017-07-12")).await;
+    let changes = p.db.ok(CHANGES, json!({ "s": p.speaker })).await;
+    assert_eq!(changes["positionChanges"]["totalCount"], 1);
+    assert_eq!(
+        suggested_pairs(&p.db).await,
+        [pair(&p.s1, &p.s2)],
+        "{s3} repeats {} and reverses nothing",
+        p.s2
     );
 }
 

@@ -219,7 +219,7 @@ async fn demo() -> Demo {
 }
 
 #[tokio::test]
-async fn demo_trumps_position_history_on_the_working_group() {
+async fn demo_trump_supported_twice_then_opposed_once_with_a_confirmed_reversal() {
     let d = demo().await;
     let positions = history(&d.db, &d.trump, &d.group).await;
     let summary: Vec<_> = positions
@@ -264,7 +264,7 @@ async fn demo_trumps_position_history_on_the_working_group() {
             .await;
     assert_eq!(
         via_speaker["speaker"]["positionHistory"],
-        Value::Array(positions)
+        Value::Array(positions.clone())
     );
 
     // The reported Hamburg statement is also Trump's position on the Ukraine channel.
@@ -275,12 +275,8 @@ async fn demo_trumps_position_history_on_the_working_group() {
     let lavrov = history(&d.db, &d.lavrov, &d.group).await;
     assert_eq!(lavrov.len(), 1);
     assert_eq!(lavrov[0]["statedOn"], "2017-07-24");
-}
 
-#[tokio::test]
-async fn demo_trump_changed_position_once_and_the_reversal_is_linked() {
-    let d = demo().await;
-    let positions = history(&d.db, &d.trump, &d.group).await;
+    // Exactly one change: SUPPORTS → OPPOSES within hours, with its confirmed reversal.
     let conn = changes(&d.db, json!({ "s": d.trump })).await;
     assert_eq!(conn["totalCount"], 1);
     let edges = conn["edges"].as_array().unwrap();
@@ -318,7 +314,7 @@ async fn demo_trump_changed_position_once_and_the_reversal_is_linked() {
 }
 
 #[tokio::test]
-async fn demo_claim_positions_list_each_speakers_latest_position() {
+async fn demo_claim_positions_and_trumps_scorecard() {
     let d = demo().await;
     let data = d
         .db
@@ -353,11 +349,8 @@ async fn demo_claim_positions_list_each_speakers_latest_position() {
     );
     assert_eq!(positions[1]["speaker"]["id"], d.trump.as_str());
     assert_eq!(positions[2]["latest"]["reported"], true);
-}
 
-#[tokio::test]
-async fn demo_trumps_scorecard_counts_statements_claims_and_changes() {
-    let d = demo().await;
+    // Trump's scorecard: three statements (one reported), two claims, one change.
     let card = d.db.ok(SCORECARD, json!({ "s": d.trump })).await["scorecard"].clone();
     assert_eq!(card["statements"], 3);
     assert_eq!(card["reportedStatements"], 1);
@@ -477,35 +470,25 @@ async fn a_month_precision_statement_sorts_at_the_start_of_its_month() {
     assert_eq!(conn["edges"][0]["node"]["days"], 4);
 }
 
+/// Three rules on one day, each with a speaker and a claim of its own: an untimed
+/// statement first, then timed ones by UTC instant (the offset counts), and
+/// untimed ones among themselves by creation.
 #[tokio::test]
-async fn on_one_day_untimed_sorts_first_and_timed_by_utc_instant() {
+async fn on_one_day_untimed_first_then_utc_instant_then_creation() {
     let db = TestDb::new().await;
+    let timed = |s: &str, c: &str, stance: &str, on: &str, time: &str| {
+        with(said(s, c, stance, on), "statedTime", json!(time))
+    };
+
+    // Entered in the reverse of the order they were said in.
     let (s, c) = (
-        speaker(&db, "Speaker").await,
-        claim(&db, "A claim", &[]).await,
+        speaker(&db, "Untimed first").await,
+        claim(&db, "One", &[]).await,
     );
     let on = "2017-07-10";
-    // Entered in the reverse of the order they were said in.
-    let evening = create(
-        &db,
-        with(
-            said(&s, &c, "SUPPORTS", on),
-            "statedTime",
-            json!("20:00-04:00"),
-        ),
-    )
-    .await;
-    let morning = create(
-        &db,
-        with(
-            said(&s, &c, "OPPOSES", on),
-            "statedTime",
-            json!("08:00-04:00"),
-        ),
-    )
-    .await;
+    let evening = create(&db, timed(&s, &c, "SUPPORTS", on, "20:00-04:00")).await;
+    let morning = create(&db, timed(&s, &c, "OPPOSES", on, "08:00-04:00")).await;
     let untimed = create(&db, said(&s, &c, "NEUTRAL", on)).await;
-
     let expected = [&untimed, &morning, &evening];
     assert_eq!(
         ids_of(&history(&db, &s, &c).await),
@@ -514,35 +497,15 @@ async fn on_one_day_untimed_sorts_first_and_timed_by_utc_instant() {
     let conn = changes(&db, json!({ "s": s, "c": c })).await;
     assert_eq!(pairs(&conn), consecutive(&expected));
     assert_eq!(conn["totalCount"], 2);
-}
 
-#[tokio::test]
-async fn utc_offsets_decide_between_timed_statements() {
-    let db = TestDb::new().await;
+    // 20:00 in London is later than 23:30 in Karachi (18:30 UTC).
     let (s, c) = (
-        speaker(&db, "Speaker").await,
-        claim(&db, "A claim", &[]).await,
+        speaker(&db, "Offsets count").await,
+        claim(&db, "Two", &[]).await,
     );
     let on = "2017-07-12";
-    // 20:00 in London is later than 23:30 in Karachi (18:30 UTC).
-    let london = create(
-        &db,
-        with(
-            said(&s, &c, "SUPPORTS", on),
-            "statedTime",
-            json!("20:00+00:00"),
-        ),
-    )
-    .await;
-    let karachi = create(
-        &db,
-        with(
-            said(&s, &c, "OPPOSES", on),
-            "statedTime",
-            json!("23:30+05:00"),
-        ),
-    )
-    .await;
+    let london = create(&db, timed(&s, &c, "SUPPORTS", on, "20:00+00:00")).await;
+    let karachi = create(&db, timed(&s, &c, "OPPOSES", on, "23:30+05:00")).await;
     assert_eq!(
         ids_of(&history(&db, &s, &c).await),
         [karachi.clone(), london.clone()]
@@ -550,14 +513,11 @@ async fn utc_offsets_decide_between_timed_statements() {
     let conn = changes(&db, json!({ "s": s })).await;
     assert_eq!(pairs(&conn), [(karachi, london)]);
     assert_eq!(conn["edges"][0]["node"]["from"]["stance"], "OPPOSES");
-}
 
-#[tokio::test]
-async fn same_day_statements_without_time_order_by_creation() {
-    let db = TestDb::new().await;
+    // Neither time known: creation decides.
     let (s, c) = (
-        speaker(&db, "Speaker").await,
-        claim(&db, "A claim", &[]).await,
+        speaker(&db, "Creation order").await,
+        claim(&db, "Three", &[]).await,
     );
     let on = "2017-07-14";
     let first = create(&db, said(&s, &c, "SUPPORTS", on)).await;
@@ -1137,30 +1097,54 @@ fn mixed_strategy() -> impl Strategy<Value = Mixed> {
         })
 }
 
-proptest! {
-    #![proptest_config(config(10))]
+/// The (speaker, claim, from, to) of each change listed.
+fn listed(changes: &[position::ChangeRow]) -> BTreeSet<(Uuid, Uuid, Uuid, Uuid)> {
+    changes
+        .iter()
+        .map(|c| {
+            (
+                c.to.speaker_id,
+                c.to.claim_id,
+                c.from.statement_id,
+                c.to.statement_id,
+            )
+        })
+        .collect()
+}
 
-    #[test]
-    fn changes_never_cross_speakers_or_claims(
-        inserted in prop::collection::vec(mixed_strategy(), 1..16)
-            .prop_flat_map(|v| Just(v).prop_shuffle())
-    ) {
-        runtime().block_on(async {
-            let db = TestDb::new().await;
-            let speakers = [new_speaker(&db, "One").await, new_speaker(&db, "Two").await];
-            let claims = [new_claim(&db, "First").await, new_claim(&db, "Second").await];
+/// Interleaved histories of two speakers on two claims (a statement may bear on
+/// both): every change found lies within one history, and all of them are found.
+/// The cases share one database, each with speakers and claims of its own.
+#[test]
+fn changes_never_cross_speakers_or_claims() {
+    let rt = runtime();
+    let db = rt.block_on(TestDb::new());
+    let strategy =
+        prop::collection::vec(mixed_strategy(), 1..16).prop_flat_map(|v| Just(v).prop_shuffle());
+    let mut runner = proptest::test_runner::TestRunner::new(config(24));
+    let result = runner.run(&strategy, |inserted| {
+        rt.block_on(async {
+            let case = Uuid::now_v7().simple().to_string();
+            let speakers = [
+                new_speaker(&db, &format!("One {case}")).await,
+                new_speaker(&db, &format!("Two {case}")).await,
+            ];
+            let claims = [
+                new_claim(&db, "First").await,
+                new_claim(&db, "Second").await,
+            ];
             let mut histories: HashMap<(usize, usize), Vec<(NaiveKey, usize)>> = HashMap::new();
             for m in &inserted {
                 let stances = (0..2)
                     .filter_map(|c| m.stances[c].map(|s| (claims[c], STANCES[s])))
                     .collect();
                 let model = insert(&db, speakers[m.speaker], stances, &m.said).await;
-                for c in 0..2 {
-                    if let Some(s) = m.stances[c] {
+                for (c, stance) in m.stances.iter().enumerate() {
+                    if let Some(s) = stance {
                         histories
                             .entry((m.speaker, c))
                             .or_default()
-                            .push((naive_key(&m.said, model.id), s));
+                            .push((naive_key(&m.said, model.id), *s));
                     }
                 }
             }
@@ -1177,44 +1161,48 @@ proptest! {
                 let db = db.db();
                 async move { position::changes(db, &filter, None, 1000).await.unwrap() }
             };
-            let all = list(ChangeFilter::default()).await;
-            // In list order: the later position's order, then claim.
-            let keys: Vec<_> = all
-                .iter()
-                .map(|c| (c.to.stated_on, c.to.stated_at_utc, c.to.statement_id, c.to.claim_id))
-                .collect();
-            let mut sorted = keys.clone();
-            sorted.sort();
-            assert_eq!(keys, sorted, "list order of {inserted:?}");
-            for c in &all {
-                assert_eq!(c.from.speaker_id, c.to.speaker_id);
-                assert_eq!(c.from.claim_id, c.to.claim_id);
-            }
-            let found: BTreeSet<_> = all
-                .iter()
-                .map(|c| (c.to.speaker_id, c.to.claim_id, c.from.statement_id, c.to.statement_id))
-                .collect();
-            assert_eq!(found.len(), all.len(), "a change listed twice");
-            assert_eq!(found, expected, "changes of {inserted:?}");
-
-            for speaker in speakers {
-                let found: BTreeSet<_> = list(ChangeFilter { speaker_id: Some(speaker), ..ChangeFilter::default() })
-                    .await
-                    .iter()
-                    .map(|c| (c.to.speaker_id, c.to.claim_id, c.from.statement_id, c.to.statement_id))
-                    .collect();
-                let wanted: BTreeSet<_> = expected.iter().filter(|c| c.0 == speaker).copied().collect();
-                assert_eq!(found, wanted);
-            }
+            let mut found = BTreeSet::new();
             for claim in claims {
-                let found: BTreeSet<_> = list(ChangeFilter { claim_id: Some(claim), ..ChangeFilter::default() })
-                    .await
+                let changes = list(ChangeFilter {
+                    claim_id: Some(claim),
+                    ..ChangeFilter::default()
+                })
+                .await;
+                // Both speakers' changes, in list order: the later position's order.
+                let keys: Vec<_> = changes
                     .iter()
-                    .map(|c| (c.to.speaker_id, c.to.claim_id, c.from.statement_id, c.to.statement_id))
+                    .map(|c| (c.to.stated_on, c.to.stated_at_utc, c.to.statement_id))
                     .collect();
-                let wanted: BTreeSet<_> = expected.iter().filter(|c| c.1 == claim).copied().collect();
-                assert_eq!(found, wanted);
+                let mut sorted = keys.clone();
+                sorted.sort();
+                assert_eq!(keys, sorted, "list order of {inserted:?}");
+                for c in &changes {
+                    assert_eq!(c.from.speaker_id, c.to.speaker_id);
+                    assert_eq!(c.from.claim_id, claim);
+                    assert_eq!(c.to.claim_id, claim);
+                }
+                let these = listed(&changes);
+                assert_eq!(these.len(), changes.len(), "a change listed twice");
+                found.extend(these);
+            }
+            assert_eq!(found, expected, "changes of {inserted:?}");
+            for speaker in speakers {
+                let changes = list(ChangeFilter {
+                    speaker_id: Some(speaker),
+                    ..ChangeFilter::default()
+                })
+                .await;
+                let wanted: BTreeSet<_> = expected
+                    .iter()
+                    .filter(|c| c.0 == speaker)
+                    .copied()
+                    .collect();
+                assert_eq!(listed(&changes), wanted, "changes of {inserted:?}");
             }
         });
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
     }
 }

@@ -42,7 +42,7 @@ async fn create(db: &TestDb, mutation: &str, input: Value) -> Value {
         .ok(
             &format!(
                 "mutation($input: {}Input!) {{ {mutation}(input: $input) {{ {} {{ id version }} }} }}",
-                capitalized(mutation),
+                input_type(mutation),
                 payload_field(mutation),
             ),
             json!({ "input": input }),
@@ -51,8 +51,12 @@ async fn create(db: &TestDb, mutation: &str, input: Value) -> Value {
     data[mutation][payload_field(mutation)].clone()
 }
 
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
+/// `createSpeaker` → `CreateSpeaker`; both settlements take a `SettleLinkInput`.
+fn input_type(mutation: &str) -> String {
+    if mutation == "confirmLink" {
+        return "SettleLink".to_owned();
+    }
+    let mut c = mutation.chars();
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
@@ -610,7 +614,7 @@ async fn timeline_refuses_a_filter_naming_nobody_and_bad_arguments() {
         (
             json!({ "speakerIds": ["not-an-id"] }),
             Value::Null,
-            "filter.speakerIds",
+            "filter.speakerIds[0]",
         ),
         (
             json!({ "speakerIds": [f.a] }),
@@ -649,7 +653,7 @@ async fn timeline_refuses_a_filter_naming_nobody_and_bad_arguments() {
     let conn = timeline(&f.db, json!({ "speakerIds": [Uuid::now_v7()] })).await;
     assert_eq!(conn["totalCount"], 0);
     assert_eq!(f.db.counts().await, before);
-    // b is unused by the refusals above; its timeline is untouched.
+    // B's statements and the verdict on one of them.
     assert_eq!(
         timeline(&f.db, json!({ "speakerIds": [f.b] })).await["totalCount"],
         3
@@ -826,7 +830,9 @@ async fn a_timeline_of_more_than_500_events_pages_every_event_exactly_once() {
         .collect();
     assert_eq!(seen, expected);
     assert!(
-        expected.iter().any(|e| e.0 == "POSITION_CHANGE" && e.2 == c2),
+        expected
+            .iter()
+            .any(|e| e.0 == "POSITION_CHANGE" && e.2 == c2),
         "changes on both claims page together"
     );
     // B's events stay out of A's timeline.

@@ -209,13 +209,11 @@ fn changes_sql(
         outer.push(format!("stated_on <= {}", param(to.into())));
     }
     if let Some(key) = after {
-        let at = key.at.unwrap_or(NaiveDateTime::MIN);
         outer.push(format!(
             "(stated_on, coalesce(stated_at_utc, '-infinity'::timestamp), statement_id, claim_id) > ({}, \
-             CASE WHEN {} THEN '-infinity'::timestamp ELSE {} END, {}, {})",
+             coalesce({}::timestamp, '-infinity'::timestamp), {}, {})",
             param(key.stated_on.into()),
-            param(key.at.is_none().into()),
-            param(at.into()),
+            param(key.at.into()),
             param(key.statement_id.into()),
             param(key.claim_id.into()),
         ));

@@ -3,6 +3,8 @@
 //! snapshot the stances and topics with it, so the audit trail shows a changed
 //! position as a change of the statement.
 
+use std::collections::BTreeSet;
+
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -242,7 +244,15 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     .await?;
     replace_stances(&txn, model.id, &input.stances).await?;
     replace_topics(&txn, model.id, &topics).await?;
-    suggestion::refresh(&txn, actor, &model).await?;
+    let claims = input.stances.iter().map(|(claim, _)| *claim).collect();
+    suggestion::refresh(
+        &txn,
+        actor,
+        model.id,
+        &BTreeSet::from([model.speaker_id]),
+        &claims,
+    )
+    .await?;
     for (i, appearance) in input.appearances.into_iter().enumerate() {
         insert_appearance(
             &txn,
@@ -337,6 +347,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     )
     .await?;
     let before_snapshot = snapshot(&txn, &before).await?;
+    let claims_before = suggestion::claims_of(&txn, id).await?;
 
     let mut active = before.clone().into_active_model();
     active.speaker_id = Set(speaker_id);
@@ -369,7 +380,10 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     if let Some(topics) = &topics {
         replace_topics(&txn, id, topics).await?;
     }
-    suggestion::refresh(&txn, actor, &after).await?;
+    let mut claims = suggestion::claims_of(&txn, id).await?;
+    claims.extend(claims_before);
+    let speakers = BTreeSet::from([before.speaker_id, after.speaker_id]);
+    suggestion::refresh(&txn, actor, id, &speakers, &claims).await?;
     let moved = (
         after.stated_on,
         after.stated_time,
@@ -427,6 +441,16 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     for l in links {
         record::soft_delete::<link::Entity, _>(&txn, actor, l.id, l.version).await?;
     }
+    // Its neighbours in each history may now be a change of their own.
+    let claims = suggestion::claims_of(&txn, id).await?;
+    suggestion::refresh(
+        &txn,
+        actor,
+        id,
+        &BTreeSet::from([deleted.speaker_id]),
+        &claims,
+    )
+    .await?;
     txn.commit().await?;
     Ok(deleted)
 }

@@ -1,0 +1,254 @@
+//! A deterministic data generator for benchmarks: speakers with dated roles, claims,
+//! topics, outlets and articles, statements in several languages with stance
+//! sequences that reverse, appearances, verdicts on several rating scales, typed links,
+//! and the CREATE revisions of statements (so "as of" queries have history to read).
+//!
+//! Everything is set-based SQL (`INSERT … SELECT generate_series`), so a million
+//! statements load in minutes. The same scale and seed give the same data; ids are
+//! uuid v7-shaped, derived from the row number.
+
+use std::time::Instant;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, TransactionTrait};
+use tracing::info;
+
+use crate::error::ApiResult;
+
+/// How much to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub statements: i64,
+    pub seed: i64,
+}
+
+impl Scale {
+    pub fn speakers(&self) -> i64 {
+        (self.statements / 10).max(10)
+    }
+    pub fn claims(&self) -> i64 {
+        (self.statements / 20).max(5)
+    }
+    pub fn articles(&self) -> i64 {
+        (self.statements / 4).max(5)
+    }
+}
+
+/// A uuid v7-shaped id for row `n` of table number `t` (distinct per table).
+fn id(t: u8, n: &str) -> String {
+    format!(
+        "(lpad(to_hex(1500000000000 + {t}::bigint * 100000000000 + {n}), 12, '0') || '7000' || '8' \
+         || lpad(to_hex({n}), 15, '0'))::uuid"
+    )
+}
+
+/// Loads the data set; returns (table, rows) in load order and reports rows per second.
+pub async fn generate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    scale: Scale,
+) -> ApiResult<Vec<(String, u64)>> {
+    let s = scale.statements;
+    let seed = scale.seed;
+    let (speakers, claims, articles) = (scale.speakers(), scale.claims(), scale.articles());
+    let sp = |n: &str| id(1, n);
+    let cl = |n: &str| id(2, n);
+    let tp = |n: &str| id(3, n);
+    let ou = |n: &str| id(4, n);
+    let ar = |n: &str| id(5, n);
+    let st = |n: &str| id(6, n);
+    let steps: Vec<(&str, String)> = vec![
+        (
+            "topic",
+            format!(
+                "INSERT INTO topic (id, name, slug) SELECT {}, 'Topic ' || i, 'gen-topic-' || i FROM generate_series(0, 49) i",
+                tp("i")
+            ),
+        ),
+        (
+            "outlet",
+            format!(
+                "INSERT INTO outlet (id, name, slug, country, language) SELECT {}, 'Outlet ' || i, 'gen-outlet-' || i, \
+             (ARRAY['US','RU','DE','FR','ES','GB','IN','BR'])[1 + i % 8], (ARRAY['en','ru','de','fr','es'])[1 + i % 5] \
+             FROM generate_series(0, 199) i",
+                ou("i")
+            ),
+        ),
+        (
+            "speaker",
+            format!(
+                "INSERT INTO speaker (id, name, slug, kind, description) SELECT {}, 'Speaker ' || i, 'gen-speaker-' || i, \
+             (ARRAY['PERSON','PERSON','PERSON','ORGANIZATION','GROUP'])[1 + i % 5]::speaker_kind, 'Generated speaker' \
+             FROM generate_series(0, {speakers} - 1) i",
+                sp("i")
+            ),
+        ),
+        (
+            "speaker_role",
+            format!(
+                "INSERT INTO speaker_role (id, speaker_id, title, organization, started_on, ended_on) \
+             SELECT {}, {}, (ARRAY['Minister','Senator','Governor','Spokesperson'])[1 + (i + {seed}) % 4], 'Office ' || (i % 97), \
+                    date '2010-01-01' + ((i * 13 + {seed}) % 2000), date '2010-01-01' + ((i * 13 + {seed}) % 2000) + 1500 + (i % 900) \
+             FROM generate_series(0, {speakers} - 1) i",
+                id(7, "i"),
+                sp("i")
+            ),
+        ),
+        (
+            "claim",
+            format!(
+                "INSERT INTO claim (id, text, slug) SELECT {}, \
+             (ARRAY['The unemployment rate fell below ','Crime in the capital rose by ','The new treaty will cut emissions by ', \
+                    'The budget deficit reached ','Vaccination coverage exceeded '])[1 + i % 5] || (i % 90 + 1) || ' percent (case ' || i || ')', \
+             'gen-claim-' || i FROM generate_series(0, {claims} - 1) i",
+                cl("i")
+            ),
+        ),
+        (
+            "claim_topic",
+            format!(
+                "INSERT INTO claim_topic (claim_id, topic_id) SELECT {}, {} FROM generate_series(0, {claims} - 1) i",
+                cl("i"),
+                tp("(i % 50)")
+            ),
+        ),
+        (
+            "article",
+            format!(
+                "INSERT INTO article (id, outlet_id, title, published_at, language) SELECT {}, {}, 'Report number ' || i, \
+             timestamptz '2015-01-01' + ((i * 7 + {seed}) % 3650) * interval '1 day' + (i % 86400) * interval '1 second', \
+             (ARRAY['en','ru','de','fr','es'])[1 + i % 5] FROM generate_series(0, {articles} - 1) i",
+                ar("i"),
+                ou("(i % 200)")
+            ),
+        ),
+        (
+            "statement",
+            format!(
+                "INSERT INTO statement (id, speaker_id, text, kind, stated_on, stated_on_precision, stated_time, \
+                                    stated_utc_offset_minutes, venue, language) \
+             SELECT {}, {}, \
+               (ARRAY['We will not accept any agreement that raises taxes on working families, and the figures show why: ', \
+                      'Мы считаем, что предложения о создании совместной рабочей группы остаются актуальными, и вот почему: ', \
+                      'Die Arbeitslosigkeit ist in den letzten Jahren deutlich gesunken, wie die Zahlen zeigen: ', \
+                      'Le gouvernement a tenu toutes ses promesses sur le pouvoir d''achat, comme le montrent les chiffres: ', \
+                      'La inflación se ha reducido a la mitad desde el año pasado, según los datos oficiales: '])[1 + i % 5] \
+                 || (i % 97) || ' percent in region ' || (i % 211) || ', statement ' || i || '.', \
+               (ARRAY['QUOTE','PARAPHRASE'])[1 + i % 2]::statement_kind, \
+               CASE WHEN i % 10 = 0 THEN date_trunc('month', date '2015-01-01' + ((i / {speakers}) * 41 + i % 29 + {seed}) % 3650)::date \
+                    ELSE date '2015-01-01' + ((i / {speakers}) * 41 + i % 29 + {seed}) % 3650 END, \
+               (CASE WHEN i % 10 = 0 THEN 'MONTH' ELSE 'DAY' END)::date_precision, \
+               CASE WHEN i % 10 <> 0 AND i % 3 = 0 THEN time '08:00' + (i % 600) * interval '1 minute' END, \
+               CASE WHEN i % 10 <> 0 AND i % 3 = 0 THEN ((i % 5) - 2) * 60 END, \
+               (ARRAY['Interview','Press conference','Speech','Social media post','Debate'])[1 + i % 5], \
+               (ARRAY['en','ru','de','fr','es'])[1 + i % 5] \
+             FROM generate_series(0, {s} - 1) i",
+                st("i"),
+                sp("(i % {speakers})")
+            ),
+        ),
+        // Each speaker keeps coming back to a few claims; stances drift and reverse.
+        (
+            "stance",
+            format!(
+                "INSERT INTO stance (id, statement_id, claim_id, stance) \
+             SELECT {}, {}, {}, (ARRAY['SUPPORTS','SUPPORTS','OPPOSES','NEUTRAL','UNCLEAR'])[1 + ((i / {speakers}) / 2 + i % 3 + {seed}) % 5]::stance_kind \
+             FROM generate_series(0, {s} - 1) i",
+                id(8, "i"),
+                st("i"),
+                cl("(((i % {speakers}) * 7 + (i / {speakers}) % 3) % {claims})")
+            ),
+        ),
+        (
+            "statement_topic",
+            format!(
+                "INSERT INTO statement_topic (statement_id, topic_id) SELECT {}, {} FROM generate_series(0, {s} - 1) i",
+                st("i"),
+                tp("(i % 50)")
+            ),
+        ),
+        (
+            "appearance",
+            format!(
+                "INSERT INTO appearance (id, statement_id, article_id, first) SELECT {}, {}, {}, true FROM generate_series(0, {s} - 1) i",
+                id(9, "i"),
+                st("i"),
+                ar("(i % {articles})")
+            ),
+        ),
+        // One statement in ten is fact-checked, on one of three scales.
+        (
+            "verdict",
+            format!(
+                "INSERT INTO verdict (id, statement_id, reviewer_id, rating_label, rating_value, best_rating, worst_rating, \
+                                  summary, published_at, status) \
+             SELECT {}, {}, {}, \
+               (ARRAY['False','Mostly False','Half True','Mostly True','True'])[1 + (i / 10) % 5], \
+               CASE (i / 10) % 3 WHEN 0 THEN 1 + (i / 10) % 5 WHEN 1 THEN ((i / 10) % 5) * 2.5 ELSE NULL END, \
+               CASE (i / 10) % 3 WHEN 0 THEN 5 WHEN 1 THEN 10 ELSE NULL END, \
+               CASE (i / 10) % 3 WHEN 0 THEN 1 WHEN 1 THEN 0 ELSE NULL END, \
+               'Generated fact-check', timestamptz '2015-02-01' + ((i * 11) % 3650) * interval '1 day', \
+               (CASE WHEN i % 40 = 0 THEN 'DRAFT' ELSE 'PUBLISHED' END)::verdict_status \
+             FROM generate_series(0, {s} - 1, 10) i",
+                id(10, "i"),
+                st("i"),
+                ou("(i % 200)")
+            ),
+        ),
+        // One in twenty follows up the speaker's next statement; one in fifty an article.
+        (
+            "link",
+            format!(
+                "INSERT INTO link (id, source_statement_id, target_statement_id, target_article_id, relation, status) \
+             SELECT {}, {}, CASE WHEN i % 50 = 0 THEN NULL ELSE {} END, CASE WHEN i % 50 = 0 THEN {} END, \
+               (ARRAY['FOLLOWS_UP','REPEATS','CLARIFIES','REAFFIRMS'])[1 + i % 4]::link_relation, 'CONFIRMED' \
+             FROM generate_series(0, {s} - 1 - {speakers}, 20) i \
+             WHERE i % 50 = 0 OR EXISTS (SELECT 1 FROM statement a, statement b WHERE a.id = {} AND b.id = {} AND b.stated_on >= a.stated_on)",
+                id(11, "i"),
+                st("i"),
+                st("(i + {speakers})"),
+                ar("(i % {articles})"),
+                st("i"),
+                st("(i + {speakers})")
+            ),
+        ),
+        // History for "as of": each statement's CREATE revision, with its stances and topics.
+        (
+            "revision",
+            format!(
+                "INSERT INTO revision (id, entity_type, entity_id, version, action, after, created_at, updated_at) \
+             SELECT {}, 'statement', s.id, 1, 'CREATE', \
+               to_jsonb(s) || jsonb_build_object( \
+                 'stances', (SELECT coalesce(jsonb_agg(jsonb_build_object('claim_id', x.claim_id, 'stance', x.stance)), '[]') \
+                             FROM stance x WHERE x.statement_id = s.id), \
+                 'topic_ids', (SELECT coalesce(jsonb_agg(t.topic_id), '[]') FROM statement_topic t WHERE t.statement_id = s.id)), \
+               s.created_at, s.created_at \
+             FROM statement s WHERE s.text LIKE '%, statement %'",
+                "md5('revision' || s.id::text)::uuid"
+            ),
+        ),
+    ];
+    let mut loaded = Vec::new();
+    let txn = db.begin().await?;
+    for (table, sql) in steps {
+        let started = Instant::now();
+        let sql = sql
+            .replace("{speakers}", &speakers.to_string())
+            .replace("{articles}", &articles.to_string())
+            .replace("{claims}", &claims.to_string());
+        let rows = txn
+            .execute_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await?
+            .rows_affected();
+        let secs = started.elapsed().as_secs_f64();
+        info!(
+            table,
+            rows,
+            seconds = format!("{secs:.1}"),
+            rows_per_second = (rows as f64 / secs.max(1e-9)) as u64,
+            "loaded"
+        );
+        loaded.push((table.to_owned(), rows));
+    }
+    txn.commit().await?;
+    db.execute_unprepared("ANALYZE").await?;
+    Ok(loaded)
+}

@@ -120,7 +120,7 @@ impl Claim {
             kinds,
             ..Default::default()
         };
-        Ok(crate::graphql::timeline::page(ctx, filter, first, after).await?)
+        Ok(crate::graphql::timeline::page(ctx, filter, first, after, None).await?)
     }
     /// Fact-checks of the claim itself (not of statements about it), oldest first.
     async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {

@@ -108,6 +108,9 @@ impl TimelineEvent {
         }
     }
     async fn change(&self, ctx: &Context<'_>) -> Result<Option<PositionChange>> {
+        if let Some(then) = &self.0.change {
+            return Ok(Some(PositionChange(then.clone())));
+        }
         let (Some(from), Some(to), Some(claim)) = (
             self.0.from_statement_id,
             self.0.statement_id,
@@ -155,12 +158,14 @@ async fn position_of(
 
 const CURSOR: &str = "timeline";
 
-/// One page of a timeline; shared by `timeline` and `Claim.timeline`.
+/// One page of a timeline; shared by `timeline` and `Claim.timeline`. With `as_of`,
+/// the timeline as the database stood then.
 pub async fn page(
     ctx: &Context<'_>,
     filter: TimelineFilter,
     first: Option<i32>,
     after: Option<String>,
+    as_of: Option<DateTime<Utc>>,
 ) -> ApiResult<Conn<TimelineEvent>> {
     let empty = |ids: &Option<Vec<ID>>| ids.as_ref().is_none_or(Vec::is_empty);
     if empty(&filter.speaker_ids) && empty(&filter.claim_ids) && empty(&filter.topic_ids) {
@@ -201,11 +206,19 @@ pub async fn page(
         .as_deref()
         .map(|c| pagination::decode_key("after", CURSOR, c))
         .transpose()?;
-    let mut events =
-        timeline::page(db(ctx), &service_filter, key.as_ref(), limit as u64 + 1).await?;
+    let (mut events, total) = match as_of {
+        Some(at) => {
+            let (events, total) =
+                timeline::page_as_of(db(ctx), &service_filter, at, key.as_ref(), limit + 1).await?;
+            (events, TotalCount::known(total))
+        }
+        None => (
+            timeline::page(db(ctx), &service_filter, key.as_ref(), limit as u64 + 1).await?,
+            TotalCount::from_statement(timeline::count(&service_filter)),
+        ),
+    };
     let more = events.len() > limit;
     events.truncate(limit);
-    let total = TotalCount::from_statement(timeline::count(&service_filter));
     let mut connection = Connection::with_additional_fields(key.is_some(), more, total);
     connection.edges.extend(
         events
@@ -228,7 +241,10 @@ impl TimelineQuery {
         filter: TimelineFilter,
         first: Option<i32>,
         after: Option<String>,
+        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
+            DateTime<Utc>,
+        >,
     ) -> Result<Conn<TimelineEvent>> {
-        Ok(page(ctx, filter, first, after).await?)
+        Ok(page(ctx, filter, first, after, as_of).await?)
     }
 }

@@ -231,3 +231,35 @@ pub async fn position_history<C: ConnectionTrait>(
     });
     Ok(rows)
 }
+
+/// The states at `at` of the records of `entity_type` whose `field` (in their
+/// revisions) named one of `ids`; deleted ones left out.
+pub async fn states_by<T: DeserializeOwned, C: ConnectionTrait>(
+    db: &C,
+    entity_type: &str,
+    field: &str,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<T>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let states = State::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT DISTINCT ON (r.entity_id) r.after FROM revision r \
+         WHERE r.entity_id IN (SELECT entity_id FROM revision WHERE entity_type = $1 AND created_at <= $2 \
+                               AND after->>$3 = ANY($4)) \
+           AND r.created_at <= $2 \
+         ORDER BY r.entity_id, r.created_at DESC, r.version DESC",
+        [entity_type.into(), at.into(), field.into(), ids.into()],
+    ))
+    .all(db)
+    .await?;
+    states
+        .into_iter()
+        .filter_map(|s| s.after)
+        .filter(live)
+        .map(decode)
+        .collect()
+}

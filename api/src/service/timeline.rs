@@ -7,7 +7,7 @@
 //! keyset cursor. The page is cut in the database (`LIMIT n + 1` after the cursor),
 //! never by loading everything and slicing.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -96,6 +96,8 @@ pub struct Event {
     /// For a position change: the earlier statement and the claim.
     pub from_statement_id: Option<Uuid>,
     pub claim_id: Option<Uuid>,
+    /// For a position change rebuilt "as of": the positions as they stood then.
+    pub change: Option<crate::service::position::ChangeRow>,
 }
 
 const NO_ID: &str = "'00000000-0000-0000-0000-000000000000'::uuid";
@@ -236,6 +238,7 @@ pub async fn page<C: ConnectionTrait>(
                 article_id: r.article_id,
                 from_statement_id: r.from_statement_id,
                 claim_id,
+                change: None,
             })
         })
         .collect())
@@ -249,4 +252,162 @@ pub fn count(filter: &TimelineFilter) -> Statement {
         format!("SELECT COUNT(*) FROM ({sql}) AS timeline"),
         values,
     )
+}
+
+/// One page of the timeline as it stood at `at`, rebuilt from the revisions: the
+/// statements of then with their stances, the verdicts published by then, the links
+/// confirmed by then. The page is cut after merging in memory, so its cost grows with
+/// the events in scope (a speaker's or a claim's: hundreds, not millions).
+#[instrument(skip(db))]
+pub async fn page_as_of<C: ConnectionTrait>(
+    db: &C,
+    filter: &TimelineFilter,
+    at: DateTime<Utc>,
+    after: Option<&EventKey>,
+    limit: usize,
+) -> ApiResult<(Vec<Event>, usize)> {
+    use crate::service::as_of::{self, StatementsAt};
+    use std::collections::{BTreeSet, HashMap};
+
+    let scope = as_of::statements(
+        db,
+        &StatementsAt {
+            speaker_ids: filter.speaker_ids.clone(),
+            claim_ids: filter.claim_ids.clone(),
+            topic_ids: filter.topic_ids.clone(),
+            ..Default::default()
+        },
+        at,
+    )
+    .await?;
+    let instant = |s: &entity::statement::Model| {
+        s.stated_at_utc
+            .unwrap_or_else(|| s.stated_on.and_time(NaiveTime::MIN))
+    };
+    let by_id: HashMap<Uuid, &entity::statement::Model> = scope
+        .iter()
+        .map(|s| (s.statement.id, &s.statement))
+        .collect();
+    let ids: Vec<Uuid> = by_id.keys().copied().collect();
+    let mut events: Vec<Event> = Vec::new();
+    let event = |at, rank, id, sub, kind| Event {
+        key: EventKey { at, rank, id, sub },
+        kind,
+        statement_id: None,
+        verdict_id: None,
+        link_id: None,
+        article_id: None,
+        from_statement_id: None,
+        claim_id: None,
+        change: None,
+    };
+    for s in &scope {
+        events.push(Event {
+            statement_id: Some(s.statement.id),
+            ..event(
+                instant(&s.statement),
+                0,
+                s.statement.id,
+                Uuid::nil(),
+                EventKind::Statement,
+            )
+        });
+    }
+    let verdicts: Vec<entity::verdict::Model> =
+        as_of::states_by(db, "verdict", "statement_id", &ids, at).await?;
+    let claim_verdicts: Vec<entity::verdict::Model> = match (&filter.speaker_ids, &filter.claim_ids)
+    {
+        (None, Some(claims)) => as_of::states_by(db, "verdict", "claim_id", claims, at).await?,
+        _ => Vec::new(),
+    };
+    for v in verdicts.iter().chain(&claim_verdicts) {
+        if let (entity::VerdictStatus::Published, Some(published)) = (v.status, v.published_at) {
+            events.push(Event {
+                statement_id: v.statement_id,
+                verdict_id: Some(v.id),
+                ..event(
+                    published.naive_utc(),
+                    1,
+                    v.id,
+                    Uuid::nil(),
+                    EventKind::VerdictPublished,
+                )
+            });
+        }
+    }
+    let links: Vec<entity::link::Model> =
+        as_of::states_by(db, "link", "source_statement_id", &ids, at).await?;
+    for l in links
+        .iter()
+        .filter(|l| l.status == entity::LinkStatus::Confirmed)
+    {
+        let target_at = match (l.target_statement_id, l.target_article_id) {
+            (Some(t), _) => match by_id.get(&t) {
+                Some(s) => Some(instant(s)),
+                None => as_of::record::<entity::statement::Model, _>(db, t, at)
+                    .await?
+                    .map(|s| instant(&s)),
+            },
+            (None, Some(a)) => as_of::record::<entity::article::Model, _>(db, a, at)
+                .await?
+                .map(|a| a.published_at.unwrap_or(a.created_at).naive_utc()),
+            (None, None) => None,
+        };
+        events.push(Event {
+            statement_id: Some(l.source_statement_id),
+            link_id: Some(l.id),
+            article_id: l.target_article_id,
+            ..event(
+                target_at.unwrap_or(l.created_at.naive_utc()),
+                2,
+                l.id,
+                Uuid::nil(),
+                EventKind::FollowUp,
+            )
+        });
+    }
+    let pairs: BTreeSet<(Uuid, Uuid)> = scope
+        .iter()
+        .flat_map(|s| {
+            s.stances
+                .iter()
+                .map(|st| (s.statement.speaker_id, st.claim_id))
+        })
+        .filter(|(_, claim)| filter.claim_ids.as_ref().is_none_or(|c| c.contains(claim)))
+        .collect();
+    for (speaker, claim) in pairs {
+        let history = as_of::position_history(db, speaker, claim, at).await?;
+        for change in crate::service::position::changes_in(&history) {
+            let Some(to) = by_id.get(&change.to.statement_id) else {
+                continue;
+            };
+            events.push(Event {
+                statement_id: Some(to.id),
+                from_statement_id: Some(change.from.statement_id),
+                claim_id: Some(claim),
+                change: Some(change.clone()),
+                ..event(instant(to), 3, to.id, claim, EventKind::PositionChange)
+            });
+        }
+    }
+    events.retain(|e| {
+        filter.kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
+            && filter.from.is_none_or(|d| e.key.at.date() >= d)
+            && filter.to.is_none_or(|d| e.key.at.date() <= d)
+    });
+    events.sort_by(|a, b| {
+        (a.key.at, a.key.rank, a.key.id, a.key.sub)
+            .cmp(&(b.key.at, b.key.rank, b.key.id, b.key.sub))
+    });
+    let total = events.len();
+    let page = events
+        .into_iter()
+        .filter(|e| {
+            after.is_none_or(|k| {
+                (e.key.at, e.key.rank, e.key.id, e.key.sub) > (k.at, k.rank, k.id, k.sub)
+            })
+        })
+        .take(limit)
+        .collect();
+    Ok((page, total))
 }

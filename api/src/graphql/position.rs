@@ -17,7 +17,7 @@ use crate::graphql::speaker::Speaker;
 use crate::graphql::statement::Statement;
 use crate::graphql::{db, loaders};
 use crate::service::position::{self, ChangeFilter, ChangeKey, ChangeRow, PositionRow};
-use crate::service::record::ensure_exists;
+use crate::service::record::ensure_live;
 use crate::service::scorecard::{self, Band};
 use entity::{LinkRelation, LinkStatus, claim, speaker};
 
@@ -147,8 +147,8 @@ pub async fn history(
             crate::service::as_of::position_history(db(ctx), speaker_id, claim_id, at).await?;
         return Ok(rows.into_iter().map(Position).collect());
     }
-    ensure_exists::<speaker::Entity, _>(db(ctx), speaker_id, "speakerId").await?;
-    ensure_exists::<claim::Entity, _>(db(ctx), claim_id, "claimId").await?;
+    ensure_live::<speaker::Entity, _>(db(ctx), speaker_id, "speakerId").await?;
+    ensure_live::<claim::Entity, _>(db(ctx), claim_id, "claimId").await?;
     Ok(position::history(db(ctx), speaker_id, claim_id)
         .await?
         .into_iter()
@@ -354,7 +354,7 @@ impl PositionQuery {
     ) -> Result<Scorecard> {
         let id = uuid("speakerId", &speaker_id)?;
         let (from_date, to_date) = range(from, to)?;
-        ensure_exists::<speaker::Entity, _>(db(ctx), id, "speakerId").await?;
+        ensure_live::<speaker::Entity, _>(db(ctx), id, "speakerId").await?;
         let card = scorecard::scorecard(db(ctx), id, from_date, to_date).await?;
         Ok(Scorecard {
             speaker_id: id,

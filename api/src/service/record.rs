@@ -70,6 +70,14 @@ pub async fn find_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiRe
         .ok_or(ApiError::not_found(E::NAME))
 }
 
+/// For reads: checks that an id names a live record, without locking it.
+pub async fn ensure_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, field: &str) -> ApiResult<()> {
+    match E::live().filter(E::id_col().eq(id)).one(db).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::unknown_reference(E::NAME, field)),
+    }
+}
+
 /// Checks that an id given in the input names a live record; `field` is the input
 /// field to blame when it does not.
 pub async fn ensure_exists<E: Record, C: ConnectionTrait>(

@@ -154,14 +154,16 @@ fn events_sql(
          OR EXISTS (SELECT 1 FROM stance st JOIN claim_topic ct ON ct.claim_id = st.claim_id
                     WHERE st.statement_id = s.id AND ct.topic_id = ANY($3)))
 ),
+pairs AS (
+  SELECT DISTINCT sc.speaker_id, st2.claim_id FROM scope sc JOIN stance st2 ON st2.statement_id = sc.id
+  WHERE $2::uuid[] IS NULL OR st2.claim_id = ANY($2)
+),
 positions AS (
   SELECT s.id AS statement_id, st.claim_id, st.stance, s.stated_on, s.stated_at_utc,
          lag(s.id) OVER w AS prev_id, lag(st.stance) OVER w AS prev_stance
-  FROM stance st JOIN statement s ON s.id = st.statement_id
-  WHERE s.deleted_at IS NULL
-    AND (s.speaker_id, st.claim_id) IN (
-      SELECT sc.speaker_id, st2.claim_id FROM scope sc JOIN stance st2 ON st2.statement_id = sc.id
-      WHERE $2::uuid[] IS NULL OR st2.claim_id = ANY($2))
+  FROM pairs p
+  JOIN stance st ON st.claim_id = p.claim_id
+  JOIN statement s ON s.id = st.statement_id AND s.speaker_id = p.speaker_id AND s.deleted_at IS NULL
   WINDOW w AS (PARTITION BY s.speaker_id, st.claim_id ORDER BY {POSITION_KEY})
 ),
 events AS (
@@ -171,14 +173,18 @@ events AS (
   FROM scope s
   UNION ALL
   SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', v.statement_id, v.id, NULL, NULL, NULL
-  FROM verdict v
+  FROM scope s JOIN verdict v ON v.statement_id = s.id
   WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL
-    AND (v.statement_id IN (SELECT id FROM scope)
-         OR ($1::uuid[] IS NULL AND v.claim_id IS NOT NULL
-             AND ($2::uuid[] IS NOT NULL OR $3::uuid[] IS NOT NULL)
-             AND ($2::uuid[] IS NULL OR v.claim_id = ANY($2))
-             AND ($3::uuid[] IS NULL OR EXISTS (SELECT 1 FROM claim_topic ct
-                                                WHERE ct.claim_id = v.claim_id AND ct.topic_id = ANY($3)))))
+  UNION ALL
+  -- Verdicts on the claims themselves, unless the timeline is a speaker's.
+  SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', NULL, v.id, NULL, NULL, NULL
+  FROM verdict v
+  WHERE $1::uuid[] IS NULL AND v.claim_id IS NOT NULL
+    AND v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL
+    AND ($2::uuid[] IS NOT NULL OR $3::uuid[] IS NOT NULL)
+    AND ($2::uuid[] IS NULL OR v.claim_id = ANY($2))
+    AND ($3::uuid[] IS NULL OR EXISTS (SELECT 1 FROM claim_topic ct
+                                       WHERE ct.claim_id = v.claim_id AND ct.topic_id = ANY($3)))
   UNION ALL
   SELECT coalesce(t.stated_at_utc, t.stated_on::timestamp, a.published_at AT TIME ZONE 'UTC',
                   l.created_at AT TIME ZONE 'UTC'),
@@ -193,7 +199,6 @@ events AS (
   FROM positions p
   WHERE p.prev_stance IS NOT NULL AND p.prev_stance <> p.stance
     AND p.statement_id IN (SELECT id FROM scope)
-    AND ($2::uuid[] IS NULL OR p.claim_id = ANY($2))
 )
 SELECT * FROM events
 WHERE ($4::date IS NULL OR at >= $4::date) AND ($5::date IS NULL OR at < $5::date + 1)

@@ -1,0 +1,145 @@
+//! Latency of the positions-over-time queries on a loaded database, through the real
+//! schema (no HTTP): `positionHistory`, a 20-event `timeline` page (by speaker and by
+//! claim), and "as of" queries. Sequential requests; prints p50/p95/p99 per query.
+//!
+//! `cargo run --release -p claimtrack --example positions_bench -- <DATABASE_URL> [iterations]`
+//! (load data first with `claimtrack generate --statements 1000000`).
+
+#![expect(
+    clippy::print_stdout,
+    reason = "a benchmark reports on standard output"
+)]
+
+use std::time::{Duration, Instant};
+
+use claimtrack::config::{DbArgs, Limits};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
+use serde_json::{Value, json};
+
+#[derive(Debug, FromQueryResult)]
+struct Pair {
+    speaker_id: uuid::Uuid,
+    claim_id: uuid::Uuid,
+    statement_id: uuid::Uuid,
+}
+
+/// A query's name, text, and variables for one sampled pair.
+type Case = (&'static str, &'static str, Box<dyn Fn(&Pair) -> Value>);
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let url = args
+        .next()
+        .ok_or("usage: positions_bench <DATABASE_URL> [iterations]")?;
+    let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(500);
+    let db = claimtrack::db::connect(&url, &DbArgs::default()).await?;
+    let schema = claimtrack::graphql::build_schema(db.clone(), &Limits::default());
+    // Real (speaker, claim) pairs spread over the whole data set.
+    let pairs = Pair::find_by_statement(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT s.speaker_id, st.claim_id, s.id AS statement_id FROM statement s TABLESAMPLE SYSTEM (1) \
+         JOIN stance st ON st.statement_id = s.id LIMIT 2000",
+    ))
+    .all(&db)
+    .await?;
+    if pairs.is_empty() {
+        return Err("no statements: load data first (claimtrack generate)".into());
+    }
+    let statements: i64 = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) FROM statement",
+        ))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let now = chrono::Utc::now().to_rfc3339();
+    println!("{statements} statements; {iterations} sequential requests per query\n");
+    println!(
+        "{:<44} {:>8} {:>8} {:>8}",
+        "query", "p50 ms", "p95 ms", "p99 ms"
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "positionHistory",
+            "query($s: ID!, $c: ID!) { positionHistory(speakerId: $s, claimId: $c) { stance statedOn reported statement { id } } }",
+            Box::new(|p: &Pair| json!({ "s": p.speaker_id, "c": p.claim_id })),
+        ),
+        (
+            "timeline, 20 events, by speaker",
+            "query($s: ID!) { timeline(first: 20, filter: {speakerIds: [$s]}) { edges { cursor node { at kind statement { id } verdict { id } link { id } change { days } } } pageInfo { hasNextPage } } }",
+            Box::new(|p: &Pair| json!({ "s": p.speaker_id })),
+        ),
+        (
+            "timeline, 20 events, by claim",
+            "query($c: ID!) { timeline(first: 20, filter: {claimIds: [$c]}) { edges { cursor node { at kind statement { id } verdict { id } link { id } change { days } } } pageInfo { hasNextPage } } }",
+            Box::new(|p: &Pair| json!({ "c": p.claim_id })),
+        ),
+        (
+            "positionHistory asOf",
+            "query($s: ID!, $c: ID!, $at: DateTime!) { positionHistory(speakerId: $s, claimId: $c, asOf: $at) { stance statedOn } }",
+            Box::new(move |p: &Pair| json!({ "s": p.speaker_id, "c": p.claim_id, "at": now })),
+        ),
+        (
+            "statement asOf",
+            "query($id: ID!, $at: DateTime!) { statement(id: $id, asOf: $at) { text stances { stance } } }",
+            Box::new(
+                |p: &Pair| json!({ "id": p.statement_id, "at": chrono::Utc::now().to_rfc3339() }),
+            ),
+        ),
+        (
+            "statements asOf, by speaker",
+            "query($s: ID!, $at: DateTime!) { statements(asOf: $at, filter: {speakerIds: [$s]}) { totalCount edges { node { id text } } } }",
+            Box::new(
+                |p: &Pair| json!({ "s": p.speaker_id, "at": chrono::Utc::now().to_rfc3339() }),
+            ),
+        ),
+        (
+            "timeline asOf, 20 events, by speaker",
+            "query($s: ID!, $at: DateTime!) { timeline(asOf: $at, first: 20, filter: {speakerIds: [$s]}) { edges { node { at kind } } } }",
+            Box::new(
+                |p: &Pair| json!({ "s": p.speaker_id, "at": chrono::Utc::now().to_rfc3339() }),
+            ),
+        ),
+    ];
+    for (name, query, vars) in &cases {
+        // Check one answer for errors before trusting any number.
+        let check = schema
+            .execute(
+                async_graphql::Request::new(*query)
+                    .variables(async_graphql::Variables::from_json(vars(&pairs[0]))),
+            )
+            .await;
+        if !check.errors.is_empty() {
+            return Err(format!("{name}: {:?}", check.errors).into());
+        }
+        let mut times = Vec::with_capacity(iterations);
+        for i in 0..iterations {
+            let request = async_graphql::Request::new(*query).variables(
+                async_graphql::Variables::from_json(vars(&pairs[(i * 7919) % pairs.len()])),
+            );
+            let started = Instant::now();
+            let response = schema.execute(request).await;
+            times.push(started.elapsed());
+            if !response.errors.is_empty() {
+                return Err(format!("{name}: {:?}", response.errors).into());
+            }
+        }
+        times.sort();
+        println!(
+            "{:<44} {:>8.2} {:>8.2} {:>8.2}",
+            name,
+            percentile(&times, 0.50),
+            percentile(&times, 0.95),
+            percentile(&times, 0.99)
+        );
+    }
+    Ok(())
+}

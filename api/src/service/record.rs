@@ -71,7 +71,11 @@ pub async fn find_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid) -> ApiRe
 }
 
 /// For reads: checks that an id names a live record, without locking it.
-pub async fn ensure_live<E: Record, C: ConnectionTrait>(db: &C, id: Uuid, field: &str) -> ApiResult<()> {
+pub async fn ensure_live<E: Record, C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    field: &str,
+) -> ApiResult<()> {
     match E::live().filter(E::id_col().eq(id)).one(db).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::unknown_reference(E::NAME, field)),

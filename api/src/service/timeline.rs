@@ -102,108 +102,149 @@ pub struct Event {
 
 const NO_ID: &str = "'00000000-0000-0000-0000-000000000000'::uuid";
 
-fn ids(v: &Option<Vec<Uuid>>) -> Value {
-    match v {
-        Some(ids) => ids.clone().into(),
-        None => Value::Array(sea_orm::sea_query::ArrayType::Uuid, None),
-    }
-}
-
+/// The SQL of the events matching `filter`, after `after`. Only the conditions and
+/// event kinds the filter asks for are written out, so each one can use its index
+/// (a generic `$1 IS NULL OR …` would keep the planner from it).
 fn events_sql(
     filter: &TimelineFilter,
     after: Option<&EventKey>,
     limit: Option<u64>,
 ) -> (String, Vec<Value>) {
-    let kinds: Value = match &filter.kinds {
-        Some(k) => k
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect::<Vec<String>>()
-            .into(),
-        None => Value::Array(sea_orm::sea_query::ArrayType::String, None),
+    let mut values: Vec<Value> = Vec::new();
+    let mut param = |v: Value| {
+        values.push(v);
+        format!("${}", values.len())
     };
-    let mut values = vec![
-        ids(&filter.speaker_ids),
-        ids(&filter.claim_ids),
-        ids(&filter.topic_ids),
-        filter.from.into(),
-        filter.to.into(),
-        kinds,
-    ];
-    let cursor = match after {
-        Some(key) => {
-            values.extend([
-                key.at.into(),
-                key.rank.into(),
-                key.id.into(),
-                key.sub.into(),
-            ]);
-            "AND (at, rank, id, sub) > ($7, $8, $9, $10)"
+    let speakers = filter.speaker_ids.clone().map(|ids| param(ids.into()));
+    let claims = filter.claim_ids.clone().map(|ids| param(ids.into()));
+    let topics = filter.topic_ids.clone().map(|ids| param(ids.into()));
+    let mut scope = vec!["s.deleted_at IS NULL".to_owned()];
+    if let Some(p) = &speakers {
+        scope.push(format!("s.speaker_id = ANY({p})"));
+    }
+    if let Some(p) = &claims {
+        scope.push(format!("EXISTS (SELECT 1 FROM stance st WHERE st.statement_id = s.id AND st.claim_id = ANY({p}))"));
+    }
+    if let Some(p) = &topics {
+        scope.push(format!(
+            "(EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = s.id AND t.topic_id = ANY({p})) \
+              OR EXISTS (SELECT 1 FROM stance st JOIN claim_topic ct ON ct.claim_id = st.claim_id \
+                         WHERE st.statement_id = s.id AND ct.topic_id = ANY({p})))"
+        ));
+    }
+    let wants = |kind: EventKind| filter.kinds.as_ref().is_none_or(|k| k.contains(&kind));
+    let mut branches: Vec<String> = Vec::new();
+    if wants(EventKind::Statement) {
+        branches.push(format!(
+            "SELECT coalesce(s.stated_at_utc, s.stated_on::timestamp) AS at, 0 AS rank, s.id, {NO_ID} AS sub, \
+                    'STATEMENT' AS kind, s.id AS statement_id, NULL::uuid AS verdict_id, NULL::uuid AS link_id, \
+                    NULL::uuid AS article_id, NULL::uuid AS from_statement_id \
+             FROM scope s"
+        ));
+    }
+    if wants(EventKind::VerdictPublished) {
+        branches.push(format!(
+            "SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', v.statement_id, v.id, \
+                    NULL, NULL, NULL \
+             FROM scope s JOIN verdict v ON v.statement_id = s.id \
+             WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL"
+        ));
+        // Verdicts on the claims themselves, unless the timeline is a speaker's.
+        if speakers.is_none() && (claims.is_some() || topics.is_some()) {
+            let mut on = vec!["v.claim_id IS NOT NULL".to_owned()];
+            if let Some(p) = &claims {
+                on.push(format!("v.claim_id = ANY({p})"));
+            }
+            if let Some(p) = &topics {
+                on.push(format!(
+                    "EXISTS (SELECT 1 FROM claim_topic ct WHERE ct.claim_id = v.claim_id AND ct.topic_id = ANY({p}))"
+                ));
+            }
+            branches.push(format!(
+                "SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', NULL, v.id, \
+                        NULL, NULL, NULL \
+                 FROM verdict v \
+                 WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL AND {}",
+                on.join(" AND ")
+            ));
         }
-        None => "",
+    }
+    if wants(EventKind::FollowUp) {
+        branches.push(format!(
+            "SELECT coalesce(t.stated_at_utc, t.stated_on::timestamp, a.published_at AT TIME ZONE 'UTC', \
+                             l.created_at AT TIME ZONE 'UTC'), \
+                    2, l.id, {NO_ID}, 'FOLLOW_UP', l.source_statement_id, NULL, l.id, l.target_article_id, NULL \
+             FROM scope s JOIN link l ON l.source_statement_id = s.id \
+             LEFT JOIN statement t ON t.id = l.target_statement_id \
+             LEFT JOIN article a ON a.id = l.target_article_id \
+             WHERE l.deleted_at IS NULL AND l.status = 'CONFIRMED'"
+        ));
+    }
+    let mut ctes = vec![format!(
+        "scope AS MATERIALIZED (SELECT s.id, s.speaker_id, s.stated_on, s.stated_at_utc \
+                                 FROM statement s WHERE {})",
+        scope.join(" AND ")
+    )];
+    if wants(EventKind::PositionChange) {
+        let claim_cond = claims
+            .as_ref()
+            .map(|p| format!("WHERE st2.claim_id = ANY({p})"))
+            .unwrap_or_default();
+        ctes.push(format!(
+            "pairs AS (SELECT DISTINCT sc.speaker_id, st2.claim_id FROM scope sc \
+                       JOIN stance st2 ON st2.statement_id = sc.id {claim_cond})"
+        ));
+        ctes.push(format!(
+            "positions AS (SELECT s.id AS statement_id, st.claim_id, st.stance, s.stated_on, s.stated_at_utc, \
+                    lag(s.id) OVER w AS prev_id, lag(st.stance) OVER w AS prev_stance \
+             FROM pairs p JOIN stance st ON st.claim_id = p.claim_id \
+             JOIN statement s ON s.id = st.statement_id AND s.speaker_id = p.speaker_id AND s.deleted_at IS NULL \
+             WINDOW w AS (PARTITION BY s.speaker_id, st.claim_id ORDER BY {POSITION_KEY}))"
+        ));
+        branches.push(
+            "SELECT coalesce(p.stated_at_utc, p.stated_on::timestamp), 3, p.statement_id, p.claim_id, \
+                    'POSITION_CHANGE', p.statement_id, NULL, NULL, NULL, p.prev_id \
+             FROM positions p \
+             WHERE p.prev_stance IS NOT NULL AND p.prev_stance <> p.stance \
+               AND p.statement_id IN (SELECT id FROM scope)"
+                .to_owned(),
+        );
+    }
+    if branches.is_empty() {
+        branches.push(format!(
+            "SELECT NULL::timestamp AS at, 0 AS rank, {NO_ID} AS id, {NO_ID} AS sub, '' AS kind, NULL::uuid AS statement_id, \
+                    NULL::uuid AS verdict_id, NULL::uuid AS link_id, NULL::uuid AS article_id, \
+                    NULL::uuid AS from_statement_id WHERE false"
+        ));
+    }
+    let mut outer: Vec<String> = Vec::new();
+    if let Some(from) = filter.from {
+        outer.push(format!("at >= {}::date", param(from.into())));
+    }
+    if let Some(to) = filter.to {
+        outer.push(format!("at < {}::date + 1", param(to.into())));
+    }
+    if let Some(key) = after {
+        outer.push(format!(
+            "(at, rank, id, sub) > ({}, {}, {}, {})",
+            param(key.at.into()),
+            param(key.rank.into()),
+            param(key.id.into()),
+            param(key.sub.into())
+        ));
+    }
+    let outer = if outer.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", outer.join(" AND "))
     };
     let limit = limit.map(|n| format!("LIMIT {n}")).unwrap_or_default();
     let sql = format!(
-        r#"WITH scope AS MATERIALIZED (
-  SELECT s.id, s.speaker_id, s.stated_on, s.stated_at_utc FROM statement s
-  WHERE s.deleted_at IS NULL
-    AND ($1::uuid[] IS NULL OR s.speaker_id = ANY($1))
-    AND ($2::uuid[] IS NULL OR EXISTS (SELECT 1 FROM stance st WHERE st.statement_id = s.id AND st.claim_id = ANY($2)))
-    AND ($3::uuid[] IS NULL
-         OR EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = s.id AND t.topic_id = ANY($3))
-         OR EXISTS (SELECT 1 FROM stance st JOIN claim_topic ct ON ct.claim_id = st.claim_id
-                    WHERE st.statement_id = s.id AND ct.topic_id = ANY($3)))
-),
-pairs AS (
-  SELECT DISTINCT sc.speaker_id, st2.claim_id FROM scope sc JOIN stance st2 ON st2.statement_id = sc.id
-  WHERE $2::uuid[] IS NULL OR st2.claim_id = ANY($2)
-),
-positions AS (
-  SELECT s.id AS statement_id, st.claim_id, st.stance, s.stated_on, s.stated_at_utc,
-         lag(s.id) OVER w AS prev_id, lag(st.stance) OVER w AS prev_stance
-  FROM pairs p
-  JOIN stance st ON st.claim_id = p.claim_id
-  JOIN statement s ON s.id = st.statement_id AND s.speaker_id = p.speaker_id AND s.deleted_at IS NULL
-  WINDOW w AS (PARTITION BY s.speaker_id, st.claim_id ORDER BY {POSITION_KEY})
-),
-events AS (
-  SELECT coalesce(s.stated_at_utc, s.stated_on::timestamp) AS at, 0 AS rank, s.id, {NO_ID} AS sub,
-         'STATEMENT' AS kind, s.id AS statement_id, NULL::uuid AS verdict_id, NULL::uuid AS link_id,
-         NULL::uuid AS article_id, NULL::uuid AS from_statement_id
-  FROM scope s
-  UNION ALL
-  SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', v.statement_id, v.id, NULL, NULL, NULL
-  FROM scope s JOIN verdict v ON v.statement_id = s.id
-  WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL
-  UNION ALL
-  -- Verdicts on the claims themselves, unless the timeline is a speaker's.
-  SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', NULL, v.id, NULL, NULL, NULL
-  FROM verdict v
-  WHERE $1::uuid[] IS NULL AND v.claim_id IS NOT NULL
-    AND v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL
-    AND ($2::uuid[] IS NOT NULL OR $3::uuid[] IS NOT NULL)
-    AND ($2::uuid[] IS NULL OR v.claim_id = ANY($2))
-    AND ($3::uuid[] IS NULL OR EXISTS (SELECT 1 FROM claim_topic ct
-                                       WHERE ct.claim_id = v.claim_id AND ct.topic_id = ANY($3)))
-  UNION ALL
-  SELECT coalesce(t.stated_at_utc, t.stated_on::timestamp, a.published_at AT TIME ZONE 'UTC',
-                  l.created_at AT TIME ZONE 'UTC'),
-         2, l.id, {NO_ID}, 'FOLLOW_UP', l.source_statement_id, NULL, l.id, l.target_article_id, NULL
-  FROM link l JOIN scope s ON s.id = l.source_statement_id
-  LEFT JOIN statement t ON t.id = l.target_statement_id
-  LEFT JOIN article a ON a.id = l.target_article_id
-  WHERE l.deleted_at IS NULL AND l.status = 'CONFIRMED'
-  UNION ALL
-  SELECT coalesce(p.stated_at_utc, p.stated_on::timestamp), 3, p.statement_id, p.claim_id, 'POSITION_CHANGE',
-         p.statement_id, NULL, NULL, NULL, p.prev_id
-  FROM positions p
-  WHERE p.prev_stance IS NOT NULL AND p.prev_stance <> p.stance
-    AND p.statement_id IN (SELECT id FROM scope)
-)
-SELECT * FROM events
-WHERE ($4::date IS NULL OR at >= $4::date) AND ($5::date IS NULL OR at < $5::date + 1)
-  AND ($6::text[] IS NULL OR kind = ANY($6)) {cursor}
-ORDER BY at, rank, id, sub {limit}"#
+        "WITH {}, events (at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
+                          from_statement_id) AS ({}) \
+         SELECT * FROM events {outer} ORDER BY at, rank, id, sub {limit}",
+        ctes.join(", "),
+        branches.join(" UNION ALL ")
     );
     (sql, values)
 }

@@ -147,13 +147,13 @@ pub async fn history(
             crate::service::as_of::position_history(db(ctx), speaker_id, claim_id, at).await?;
         return Ok(rows.into_iter().map(Position).collect());
     }
-    ensure_live::<speaker::Entity, _>(db(ctx), speaker_id, "speakerId").await?;
-    ensure_live::<claim::Entity, _>(db(ctx), claim_id, "claimId").await?;
-    Ok(position::history(db(ctx), speaker_id, claim_id)
-        .await?
-        .into_iter()
-        .map(Position)
-        .collect())
+    let rows = position::history(db(ctx), speaker_id, claim_id).await?;
+    // Only an empty history needs telling apart from unknown ids.
+    if rows.is_empty() {
+        ensure_live::<speaker::Entity, _>(db(ctx), speaker_id, "speakerId").await?;
+        ensure_live::<claim::Entity, _>(db(ctx), claim_id, "claimId").await?;
+    }
+    Ok(rows.into_iter().map(Position).collect())
 }
 
 /// Every speaker's latest position on a claim, with counts, most recent first.

@@ -229,15 +229,22 @@ mod tests {
         time: Option<(&str, i16)>,
     ) -> statement::Model {
         let now = Utc::now();
+        let stated_on: NaiveDate = on.parse().unwrap();
+        let stated_time = time.map(|(t, _)| NaiveTime::parse_from_str(t, "%H:%M").unwrap());
+        let offset = time.map(|(_, o)| o);
         statement::Model {
             id: Uuid::now_v7(),
             speaker_id: Uuid::now_v7(),
             text: "t".into(),
             kind: entity::StatementKind::Quote,
-            stated_on: on.parse().unwrap(),
+            stated_on,
             stated_on_precision: precision,
-            stated_time: time.map(|(t, _)| NaiveTime::parse_from_str(t, "%H:%M").unwrap()),
-            stated_utc_offset_minutes: time.map(|(_, o)| o),
+            stated_time,
+            stated_utc_offset_minutes: offset,
+            // As the database's generated column computes it.
+            stated_at_utc: stated_time
+                .zip(offset)
+                .map(|(t, o)| stated_on.and_time(t) - Duration::minutes(i64::from(o))),
             venue: None,
             context: None,
             language: "en".into(),

@@ -149,10 +149,16 @@ async fn nested_statement_page_costs_the_same_sql_for_5_or_25_items() {
     let small = statements_for_page(&db, 5).await;
     let large = statements_for_page(&db, 25).await;
     eprintln!("nested page: {small} SQL statements for 5 items, {large} for 25 items");
-    assert_eq!(
-        small, large,
+    // Loads of one table from two places (article outlets, verdict reviewers) share a
+    // batch or not, as they happen to land in one tick: a difference of one is timing.
+    // An N+1 would add at least one statement per extra item (20 here).
+    assert!(
+        large <= small + 1,
         "the SQL count grows with the page size: N+1 somewhere"
     );
     // One page query, one count, and one batch per relation the query touches (13).
-    assert!(large <= 15, "{large} statements for one nested page");
+    assert!(
+        small <= 15 && large <= 15,
+        "{small} and {large} statements for one nested page"
+    );
 }

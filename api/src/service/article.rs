@@ -160,27 +160,13 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         ensure_url_free(&txn, url, Some(id)).await?;
     }
     let mut active = before.clone().into_active_model();
-    if let Some(v) = patch.outlet_id {
-        active.outlet_id = Set(v);
-    }
-    if let Some(v) = url {
-        active.url = Set(v);
-    }
-    if let Some(v) = title {
-        active.title = Set(v);
-    }
-    if let Some(v) = patch.published_at {
-        active.published_at = Set(v);
-    }
-    if let Some(v) = language {
-        active.language = Set(v);
-    }
-    if let Some(v) = byline {
-        active.byline = Set(v);
-    }
-    if let Some(v) = archive_url {
-        active.archive_url = Set(v);
-    }
+    record::patch(&mut active.outlet_id, patch.outlet_id);
+    record::patch(&mut active.url, url);
+    record::patch(&mut active.title, title);
+    record::patch(&mut active.published_at, patch.published_at);
+    record::patch(&mut active.language, language);
+    record::patch(&mut active.byline, byline);
+    record::patch(&mut active.archive_url, archive_url);
     let after = record::save_update::<article::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)

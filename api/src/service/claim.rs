@@ -211,12 +211,8 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     }
     let topics_before = topic_ids_of(&txn, id).await?;
     let mut active = before.clone().into_active_model();
-    if let Some(v) = text {
-        active.text = Set(v);
-    }
-    if let Some(v) = slug {
-        active.slug = Set(v);
-    }
+    record::patch(&mut active.text, text);
+    record::patch(&mut active.slug, slug);
     active.version = Set(before.version + 1);
     active.updated_at = Set(Utc::now());
     let after = active.update(&txn).await?;

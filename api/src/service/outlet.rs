@@ -122,21 +122,11 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         .await?;
     }
     let mut active = before.clone().into_active_model();
-    if let Some(v) = name {
-        active.name = Set(v);
-    }
-    if let Some(v) = slug {
-        active.slug = Set(v);
-    }
-    if let Some(v) = homepage {
-        active.homepage = Set(v);
-    }
-    if let Some(v) = country {
-        active.country = Set(v);
-    }
-    if let Some(v) = language {
-        active.language = Set(v);
-    }
+    record::patch(&mut active.name, name);
+    record::patch(&mut active.slug, slug);
+    record::patch(&mut active.homepage, homepage);
+    record::patch(&mut active.country, country);
+    record::patch(&mut active.language, language);
     let after = record::save_update::<outlet::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)

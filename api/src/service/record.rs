@@ -117,6 +117,13 @@ pub async fn lock_for_change<E: Record, C: ConnectionTrait>(
     Ok(current)
 }
 
+/// Sets a field of an update when the patch gives it a value.
+pub fn patch<V: Into<sea_orm::Value>>(field: &mut sea_orm::ActiveValue<V>, value: Option<V>) {
+    if let Some(v) = value {
+        *field = sea_orm::ActiveValue::Set(v);
+    }
+}
+
 /// Saves the changes made to a record locked by [`lock_for_change`]: bumps its
 /// version, stamps `updated_at` and writes the UPDATE revision.
 pub async fn save_update<E, C>(

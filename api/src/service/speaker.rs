@@ -164,24 +164,12 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         .await?;
     }
     let mut active = before.clone().into_active_model();
-    if let Some(v) = name {
-        active.name = Set(v);
-    }
-    if let Some(v) = slug {
-        active.slug = Set(v);
-    }
-    if let Some(v) = patch.kind {
-        active.kind = Set(v);
-    }
-    if let Some(v) = description {
-        active.description = Set(v);
-    }
-    if let Some(v) = wikidata_id {
-        active.wikidata_id = Set(v);
-    }
-    if let Some(v) = aliases {
-        active.aliases = Set(v);
-    }
+    record::patch(&mut active.name, name);
+    record::patch(&mut active.slug, slug);
+    record::patch(&mut active.kind, patch.kind);
+    record::patch(&mut active.description, description);
+    record::patch(&mut active.wikidata_id, wikidata_id);
+    record::patch(&mut active.aliases, aliases);
     let after = record::save_update::<speaker::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)

@@ -120,18 +120,10 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         patch.ended_on.unwrap_or(before.ended_on),
     )?;
     let mut active = before.clone().into_active_model();
-    if let Some(v) = title {
-        active.title = Set(v);
-    }
-    if let Some(v) = organization {
-        active.organization = Set(v);
-    }
-    if let Some(v) = patch.started_on {
-        active.started_on = Set(v);
-    }
-    if let Some(v) = patch.ended_on {
-        active.ended_on = Set(v);
-    }
+    record::patch(&mut active.title, title);
+    record::patch(&mut active.organization, organization);
+    record::patch(&mut active.started_on, patch.started_on);
+    record::patch(&mut active.ended_on, patch.ended_on);
     let after =
         record::save_update::<speaker_role::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;

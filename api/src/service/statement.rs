@@ -356,21 +356,11 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     active.stated_on_precision = Set(precision);
     active.stated_time = Set(time.map(|t| t.0));
     active.stated_utc_offset_minutes = Set(time.map(|t| t.1));
-    if let Some(v) = checked.text {
-        active.text = Set(v);
-    }
-    if let Some(v) = patch.kind {
-        active.kind = Set(v);
-    }
-    if let Some(v) = checked.venue {
-        active.venue = Set(v);
-    }
-    if let Some(v) = checked.context {
-        active.context = Set(v);
-    }
-    if let Some(v) = checked.language {
-        active.language = Set(v);
-    }
+    record::patch(&mut active.text, checked.text);
+    record::patch(&mut active.kind, patch.kind);
+    record::patch(&mut active.venue, checked.venue);
+    record::patch(&mut active.context, checked.context);
+    record::patch(&mut active.language, checked.language);
     active.version = Set(before.version + 1);
     active.updated_at = Set(Utc::now());
     let after = active.update(&txn).await?;

@@ -104,15 +104,9 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
         ensure_not_below(&txn, id, parent).await?;
     }
     let mut active = before.clone().into_active_model();
-    if let Some(v) = name {
-        active.name = Set(v);
-    }
-    if let Some(v) = slug {
-        active.slug = Set(v);
-    }
-    if let Some(v) = patch.parent_id {
-        active.parent_id = Set(v);
-    }
+    record::patch(&mut active.name, name);
+    record::patch(&mut active.slug, slug);
+    record::patch(&mut active.parent_id, patch.parent_id);
     let after = record::save_update::<topic::Entity, _>(&txn, actor, &before, active).await?;
     txn.commit().await?;
     Ok(after)

@@ -221,21 +221,13 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     let mut active = before.clone().into_active_model();
     active.statement_id = Set(statement_id);
     active.claim_id = Set(claim_id);
-    if let Some(v) = patch.reviewer_id {
-        active.reviewer_id = Set(v);
-    }
-    if let Some(v) = rating_label {
-        active.rating_label = Set(v);
-    }
+    record::patch(&mut active.reviewer_id, patch.reviewer_id);
+    record::patch(&mut active.rating_label, rating_label);
     active.rating_value = Set(rating_value);
     active.best_rating = Set(best_rating);
     active.worst_rating = Set(worst_rating);
-    if let Some(v) = summary {
-        active.summary = Set(v);
-    }
-    if let Some(v) = url {
-        active.url = Set(v);
-    }
+    record::patch(&mut active.summary, summary);
+    record::patch(&mut active.url, url);
     active.published_at = Set(published_at);
     active.status = Set(status);
     let after = record::save_update::<verdict::Entity, _>(&txn, actor, &before, active).await?;

@@ -2,12 +2,12 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use sea_orm::{QueryFilter, QueryOrder, Select};
+use sea_orm::QueryFilter;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::graphql::common::{DeleteInput, DeletePayload};
-use crate::graphql::loader::{ById, Children, HasMany, VerdictsOfClaim};
+use crate::graphql::loader::{ById, Children, TopicsOfClaim, VerdictsOfClaim};
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::{Statement, StatementFilter, StatementOrder};
@@ -15,7 +15,7 @@ use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
 use crate::graphql::{actor, db, loaders};
 use crate::service::{self, Record};
-use entity::{claim, claim_topic, topic};
+use entity::{claim, topic};
 
 /// A checkable proposition, independent of who says it ("Russia and the U.S. will
 /// set up a joint cyber security working group").
@@ -24,22 +24,6 @@ pub struct Claim(pub claim::Model);
 impl From<claim::Model> for Claim {
     fn from(m: claim::Model) -> Self {
         Self(m)
-    }
-}
-
-/// The topics a claim is filed under, by topic id.
-pub struct TopicsOfClaim;
-
-impl HasMany for TopicsOfClaim {
-    type Child = claim_topic::Entity;
-    fn parent_col() -> claim_topic::Column {
-        claim_topic::Column::ClaimId
-    }
-    fn parent_of(child: &claim_topic::Model) -> Option<Uuid> {
-        Some(child.claim_id)
-    }
-    fn scope(select: Select<claim_topic::Entity>) -> Select<claim_topic::Entity> {
-        select.order_by_asc(claim_topic::Column::TopicId)
     }
 }
 

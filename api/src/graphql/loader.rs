@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::service::Record;
-use entity::{appearance, link, speaker_role, stance, statement_topic, verdict};
+use entity::{
+    appearance, claim_topic, link, speaker_role, stance, statement_topic, topic, verdict,
+};
 
 /// The batch loader over the connection pool. No cache: batches form within one
 /// tick of one request, and nothing stale outlives it.
@@ -193,4 +195,16 @@ has_many!(
     /// The topic ids a statement is filed under.
     TopicsOfStatement: statement_topic by StatementId(statement_id),
     |s| s.order_by_asc(statement_topic::Column::TopicId)
+);
+has_many!(
+    /// The topic ids a claim is filed under.
+    TopicsOfClaim: claim_topic by ClaimId(claim_id),
+    |s| s.order_by_asc(claim_topic::Column::TopicId)
+);
+has_many!(
+    /// A topic's live child topics, by name.
+    ChildrenOfTopic: topic by ParentId(parent_id),
+    |s| s.filter(topic::Column::DeletedAt.is_null())
+        .order_by_asc(topic::Column::Name)
+        .order_by_asc(topic::Column::Id)
 );

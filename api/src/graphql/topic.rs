@@ -2,12 +2,12 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::common::{DeleteInput, DeletePayload};
-use crate::graphql::loader::{ById, Children, HasMany};
+use crate::graphql::loader::{ById, Children, ChildrenOfTopic};
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue};
 use crate::graphql::scalars::{id, uuid};
 use crate::graphql::statement::{Statement, StatementFilter};
@@ -22,25 +22,6 @@ pub struct Topic(pub topic::Model);
 impl From<topic::Model> for Topic {
     fn from(m: topic::Model) -> Self {
         Self(m)
-    }
-}
-
-/// A topic's live child topics, by name.
-pub struct ChildrenOfTopic;
-
-impl HasMany for ChildrenOfTopic {
-    type Child = topic::Entity;
-    fn parent_col() -> topic::Column {
-        topic::Column::ParentId
-    }
-    fn parent_of(child: &topic::Model) -> Option<Uuid> {
-        child.parent_id
-    }
-    fn scope(select: Select<topic::Entity>) -> Select<topic::Entity> {
-        select
-            .filter(topic::Column::DeletedAt.is_null())
-            .order_by_asc(topic::Column::Name)
-            .order_by_asc(topic::Column::Id)
     }
 }
 

@@ -3,7 +3,7 @@
 //! itself, never back in time, and at most one live link per source, target and
 //! relation.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter,
     TransactionSession, TransactionTrait,
@@ -78,19 +78,13 @@ fn last_day(s: &statement::Model) -> NaiveDate {
     next.and_then(|d| d.pred_opt()).unwrap_or(s.stated_on)
 }
 
-/// The moment a statement was made, in UTC, when its time of day is known.
-fn instant(s: &statement::Model) -> Option<NaiveDateTime> {
-    let (time, offset) = (s.stated_time?, s.stated_utc_offset_minutes?);
-    Some(s.stated_on.and_time(time) - Duration::minutes(i64::from(offset)))
-}
-
 /// Whether `target` was certainly made before `source`: its whole period ends before
 /// the source's starts, or, on one day with both times known, at an earlier moment.
 pub fn stated_before(target: &statement::Model, source: &statement::Model) -> bool {
     if last_day(target) < source.stated_on {
         return true;
     }
-    match (instant(target), instant(source)) {
+    match (target.stated_at_utc, source.stated_at_utc) {
         (Some(t), Some(s)) => t < s,
         _ => false,
     }
@@ -244,7 +238,7 @@ mod tests {
             // As the database's generated column computes it.
             stated_at_utc: stated_time
                 .zip(offset)
-                .map(|(t, o)| stated_on.and_time(t) - Duration::minutes(i64::from(o))),
+                .map(|(t, o)| stated_on.and_time(t) - chrono::Duration::minutes(i64::from(o))),
             venue: None,
             context: None,
             language: "en".into(),

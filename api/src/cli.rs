@@ -7,10 +7,9 @@ use actix_web::{App, HttpServer, middleware};
 use sea_orm::{DatabaseConnection, DbErr};
 use tracing::{info, warn};
 
-use crate::config::{Cli, Command, DbCommand, GlobalArgs, ServeArgs};
+use crate::config::{Cli, Command, DbCommand, GlobalArgs, KeysCommand, ServeArgs};
 use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError};
 use crate::error::ApiError;
-use crate::graphql::build_schema;
 use crate::http::{AppState, configure};
 
 /// Why a command failed.
@@ -120,6 +119,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             info!(?loaded, "generated data set loaded");
             Ok(())
         }
+        Command::Keys(command) => {
+            let opened = open(&global).await?;
+            let result = async {
+                crate::db::migrate(&opened.db).await?;
+                keys_command(&opened.db, command).await
+            }
+            .await;
+            opened.close().await?;
+            result
+        }
         Command::Schema => {
             use std::io::Write;
             let mut out = io::stdout().lock();
@@ -127,6 +136,60 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// `claimtrack keys …`: the first admin key comes from here. Output goes to stdout
+/// (the key is meant to be captured), progress to the log.
+async fn keys_command(db: &DatabaseConnection, command: KeysCommand) -> Result<(), CliError> {
+    use std::io::Write;
+    let actor = crate::service::Actor::system();
+    let mut out = io::stdout().lock();
+    match command {
+        KeysCommand::Create { name, role } => {
+            let created = crate::service::api_key::create(db, &actor, &name, role.into())
+                .await
+                .map_err(CliError::Data)?;
+            info!(prefix = %created.key.prefix, role = ?created.key.role, "API key created; it is shown once");
+            writeln!(out, "{}", created.token)?;
+        }
+        KeysCommand::List => {
+            let keys = crate::service::api_key::list(db)
+                .await
+                .map_err(CliError::Data)?;
+            writeln!(
+                out,
+                "{:<12}  {:<6}  {:<25}  {:<25}  NAME",
+                "PREFIX", "ROLE", "LAST USED", "REVOKED"
+            )?;
+            for key in keys {
+                let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map_or_else(
+                        || "-".to_owned(),
+                        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                    )
+                };
+                writeln!(
+                    out,
+                    "{:<12}  {:<6}  {:<25}  {:<25}  {}",
+                    key.prefix,
+                    crate::auth::Role::from(key.role).name(),
+                    time(key.last_used_at),
+                    time(key.revoked_at),
+                    key.name
+                )?;
+            }
+        }
+        KeysCommand::Revoke { key } => {
+            let found = crate::service::api_key::find(db, &key)
+                .await
+                .map_err(CliError::Data)?;
+            let revoked = crate::service::api_key::revoke(db, &actor, found.id)
+                .await
+                .map_err(CliError::Data)?;
+            info!(prefix = %revoked.prefix, "API key revoked; running services refuse it within {} s", crate::auth::keys::REFRESH.as_secs());
+        }
+    }
+    Ok(())
 }
 
 async fn seed(db: &DatabaseConnection) -> Result<usize, CliError> {
@@ -192,15 +255,22 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         return Err(e);
     }
 
-    let state = AppState {
-        schema: build_schema(opened.db.clone(), &args.limits),
-        db: opened.db.clone(),
-        limits: args.limits.clone(),
+    let state = AppState::new(opened.db.clone(), args.limits.clone(), args.access.clone());
+    let maintenance = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::auth::keys::REFRESH);
+            loop {
+                tick.tick().await;
+                state.maintain().await;
+            }
+        })
     };
+    let app_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(middleware::Logger::new("%r %s %Dms").log_target("claimtrack::http"))
-            .configure(configure(state.clone()))
+            .configure(configure(app_state.clone()))
     })
     .shutdown_timeout(25);
     if let Some(workers) = args.workers {
@@ -222,6 +292,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     if let Err(e) = &result {
         warn!(error = %e, "server stopped with an error");
     }
+    // Key use times gathered since the last tick are written before the pool closes.
+    maintenance.abort();
+    state.maintain().await;
     opened.close().await?;
     info!("stopped");
     Ok(result?)

@@ -128,6 +128,45 @@ pub enum Command {
     Schema,
     /// Load a generated data set for benchmarks (deterministic from the seed).
     Generate(GenerateArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key and print it, once: only its prefix and a hash of it are stored.
+    Create {
+        /// Who or what the key is for.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: KeyRole,
+    },
+    /// List the keys (prefix, role, name, last use, revocation).
+    List,
+    /// Revoke a key, by id or prefix.
+    Revoke {
+        /// The key's id or its 12-digit prefix.
+        key: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyRole {
+    Reader,
+    Editor,
+    Admin,
+}
+
+impl From<KeyRole> for entity::ApiRole {
+    fn from(role: KeyRole) -> Self {
+        match role {
+            KeyRole::Reader => Self::Reader,
+            KeyRole::Editor => Self::Editor,
+            KeyRole::Admin => Self::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -146,6 +185,8 @@ pub struct ServeArgs {
     pub workers: Option<usize>,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub access: Access,
 }
 
 impl Default for ServeArgs {
@@ -156,6 +197,48 @@ impl Default for ServeArgs {
             no_demo: false,
             workers: None,
             limits: Limits::default(),
+            access: Access::default(),
+        }
+    }
+}
+
+/// Who may call, from where, and how often.
+#[derive(Debug, Clone, Args)]
+pub struct Access {
+    /// Production mode: no introspection, no field suggestions, no GraphiQL page.
+    #[arg(long, env = "CLAIMTRACK_PRODUCTION")]
+    pub production: bool,
+    /// Refuse reads without an API key (by default anonymous callers read published data).
+    #[arg(long, env = "CLAIMTRACK_NO_ANONYMOUS_READ")]
+    pub no_anonymous_read: bool,
+    /// Browser origins allowed to call the API (CORS); none by default, so browsers on
+    /// other sites cannot read responses.
+    #[arg(
+        long = "cors-origin",
+        env = "CLAIMTRACK_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// Requests per second allowed from one IP address without a key (0: no limit).
+    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_PER_IP", default_value_t = 20)]
+    pub rate_limit_per_ip: u32,
+    /// Requests per second allowed for one API key (0: no limit).
+    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_PER_KEY", default_value_t = 100)]
+    pub rate_limit_per_key: u32,
+    /// Bursts above the rate: this many seconds' worth of requests may come at once.
+    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_BURST_SECONDS", default_value_t = 3)]
+    pub rate_limit_burst_seconds: u32,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Self {
+            production: false,
+            no_anonymous_read: false,
+            cors_origins: Vec::new(),
+            rate_limit_per_ip: 20,
+            rate_limit_per_key: 100,
+            rate_limit_burst_seconds: 3,
         }
     }
 }
@@ -169,6 +252,18 @@ pub struct Limits {
     /// Highest complexity a query may have (each field costs 1, list fields their page size).
     #[arg(long, env = "CLAIMTRACK_MAX_COMPLEXITY", default_value_t = 20_000)]
     pub max_complexity: usize,
+    /// Most aliased fields a query may use.
+    #[arg(long, env = "CLAIMTRACK_MAX_ALIASES", default_value_t = 50)]
+    pub max_aliases: usize,
+    /// Most directives on one field.
+    #[arg(long, env = "CLAIMTRACK_MAX_DIRECTIVES", default_value_t = 5)]
+    pub max_directives: usize,
+    /// Longest query document, in bytes.
+    #[arg(long, env = "CLAIMTRACK_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024)]
+    pub max_document_bytes: usize,
+    /// Most operations in one batched request (a JSON array); 0 turns batching off.
+    #[arg(long, env = "CLAIMTRACK_MAX_BATCH", default_value_t = 0)]
+    pub max_batch: usize,
     /// Largest request body, in bytes.
     #[arg(long, env = "CLAIMTRACK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -182,6 +277,10 @@ impl Default for Limits {
         Self {
             max_depth: 12,
             max_complexity: 20_000,
+            max_aliases: 50,
+            max_directives: 5,
+            max_document_bytes: 32 * 1024,
+            max_batch: 0,
             max_body_bytes: 1024 * 1024,
             request_timeout_ms: 30_000,
         }

@@ -1,16 +1,29 @@
 //! The HTTP surface: GraphQL over POST (JSON only) and GET (queries only), GraphiQL,
 //! the SDL, health and readiness. `configure` is shared by the server and the tests.
+//!
+//! Every GraphQL request is authenticated (an `Authorization: Bearer` key, or none),
+//! rate limited, and checked for its transport rules before the schema sees it. The
+//! rules close what a browser on another site could otherwise do: a form or
+//! `text/plain` POST (415), a GET that mutates (405), a batch (off by default), and
+//! reading responses (no CORS unless origins are configured).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
+use actix_web::middleware::Condition;
 use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::BatchRequest;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::config::Limits;
-use crate::graphql::AppSchema;
+use crate::auth::{KeyStore, Viewer};
+use crate::config::{Access, Limits};
+use crate::graphql::{AppSchema, SchemaOptions, build_schema_with};
+use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -18,21 +31,148 @@ pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
     pub limits: Limits,
+    pub access: Access,
+    pub keys: KeyStore,
+    pub rate_limits: Arc<RateLimits>,
+}
+
+impl AppState {
+    /// The schema and the shared verifier and limiters over one pool.
+    pub fn new(db: DatabaseConnection, limits: Limits, access: Access) -> Self {
+        let keys = KeyStore::new(db.clone());
+        let options = SchemaOptions {
+            limits: limits.clone(),
+            introspection: !access.production,
+            anonymous_read: !access.no_anonymous_read,
+        };
+        Self {
+            schema: build_schema_with(db.clone(), keys.clone(), &options),
+            rate_limits: Arc::new(RateLimits::new(&access)),
+            db,
+            limits,
+            access,
+            keys,
+        }
+    }
+
+    /// Housekeeping on a timer: writes key use times, drops idle rate-limit buckets.
+    pub async fn maintain(&self) {
+        if let Err(e) = self.keys.flush_last_used().await {
+            tracing::warn!(error = %e, "cannot record API key use times");
+        }
+        self.rate_limits.forget_idle();
+    }
 }
 
 /// Mounts the routes on an actix app.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let max_body = state.limits.max_body_bytes;
+        let cors = cors(&state.access.cors_origins);
+        let production = state.access.production;
         cfg.app_data(web::Data::new(state))
             .app_data(web::PayloadConfig::new(max_body))
-            .route("/graphql", web::post().to(graphql_post))
-            .route("/graphql", web::get().to(graphql_get))
-            .route("/", web::get().to(graphiql))
-            .route("/schema.graphql", web::get().to(sdl))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz));
+        // Production mode shows no schema to strangers: no GraphiQL, no SDL.
+        if !production {
+            cfg.route("/", web::get().to(graphiql))
+                .route("/schema.graphql", web::get().to(sdl));
+        }
+        cfg.service(
+            web::resource("/graphql")
+                .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+                .route(web::post().to(graphql_post))
+                .route(web::get().to(graphql_get)),
+        );
     }
+}
+
+/// CORS for the configured origins only; none configured, no CORS headers at all.
+fn cors(origins: &[String]) -> Option<Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    let cors = origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(3600);
+    Some(cors)
+}
+
+/// The bearer token of a request, if it carries an `Authorization` header; any other
+/// scheme is refused.
+fn bearer_token(req: &HttpRequest) -> Result<Option<String>, Refusal> {
+    let token = match req.headers().get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim().to_owned());
+            match token {
+                Some(token) => Some(token),
+                None => return Err(unauthenticated("use `Authorization: Bearer <API key>`")),
+            }
+        }
+    };
+    Ok(token)
+}
+
+fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
+    req.peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
+}
+
+/// The viewer of a GraphQL request, after its key and its rate limit are checked; a
+/// refusal is the response to send.
+async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer, Refusal> {
+    let ip = Bucket::Ip(client_ip(req));
+    let Some(token) = bearer_token(req)? else {
+        limit(state, ip)?;
+        return Ok(Viewer::anonymous());
+    };
+    // A key not in memory costs a lookup: it draws on the address's bucket first, so
+    // guessing keys is slow and cannot flood the database.
+    let recognized = state.keys.recognizes(&token);
+    if !recognized {
+        limit(state, ip)?;
+    }
+    match state.keys.authenticate(&token).await {
+        Ok(viewer) => {
+            if let Some(key) = &viewer.key {
+                limit(state, Bucket::Key(key.key_id))?;
+            }
+            Ok(viewer)
+        }
+        Err(_) => {
+            if recognized {
+                limit(state, ip)?;
+            }
+            Err(unauthenticated(
+                "the API key is not valid (unknown or revoked)",
+            ))
+        }
+    }
+}
+
+fn limit(state: &AppState, bucket: Bucket) -> Result<(), Refusal> {
+    state.rate_limits.check(bucket).map_err(|wait| Refusal {
+        retry_after: Some(retry_after_seconds(wait)),
+        ..Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many requests; retry later",
+        )
+    })
+}
+
+fn unauthenticated(message: &str) -> Refusal {
+    Refusal::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
 }
 
 async fn graphql_post(
@@ -40,44 +180,117 @@ async fn graphql_post(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let is_json = req
+    let viewer = match authenticate(&state, &req).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => return refusal.response(),
+    };
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return error_response(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_USER_INPUT",
-            "POST /graphql accepts application/json bodies only",
-        );
+        .and_then(|v| v.to_str().ok());
+    match decode_post(content_type, &body, state.limits.max_batch) {
+        Ok(BatchRequest::Single(request)) => execute(&state, request, viewer).await,
+        Ok(BatchRequest::Batch(requests)) => execute_batch(&state, requests, viewer).await,
+        Err(refusal) => refusal.response(),
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            return error_response(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("the body is not a GraphQL request: {e}"),
-            );
-        }
-    };
-    execute(&state, request).await
 }
 
 async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let request = match async_graphql::http::parse_query_string(req.query_string()) {
-        Ok(r) => r,
-        Err(e) => {
-            return error_response(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &e.to_string(),
-            );
-        }
+    let viewer = match authenticate(&state, &req).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => return refusal.response(),
     };
-    // Mutations change state: never over GET, where a link or an image could trigger one.
+    match decode_get(req.query_string()) {
+        Ok(request) => execute(&state, request, viewer).await,
+        Err(refusal) => refusal.response(),
+    }
+}
+
+/// A request refused before the schema sees it: by its transport rules, its key or
+/// its rate limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Seconds to wait, for 429.
+    pub retry_after: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A refusal of the request's shape: the client's mistake.
+    fn bad(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, "BAD_USER_INPUT", message)
+    }
+
+    fn response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            response.insert_header((header::ALLOW, "POST"));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(error_body(self.code, &self.message))
+    }
+}
+
+/// Decodes a POST body: JSON only (415 otherwise), one operation, or a batch when
+/// batching is on and the batch is within `max_batch`.
+pub fn decode_post(
+    content_type: Option<&str>,
+    body: &[u8],
+    max_batch: usize,
+) -> Result<BatchRequest, Refusal> {
+    let is_json = content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Refusal::bad(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql accepts application/json bodies only",
+        ));
+    }
+    let batch: BatchRequest = serde_json::from_slice(body).map_err(|e| {
+        Refusal::bad(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a GraphQL request: {e}"),
+        )
+    })?;
+    if let BatchRequest::Batch(requests) = &batch {
+        if max_batch == 0 {
+            return Err(Refusal::bad(
+                StatusCode::BAD_REQUEST,
+                "batched requests are turned off; send one operation per request",
+            ));
+        }
+        if requests.len() > max_batch {
+            return Err(Refusal::bad(
+                StatusCode::BAD_REQUEST,
+                format!("a batch may hold at most {max_batch} operations"),
+            ));
+        }
+    }
+    Ok(batch)
+}
+
+/// Decodes a GET query string; mutations change state, so never over GET, where a
+/// link or an image could trigger one (405).
+pub fn decode_get(query_string: &str) -> Result<async_graphql::Request, Refusal> {
+    let request = async_graphql::http::parse_query_string(query_string)
+        .map_err(|e| Refusal::bad(StatusCode::BAD_REQUEST, e.to_string()))?;
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let mutates = doc.operations.iter().any(|(name, op)| {
             op.node.ty != OperationType::Query
@@ -85,27 +298,53 @@ async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
                     || name.map(|n| n.as_str()) == request.operation_name.as_deref())
         });
         if mutates {
-            return HttpResponse::MethodNotAllowed()
-                .insert_header((header::ALLOW, "POST"))
-                .json(error_body(
-                    "BAD_USER_INPUT",
-                    "mutations and subscriptions are not allowed over GET; use POST",
-                ));
+            return Err(Refusal::bad(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutations and subscriptions are not allowed over GET; use POST",
+            ));
         }
     }
-    execute(&state, request).await
+    Ok(request)
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request) -> HttpResponse {
+/// Several operations in one body (checked by [`decode_post`]): run one after another.
+async fn execute_batch(
+    state: &AppState,
+    requests: Vec<async_graphql::Request>,
+    viewer: Viewer,
+) -> HttpResponse {
+    let batch = BatchRequest::Batch(
+        requests
+            .into_iter()
+            .map(|r| r.data(viewer.clone()))
+            .collect(),
+    );
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
+    match tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await {
+        Ok(response) => HttpResponse::Ok().json(response),
+        Err(_) => timed_out(),
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    viewer: Viewer,
+) -> HttpResponse {
+    let timeout = Duration::from_millis(state.limits.request_timeout_ms);
+    let request = request.data(viewer);
     match tokio::time::timeout(timeout, state.schema.execute(request)).await {
         Ok(response) => HttpResponse::Ok().json(response),
-        Err(_) => error_response(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "INTERNAL",
-            "the request took longer than the configured limit",
-        ),
+        Err(_) => timed_out(),
     }
+}
+
+fn timed_out() -> HttpResponse {
+    error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL",
+        "the request took longer than the configured limit",
+    )
 }
 
 fn error_body(code: &str, message: &str) -> serde_json::Value {

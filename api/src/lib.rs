@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line and hands over to [`cli::run`]; everything
 //! else is here so tests build the very same app and schema.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -11,4 +12,5 @@ pub mod embedded;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod rate_limit;
 pub mod service;

@@ -1,6 +1,7 @@
 //! Business rules and SQL. Every function is generic over `C: ConnectionTrait`, so one
 //! function serves the pool or a transaction; resolvers stay thin and call these.
 
+pub mod api_key;
 pub mod article;
 pub mod as_of;
 pub mod audit;

@@ -5,8 +5,10 @@
 
 use std::path::PathBuf;
 
+use claimtrack::auth::Viewer;
 use claimtrack::config::Limits;
 use claimtrack::graphql::{AppSchema, build_schema};
+use entity::ApiRole;
 use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::Value;
@@ -61,13 +63,32 @@ impl TestDb {
         with_db(&self.server, &self.name)
     }
 
-    /// Runs a GraphQL request through the real schema; returns the whole response
-    /// (`data` and `errors`) as JSON.
+    /// Runs a GraphQL request through the real schema as a trusted caller (an admin,
+    /// as the command line is); returns the whole response (`data` and `errors`).
     pub async fn exec(&self, query: &str, variables: Value) -> Value {
+        self.exec_as(Viewer::trusted(), query, variables).await
+    }
+
+    /// Runs a GraphQL request as `viewer`.
+    pub async fn exec_as(&self, viewer: Viewer, query: &str, variables: Value) -> Value {
         let request = async_graphql::Request::new(query)
-            .variables(async_graphql::Variables::from_json(variables));
+            .variables(async_graphql::Variables::from_json(variables))
+            .data(viewer);
         let response = self.schema.execute(request).await;
         serde_json::to_value(&response).expect("responses serialize")
+    }
+
+    /// Makes an API key with `role` and returns the whole key (`ct_…`).
+    pub async fn key(&self, role: ApiRole) -> String {
+        claimtrack::service::api_key::create(
+            &self.db,
+            &claimtrack::service::Actor::system(),
+            &format!("{role:?} test key"),
+            role,
+        )
+        .await
+        .expect("create an API key")
+        .token
     }
 
     /// Runs a request that must succeed and returns its `data`.
@@ -108,6 +129,22 @@ impl TestDb {
         }
         out
     }
+}
+
+/// The `claimtrack` binary, built (incrementally) before it is handed out: tests of
+/// the crate `tests` do not get `CARGO_BIN_EXE_*`.
+pub fn claimtrack_binary() -> PathBuf {
+    let workspace = workspace_dir();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "claimtrack", "--bin", "claimtrack"])
+        .current_dir(&workspace)
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building the claimtrack binary failed");
+    target.join("debug").join("claimtrack")
 }
 
 /// Every table of the model.

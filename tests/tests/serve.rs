@@ -2,7 +2,7 @@
 //! starts its own PostgreSQL, loads the demo data, answers the journalist's question,
 //! and leaves nothing running after SIGTERM. Other commands use the same cluster.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,24 +19,6 @@ query {
     }
   }
 }"#;
-
-fn binary() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
-    let bin = target.join("debug").join("claimtrack");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "claimtrack", "--bin", "claimtrack"])
-        .current_dir(&workspace)
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "building the claimtrack binary failed");
-    bin
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -110,7 +92,7 @@ fn wait_ready(port: u16, limit: Duration) -> Duration {
 
 #[test]
 fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
-    let bin = binary();
+    let bin = tests::claimtrack_binary();
     let data_dir = std::env::temp_dir().join(format!(
         "claimtrack-serve-{}",
         uuid::Uuid::now_v7().simple()

@@ -13,7 +13,7 @@ use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::{Statement, StatementFilter, StatementOrder};
 use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::{self, Record};
 use entity::{claim, topic};
 
@@ -114,6 +114,7 @@ impl Claim {
         Ok(verdicts
             .unwrap_or_default()
             .into_iter()
+            .filter(|v| crate::graphql::verdict::visible(viewer(ctx), v))
             .map(Verdict::from)
             .collect())
     }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::article::Article;
 use crate::graphql::common::{DeleteInput, DeletePayload};
@@ -13,7 +14,7 @@ use crate::graphql::loader::ById;
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid};
 use crate::graphql::statement::Statement;
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::{self, Record};
 use entity::link;
 
@@ -25,6 +26,12 @@ impl From<link::Model> for Link {
     fn from(m: link::Model) -> Self {
         Self(m)
     }
+}
+
+/// Whether the caller may see a link: confirmed ones are public; machine suggestions
+/// (and dismissed ones) only editors see.
+pub fn visible(viewer: &Viewer, link: &link::Model) -> bool {
+    viewer.sees_unpublished() || link.status == entity::LinkStatus::Confirmed
 }
 
 #[Object]
@@ -110,7 +117,7 @@ impl LinkQuery {
             .one(db(ctx))
             .await
             .map_err(ApiError::from)?;
-        Ok(found.map(Link))
+        Ok(found.filter(|l| visible(viewer(ctx), l)).map(Link))
     }
 }
 

@@ -22,7 +22,7 @@ use crate::graphql::speaker::Speaker;
 use crate::graphql::speaker_role::{RoleOn, SpeakerRole};
 use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::as_of::{self, StatementState};
 use crate::service::statement::{NewAppearance, NewStatement, SnapshotStance, StatementPatch};
 use crate::service::validate::format_time_of_day;
@@ -151,6 +151,7 @@ impl Statement {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
+            .filter(|v| crate::graphql::verdict::visible(viewer(ctx), v))
             .map(Verdict::from)
             .collect())
     }
@@ -162,6 +163,7 @@ impl Statement {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
+            .filter(|l| crate::graphql::link::visible(viewer(ctx), l))
             .map(Link::from)
             .collect())
     }
@@ -173,6 +175,7 @@ impl Statement {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
+            .filter(|l| crate::graphql::link::visible(viewer(ctx), l))
             .map(Link::from)
             .collect())
     }

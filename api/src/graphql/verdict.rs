@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::claim::Claim;
 use crate::graphql::common::{DeleteInput, DeletePayload};
@@ -15,7 +16,7 @@ use crate::graphql::outlet::Outlet;
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, in_ids};
 use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::Statement;
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::verdict::Reviewed;
 use crate::service::{self, Record};
 use entity::{claim, outlet, speaker, statement, verdict};
@@ -28,6 +29,12 @@ impl From<verdict::Model> for Verdict {
     fn from(m: verdict::Model) -> Self {
         Self(m)
     }
+}
+
+/// Whether the caller may see a verdict: published ones are public; drafts, those in
+/// review and retracted ones only editors see.
+pub fn visible(viewer: &Viewer, verdict: &verdict::Model) -> bool {
+    viewer.sees_unpublished() || verdict.status == entity::VerdictStatus::Published
 }
 
 #[Object]
@@ -155,7 +162,8 @@ impl VerdictQuery {
             .one(db(ctx))
             .await
             .map_err(ApiError::from)?;
-        Ok(found.map(Verdict))
+        // An unpublished verdict reads as absent: a denial must not confirm it exists.
+        Ok(found.filter(|v| visible(viewer(ctx), v)).map(Verdict))
     }
 
     /// Verdicts, newest first.
@@ -187,6 +195,9 @@ impl VerdictQuery {
             select = select.filter(
                 verdict::Column::Status.is_in(status.into_iter().map(entity::VerdictStatus::from)),
             );
+        }
+        if !viewer(ctx).sees_unpublished() {
+            select = select.filter(verdict::Column::Status.eq(entity::VerdictStatus::Published));
         }
         let args = PageArgs::new(first, after, last, before);
         Ok(pagination::page(db(ctx), select, &Ordering::by_id(true), &args).await?)

@@ -1,0 +1,198 @@
+//! Verifying the key of each request without a database round trip: the active keys
+//! live in memory (there are few), reloaded every few seconds so keys revoked by
+//! another process stop working soon. An unknown prefix is looked up by itself (a key
+//! made a moment ago by the command line); the HTTP layer charges such lookups to the
+//! caller's address, so guessing cannot flood the database. Use times are gathered in
+//! memory and written by a timer, in one statement, not once per request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::secret::PresentedKey;
+use super::{Caller, Role, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::service;
+use entity::api_key;
+
+/// How stale the in-memory keys may get: the longest a key revoked by another
+/// process keeps working here.
+pub const REFRESH: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+struct Entry {
+    id: Uuid,
+    name: String,
+    role: Role,
+    hash: Vec<u8>,
+}
+
+struct Snapshot {
+    by_prefix: HashMap<String, Entry>,
+    loaded_at: Option<Instant>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    snapshot: RwLock<Snapshot>,
+    reloading: tokio::sync::Mutex<()>,
+    last_used: Mutex<HashMap<Uuid, DateTime<Utc>>>,
+}
+
+/// The verifier shared by every worker; cheap to clone.
+#[derive(Clone)]
+pub struct KeyStore(Arc<Inner>);
+
+/// Why a presented key was refused. All of them read the same to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    Malformed,
+    Unknown,
+}
+
+impl KeyStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            snapshot: RwLock::new(Snapshot {
+                by_prefix: HashMap::new(),
+                loaded_at: None,
+            }),
+            reloading: tokio::sync::Mutex::new(()),
+            last_used: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The viewer behind an `Authorization` bearer token.
+    pub async fn authenticate(&self, token: &str) -> Result<Viewer, Refused> {
+        let presented = PresentedKey::parse(token).map_err(|_| Refused::Malformed)?;
+        let age = self.age();
+        if age.is_none_or(|a| a > REFRESH) {
+            self.reload_if_older(REFRESH).await;
+        }
+        let entry = match self.lookup(&presented.prefix) {
+            Some(entry) => entry,
+            None => self
+                .fetch(&presented.prefix)
+                .await
+                .ok_or(Refused::Unknown)?,
+        };
+        if !presented.matches(&entry.hash) {
+            return Err(Refused::Unknown);
+        }
+        if let Ok(mut used) = self.0.last_used.lock() {
+            used.insert(entry.id, Utc::now());
+        }
+        Ok(Viewer {
+            role: entry.role,
+            key: Some(Caller {
+                key_id: entry.id,
+                key_name: entry.name,
+                prefix: presented.prefix,
+            }),
+        })
+    }
+
+    /// Whether a token is well formed and its prefix is one of the keys in memory; a
+    /// token that is not costs a database lookup.
+    pub fn recognizes(&self, token: &str) -> bool {
+        PresentedKey::parse(token).is_ok_and(|p| self.lookup(&p.prefix).is_some())
+    }
+
+    /// Looks one prefix up in the database and keeps the key when it is active.
+    async fn fetch(&self, prefix: &str) -> Option<Entry> {
+        match service::api_key::active_by_prefix(&self.0.db, prefix).await {
+            Ok(Some(key)) => {
+                self.admit(&key);
+                Some(entry(&key))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look an API key up");
+                None
+            }
+        }
+    }
+
+    /// Makes a key usable here at once.
+    pub fn admit(&self, key: &api_key::Model) {
+        if key.revoked_at.is_some() {
+            return self.forget(&key.prefix);
+        }
+        if let Ok(mut snapshot) = self.0.snapshot.write() {
+            snapshot.by_prefix.insert(key.prefix.clone(), entry(key));
+        }
+    }
+
+    /// Stops accepting a key here at once (after a revocation).
+    pub fn forget(&self, prefix: &str) {
+        if let Ok(mut snapshot) = self.0.snapshot.write() {
+            snapshot.by_prefix.remove(prefix);
+        }
+    }
+
+    /// Writes the gathered use times. Returns how many keys were touched.
+    pub async fn flush_last_used(&self) -> ApiResult<usize> {
+        let used: Vec<(Uuid, DateTime<Utc>)> = match self.0.last_used.lock() {
+            Ok(mut used) => used.drain().collect(),
+            Err(_) => return Err(ApiError::Internal("key use times poisoned".into())),
+        };
+        service::api_key::touch(&self.0.db, &used).await?;
+        Ok(used.len())
+    }
+
+    fn age(&self) -> Option<Duration> {
+        self.0
+            .snapshot
+            .read()
+            .ok()
+            .and_then(|s| s.loaded_at)
+            .map(|at| at.elapsed())
+    }
+
+    fn lookup(&self, prefix: &str) -> Option<Entry> {
+        self.0
+            .snapshot
+            .read()
+            .ok()
+            .and_then(|s| s.by_prefix.get(prefix).cloned())
+    }
+
+    /// Reloads the keys unless someone else did within `max_age`. A failed reload
+    /// keeps the keys known so far (a database hiccup must not lock everyone out, nor
+    /// let anyone new in).
+    async fn reload_if_older(&self, max_age: Duration) {
+        let _guard = self.0.reloading.lock().await;
+        if self.age().is_some_and(|a| a <= max_age) {
+            return;
+        }
+        match service::api_key::active(&self.0.db).await {
+            Ok(keys) => {
+                if let Ok(mut snapshot) = self.0.snapshot.write() {
+                    snapshot.by_prefix =
+                        keys.iter().map(|k| (k.prefix.clone(), entry(k))).collect();
+                    snapshot.loaded_at = Some(Instant::now());
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reload API keys; keeping the known ones");
+                if let Ok(mut snapshot) = self.0.snapshot.write() {
+                    snapshot.loaded_at = Some(Instant::now());
+                }
+            }
+        }
+    }
+}
+
+fn entry(key: &api_key::Model) -> Entry {
+    Entry {
+        id: key.id,
+        name: key.name.clone(),
+        role: key.role.into(),
+        hash: key.secret_hash.clone(),
+    }
+}

@@ -1,0 +1,213 @@
+//! Who is calling (`viewer`), and the admin's view of API keys: list, create (the
+//! secret is returned once), revoke.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::auth::{KeyStore, Role};
+use crate::error::ApiError;
+use crate::graphql::pagination::{self, Conn, TotalCount};
+use crate::graphql::scalars::uuid;
+use crate::graphql::{actor, db, viewer};
+use crate::service;
+use entity::api_key;
+
+const KEYS_CURSOR: &str = "api_keys";
+
+/// What a key may do; each role includes the ones before it.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::ApiRole")]
+pub enum ApiRole {
+    /// Reads published data, under the key's own rate limit.
+    Reader,
+    /// Writes, and sees drafts and suggestions.
+    Editor,
+    /// Also manages keys and removes records for good.
+    Admin,
+}
+
+/// A caller's role: a key's, or ANONYMOUS without one.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum ViewerRole {
+    Anonymous,
+    Reader,
+    Editor,
+    Admin,
+}
+
+impl From<Role> for ViewerRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Anonymous => Self::Anonymous,
+            Role::Reader => Self::Reader,
+            Role::Editor => Self::Editor,
+            Role::Admin => Self::Admin,
+        }
+    }
+}
+
+/// The caller of this request.
+pub struct Viewer(crate::auth::Viewer);
+
+#[Object]
+impl Viewer {
+    async fn role(&self) -> ViewerRole {
+        self.0.role.into()
+    }
+    /// The name of the key the request was made with.
+    async fn key_name(&self) -> Option<&str> {
+        self.0.key.as_ref().map(|k| k.key_name.as_str())
+    }
+    /// The public prefix of that key.
+    async fn key_prefix(&self) -> Option<&str> {
+        self.0.key.as_ref().map(|k| k.prefix.as_str())
+    }
+    /// Whether drafts, suggestions and revisions are visible to this caller.
+    async fn sees_unpublished(&self) -> bool {
+        self.0.sees_unpublished()
+    }
+}
+
+/// An API key. Its secret is never stored; only the public prefix identifies it.
+pub struct ApiKey(pub api_key::Model);
+
+#[Object]
+impl ApiKey {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn role(&self) -> ApiRole {
+        self.0.role.into()
+    }
+    /// The public part of the key (`ct_<prefix>_…`).
+    async fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+    /// When the key was last used, to within a few seconds.
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct ApiKeyQuery;
+
+#[Object]
+impl ApiKeyQuery {
+    /// Who is calling: the role and key of this request.
+    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+        Viewer(viewer(ctx).clone())
+    }
+
+    /// Every API key, newest first, revoked ones included.
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<ApiKey>> {
+        let limit = pagination::forward_limit(first)?;
+        let after: Option<Uuid> = after
+            .as_deref()
+            .map(|c| pagination::decode_key("after", KEYS_CURSOR, c))
+            .transpose()?;
+        let mut select = api_key::Entity::find();
+        if let Some(after) = after {
+            select = select.filter(api_key::Column::Id.lt(after));
+        }
+        let mut rows = select
+            .order_by_desc(api_key::Column::Id)
+            .limit(limit as u64 + 1)
+            .all(db(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let total = TotalCount::from_statement(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COUNT(*) FROM api_key",
+        ));
+        let mut connection = Connection::with_additional_fields(after.is_some(), more, total);
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|row| Edge::new(pagination::encode_key(KEYS_CURSOR, &row.id), ApiKey(row))),
+        );
+        Ok(connection)
+    }
+}
+
+#[derive(InputObject, Debug)]
+pub struct CreateApiKeyInput {
+    /// Who or what the key is for ("Newsroom dashboard").
+    pub name: String,
+    pub role: ApiRole,
+}
+
+#[derive(InputObject, Debug)]
+pub struct RevokeApiKeyInput {
+    pub id: ID,
+}
+
+pub struct CreateApiKeyPayload(service::api_key::Created);
+
+#[Object]
+impl CreateApiKeyPayload {
+    async fn api_key(&self) -> ApiKey {
+        ApiKey(self.0.key.clone())
+    }
+    /// The whole key, `ct_<prefix>_<secret>`. Shown this once: store it now.
+    async fn secret(&self) -> &str {
+        &self.0.token
+    }
+}
+
+pub struct RevokeApiKeyPayload(api_key::Model);
+
+#[Object]
+impl RevokeApiKeyPayload {
+    async fn api_key(&self) -> ApiKey {
+        ApiKey(self.0.clone())
+    }
+}
+
+#[derive(Default)]
+pub struct ApiKeyMutation;
+
+#[Object]
+impl ApiKeyMutation {
+    /// Makes a key; its secret is in the payload and nowhere else.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> Result<CreateApiKeyPayload> {
+        let created =
+            service::api_key::create(db(ctx), &actor(ctx), &input.name, input.role.into()).await?;
+        ctx.data_unchecked::<KeyStore>().admit(&created.key);
+        Ok(CreateApiKeyPayload(created))
+    }
+
+    /// Revokes a key: requests made with it fail from now on.
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeApiKeyInput,
+    ) -> Result<RevokeApiKeyPayload> {
+        let id = uuid("input.id", &input.id)?;
+        let key = service::api_key::revoke(db(ctx), &actor(ctx), id).await?;
+        ctx.data_unchecked::<KeyStore>().forget(&key.prefix);
+        Ok(RevokeApiKeyPayload(key))
+    }
+}

@@ -1,0 +1,130 @@
+//! The audit trail of one record, for editors: every version, who made it (the API
+//! key) and when, with the record before and after.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::error::ApiError;
+use crate::graphql::api_key::ApiKey;
+use crate::graphql::db;
+use crate::graphql::pagination::{self, Conn, TotalCount};
+use crate::graphql::scalars::uuid;
+use entity::{api_key, revision};
+
+const REVISIONS_CURSOR: &str = "revisions";
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "entity::RevisionAction")]
+pub enum RevisionAction {
+    Create,
+    Update,
+    Delete,
+}
+
+/// One change to one record.
+pub struct Revision {
+    row: revision::Model,
+    key: Option<Arc<api_key::Model>>,
+}
+
+#[Object]
+impl Revision {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+    /// The table the record lives in (`statement`, `verdict`, …).
+    async fn entity_type(&self) -> &str {
+        &self.row.entity_type
+    }
+    async fn entity_id(&self) -> ID {
+        ID(self.row.entity_id.to_string())
+    }
+    /// The record's version after this change.
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+    async fn action(&self) -> RevisionAction {
+        self.row.action.into()
+    }
+    /// The key the change was made with; none for changes made by the service itself
+    /// (demo data, command-line tools).
+    async fn actor_key(&self) -> Option<ApiKey> {
+        self.key.as_deref().cloned().map(ApiKey)
+    }
+    /// When the change was committed.
+    async fn at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    async fn before(&self) -> Option<&serde_json::Value> {
+        self.row.before.as_ref()
+    }
+    async fn after(&self) -> Option<&serde_json::Value> {
+        self.row.after.as_ref()
+    }
+}
+
+#[derive(Default)]
+pub struct RevisionQuery;
+
+#[Object]
+impl RevisionQuery {
+    /// The audit trail of one record, oldest change first.
+    async fn revisions(
+        &self,
+        ctx: &Context<'_>,
+        entity_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Revision>> {
+        let entity_id = uuid("entityId", &entity_id)?;
+        let limit = pagination::forward_limit(first)?;
+        let after: Option<i32> = after
+            .as_deref()
+            .map(|c| pagination::decode_key("after", REVISIONS_CURSOR, c))
+            .transpose()?;
+        let mut select = revision::Entity::find().filter(revision::Column::EntityId.eq(entity_id));
+        if let Some(version) = after {
+            select = select.filter(revision::Column::Version.gt(version));
+        }
+        let mut rows = select
+            .order_by_asc(revision::Column::Version)
+            .limit(limit as u64 + 1)
+            .all(db(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let key_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_key_id).collect();
+        let keys: HashMap<_, _> = if key_ids.is_empty() {
+            HashMap::new()
+        } else {
+            api_key::Entity::find()
+                .filter(api_key::Column::Id.is_in(key_ids))
+                .all(db(ctx))
+                .await
+                .map_err(ApiError::from)?
+                .into_iter()
+                .map(|k| (k.id, Arc::new(k)))
+                .collect()
+        };
+        let total = TotalCount::from_statement(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COUNT(*) FROM revision WHERE entity_id = $1",
+            [entity_id.into()],
+        ));
+        let mut connection = Connection::with_additional_fields(after.is_some(), more, total);
+        connection.edges.extend(rows.into_iter().map(|row| {
+            let key = row.actor_key_id.and_then(|id| keys.get(&id).cloned());
+            Edge::new(
+                pagination::encode_key(REVISIONS_CURSOR, &row.version),
+                Revision { row, key },
+            )
+        }));
+        Ok(connection)
+    }
+}

@@ -1,0 +1,80 @@
+//! Request decoding and validation, from raw bytes to the schema's answer, with no
+//! database behind it: the transport rules (content type, JSON, batches, GET query
+//! strings), API key parsing, the policy and document limits, GraphQL parsing and
+//! validation, and the input validators. Nothing here may panic; every refusal must be
+//! an error value.
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use async_graphql::BatchRequest;
+use claimtrack::auth::secret::PresentedKey;
+use claimtrack::auth::{Role, Viewer};
+use claimtrack::config::Limits;
+use claimtrack::graphql::AppSchema;
+use claimtrack::http::{decode_get, decode_post};
+use claimtrack::service::validate;
+use libfuzzer_sys::fuzz_target;
+
+fn schema() -> &'static AppSchema {
+    static SCHEMA: OnceLock<AppSchema> = OnceLock::new();
+    // A disconnected pool: resolvers that reach the database fail with an error.
+    SCHEMA.get_or_init(|| {
+        claimtrack::graphql::build_schema(sea_orm::DatabaseConnection::default(), &Limits::default())
+    })
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("runtime: {e}"))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+
+    // Keys and validators see every input.
+    let _ = PresentedKey::parse(&text);
+    let _ = validate::normalize_url("url", &text);
+    let _ = validate::slug("slug", &text);
+    let _ = validate::text("text", &text, 200);
+    let _ = validate::language("language", &text);
+    let _ = validate::time_of_day("time", &text);
+
+    let role = match selector % 4 {
+        0 => Role::Anonymous,
+        1 => Role::Reader,
+        2 => Role::Editor,
+        _ => Role::Admin,
+    };
+    let viewer = Viewer { role, key: None };
+    let requests = if selector & 0x80 == 0 {
+        let content_type = if selector & 0x40 == 0 { "application/json" } else { "text/plain" };
+        match decode_post(Some(content_type), rest, 3) {
+            Ok(BatchRequest::Single(r)) => vec![r],
+            Ok(BatchRequest::Batch(rs)) => rs,
+            Err(_) => return,
+        }
+    } else {
+        match decode_get(&text) {
+            Ok(r) => vec![r],
+            Err(_) => return,
+        }
+    };
+    for request in requests {
+        let response = runtime().block_on(schema().execute(request.data(viewer.clone())));
+        // Every error the client sees carries a code.
+        for error in &response.errors {
+            let code = error.extensions.as_ref().and_then(|e| e.get("code"));
+            assert!(code.is_some(), "an error without a code: {error:?}");
+        }
+    }
+});

@@ -1,5 +1,5 @@
-//! The HTTP surface over the real actix app: transport rules, GraphiQL, the SDL,
-//! health and readiness.
+//! The HTTP surface over the real actix app: GraphiQL, the SDL, health and
+//! readiness, errors over HTTP. Transport rules, keys and limits: `security.rs`.
 
 use actix_web::http::StatusCode;
 use actix_web::{App, test};
@@ -57,72 +57,6 @@ async fn get_runs_queries() {
         .to_request();
     let body: Value = test::call_and_read_body_json(&app, req).await;
     assert_eq!(body["data"]["speakers"]["totalCount"], 0, "{body}");
-}
-
-#[actix_web::test]
-async fn get_refuses_mutations_with_405_and_writes_nothing() {
-    let db = TestDb::new().await;
-    let app = app!(&db);
-    let query: String = url::form_urlencoded::byte_serialize(CREATE_SPEAKER.as_bytes()).collect();
-    let req = test::TestRequest::get()
-        .uri(&format!("/graphql?query={query}"))
-        .insert_header(editor(&db).await)
-        .to_request();
-    let resp = test::call_service(&app, req).await;
-    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(db.count("speaker").await, 0);
-}
-
-#[actix_web::test]
-async fn post_refuses_non_json_bodies_with_415_and_writes_nothing() {
-    let db = TestDb::new().await;
-    let app = app!(&db);
-    let body = json!({ "query": CREATE_SPEAKER }).to_string();
-    let key = editor(&db).await;
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
-    ] {
-        let req = test::TestRequest::post()
-            .uri("/graphql")
-            .insert_header(("content-type", content_type))
-            .insert_header(key.clone())
-            .set_payload(body.clone())
-            .to_request();
-        let resp = test::call_service(&app, req).await;
-        assert_eq!(
-            resp.status(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "{content_type}"
-        );
-    }
-    let req = test::TestRequest::post()
-        .uri("/graphql")
-        .insert_header(key)
-        .set_payload(body)
-        .to_request();
-    assert_eq!(
-        test::call_service(&app, req).await.status(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "no content type"
-    );
-    assert_eq!(db.count("speaker").await, 0);
-}
-
-#[actix_web::test]
-async fn oversized_bodies_are_refused_with_413() {
-    let db = TestDb::new().await;
-    let app = app!(&db);
-    let padding = "x".repeat(2 * 1024 * 1024);
-    let req = test::TestRequest::post()
-        .uri("/graphql")
-        .insert_header(editor(&db).await)
-        .set_json(json!({ "query": CREATE_SPEAKER, "variables": { "pad": padding } }))
-        .to_request();
-    let resp = test::call_service(&app, req).await;
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(db.count("speaker").await, 0);
 }
 
 #[actix_web::test]

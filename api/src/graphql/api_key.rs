@@ -1,7 +1,6 @@
 //! Who is calling (`viewer`), and the admin's view of API keys: list, create (the
 //! secret is returned once), revoke.
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -127,24 +126,25 @@ impl ApiKeyQuery {
         if let Some(after) = after {
             select = select.filter(api_key::Column::Id.lt(after));
         }
-        let mut rows = select
+        let rows = select
             .order_by_desc(api_key::Column::Id)
             .limit(limit as u64 + 1)
             .all(db(ctx))
             .await
             .map_err(ApiError::from)?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
         let total = TotalCount::from_statement(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
             "SELECT COUNT(*) FROM api_key",
         ));
-        let mut connection = Connection::with_additional_fields(after.is_some(), more, total);
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|row| Edge::new(pagination::encode_key(KEYS_CURSOR, &row.id), ApiKey(row))),
-        );
-        Ok(connection)
+        Ok(pagination::forward_connection(
+            KEYS_CURSOR,
+            rows,
+            limit,
+            after.is_some(),
+            total,
+            |row| row.id,
+            ApiKey,
+        ))
     }
 }
 

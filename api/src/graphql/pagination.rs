@@ -339,6 +339,28 @@ pub fn decode_key<T: serde::de::DeserializeOwned>(
     Ok(key)
 }
 
+/// A forward page from rows fetched with `LIMIT limit + 1` after the cursor (if any):
+/// trims the extra row, which only says that another page follows, and makes each
+/// edge's cursor from its row's key.
+pub fn forward_connection<R, K: Serialize, N: OutputType>(
+    tag: &str,
+    mut rows: Vec<R>,
+    limit: usize,
+    after_given: bool,
+    total: TotalCount,
+    key: impl Fn(&R) -> K,
+    node: impl Fn(R) -> N,
+) -> Conn<N> {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let mut connection = Connection::with_additional_fields(after_given, more, total);
+    connection.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(encode_key(tag, &key(&row)), node(row))),
+    );
+    connection
+}
+
 /// The size of a forward-only page (`first`), checked against the caps.
 pub fn forward_limit(first: Option<i32>) -> ApiResult<usize> {
     match first {

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -91,40 +90,48 @@ impl RevisionQuery {
         if let Some(version) = after {
             select = select.filter(revision::Column::Version.gt(version));
         }
-        let mut rows = select
+        let rows = select
             .order_by_asc(revision::Column::Version)
             .limit(limit as u64 + 1)
             .all(db(ctx))
             .await
             .map_err(ApiError::from)?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let key_ids: Vec<_> = rows.iter().filter_map(|r| r.actor_key_id).collect();
-        let keys: HashMap<_, _> = if key_ids.is_empty() {
-            HashMap::new()
-        } else {
-            api_key::Entity::find()
-                .filter(api_key::Column::Id.is_in(key_ids))
-                .all(db(ctx))
-                .await
-                .map_err(ApiError::from)?
-                .into_iter()
-                .map(|k| (k.id, Arc::new(k)))
-                .collect()
-        };
+        let keys = actor_keys(ctx, &rows).await?;
         let total = TotalCount::from_statement(sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
             "SELECT COUNT(*) FROM revision WHERE entity_id = $1",
             [entity_id.into()],
         ));
-        let mut connection = Connection::with_additional_fields(after.is_some(), more, total);
-        connection.edges.extend(rows.into_iter().map(|row| {
-            let key = row.actor_key_id.and_then(|id| keys.get(&id).cloned());
-            Edge::new(
-                pagination::encode_key(REVISIONS_CURSOR, &row.version),
-                Revision { row, key },
-            )
-        }));
-        Ok(connection)
+        Ok(pagination::forward_connection(
+            REVISIONS_CURSOR,
+            rows,
+            limit,
+            after.is_some(),
+            total,
+            |row| row.version,
+            |row| Revision {
+                key: row.actor_key_id.and_then(|id| keys.get(&id).cloned()),
+                row,
+            },
+        ))
     }
+}
+
+/// The keys that made these revisions, in one query.
+async fn actor_keys(
+    ctx: &Context<'_>,
+    rows: &[revision::Model],
+) -> Result<HashMap<uuid::Uuid, Arc<api_key::Model>>> {
+    let ids: Vec<_> = rows.iter().filter_map(|r| r.actor_key_id).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::Id.is_in(ids))
+        .all(db(ctx))
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|k| (k.id, Arc::new(k)))
+        .collect())
 }

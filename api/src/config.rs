@@ -219,11 +219,11 @@ pub struct Access {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
-    /// Requests per second allowed from one IP address without a key (0: no limit).
-    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_PER_IP", default_value_t = 20)]
+    /// Requests per minute allowed from one IP address without a key (0: no limit).
+    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_PER_IP", default_value_t = 1_200)]
     pub rate_limit_per_ip: u32,
-    /// Requests per second allowed for one API key (0: no limit).
-    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_PER_KEY", default_value_t = 100)]
+    /// Requests per minute allowed for one API key (0: no limit).
+    #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_PER_KEY", default_value_t = 6_000)]
     pub rate_limit_per_key: u32,
     /// Bursts above the rate: this many seconds' worth of requests may come at once.
     #[arg(long, env = "CLAIMTRACK_RATE_LIMIT_BURST_SECONDS", default_value_t = 3)]
@@ -236,8 +236,8 @@ impl Default for Access {
             production: false,
             no_anonymous_read: false,
             cors_origins: Vec::new(),
-            rate_limit_per_ip: 20,
-            rate_limit_per_key: 100,
+            rate_limit_per_ip: 1_200,
+            rate_limit_per_key: 6_000,
             rate_limit_burst_seconds: 3,
         }
     }

@@ -28,11 +28,13 @@ pub struct RateLimits {
 
 impl RateLimits {
     pub fn new(access: &Access) -> Self {
-        let quota = |per_second: u32| {
-            let rate = NonZeroU32::new(per_second)?;
-            let burst = NonZeroU32::new(per_second.saturating_mul(access.rate_limit_burst_seconds))
-                .unwrap_or(rate);
-            Some(Quota::per_second(rate).allow_burst(burst.max(rate)))
+        let quota = |per_minute: u32| {
+            let rate = NonZeroU32::new(per_minute)?;
+            let burst = per_minute.saturating_mul(access.rate_limit_burst_seconds) / 60;
+            Some(
+                Quota::per_minute(rate)
+                    .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)),
+            )
         };
         Self {
             per_key: quota(access.rate_limit_per_key).map(RateLimiter::keyed),
@@ -79,7 +81,8 @@ mod tests {
         Access {
             rate_limit_per_ip: per_ip,
             rate_limit_per_key: per_key,
-            rate_limit_burst_seconds: 1,
+            // A minute's worth at once: the bucket holds exactly the rate.
+            rate_limit_burst_seconds: 60,
             ..Access::default()
         }
     }
@@ -92,7 +95,8 @@ mod tests {
             assert!(limits.check(ip).is_ok());
         }
         let wait = limits.check(ip).err();
-        assert!(wait.is_some_and(|w| w > Duration::ZERO && w <= Duration::from_secs(1)));
+        // Three a minute: the next one comes free within 20 s.
+        assert!(wait.is_some_and(|w| w > Duration::ZERO && w <= Duration::from_secs(20)));
         // Another address and a key have buckets of their own.
         assert!(
             limits

@@ -12,6 +12,7 @@ pub mod outlet;
 pub mod pagination;
 pub mod position;
 pub mod scalars;
+pub mod search;
 pub mod speaker;
 pub mod speaker_role;
 pub mod statement;
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     link::LinkQuery,
     position::PositionQuery,
     timeline::TimelineQuery,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -707,6 +707,17 @@ async fn search_finds_statements_through_claims_and_headlines() {
         hits(&db, "minimum wage", json!(null)).await,
         vec![through_claim]
     );
+    // What the query excludes, the statement's own text must not say.
+    assert!(
+        hits(&db, "minimum wage -believe", json!(null))
+            .await
+            .is_empty()
+    );
+    assert!(
+        hits(&db, "subsidies -farmers", json!(null))
+            .await
+            .is_empty()
+    );
     // The headline is read in its language: "subsidy" finds "subsidies".
     let data = db.ok(SEARCH, json!({ "q": "subsidy" })).await;
     let edge = &data["search"]["edges"][0]["node"];

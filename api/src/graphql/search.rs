@@ -35,7 +35,8 @@ impl SearchHit {
     }
     /// Relevance (`ts_rank_cd`): higher is better; only comparable within one search.
     async fn rank(&self) -> f64 {
-        f64::from(self.0.rank)
+        // The shortest decimal of the stored single-precision value (0.1, not 0.10000000149).
+        self.0.rank.to_string().parse().unwrap_or_default()
     }
     /// The statement's text, HTML-escaped, cut to its best fragments (joined by ` … `)
     /// with the matched words in `<mark>…</mark>`. A statement found through a claim or
@@ -190,7 +191,7 @@ impl SimilarStatement {
         Statement::from(self.0.statement.clone())
     }
     async fn similarity(&self) -> f64 {
-        f64::from(self.0.similarity)
+        self.0.similarity.to_string().parse().unwrap_or_default()
     }
 }
 

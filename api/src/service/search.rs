@@ -106,6 +106,9 @@ pub struct Query {
     articles: Vec<Reading>,
     /// The word-for-word reading, for claims.
     simple: Option<String>,
+    /// Per configuration, the query's exclusions read as alternatives (`a OR b`): a
+    /// statement found through a claim or a headline must not contain them itself.
+    exclusions: Vec<(String, String)>,
 }
 
 impl Query {
@@ -119,6 +122,50 @@ impl Query {
 struct ReadingRow {
     config: String,
     tsquery: String,
+    exclusions: Option<String>,
+}
+
+/// The excluded terms of a web-search query (`-word`, `-"a phrase"`), joined with OR.
+fn exclusions(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            // Skip a quoted phrase: a '-' inside it excludes nothing.
+            for q in chars.by_ref() {
+                if q == '"' {
+                    break;
+                }
+            }
+            at_start = false;
+            continue;
+        }
+        if c == '-' && at_start {
+            let mut term = String::new();
+            if chars.peek() == Some(&'"') {
+                term.push('"');
+                chars.next();
+                for q in chars.by_ref() {
+                    term.push(q);
+                    if q == '"' {
+                        break;
+                    }
+                }
+            } else {
+                while let Some(q) = chars.next_if(|q| !q.is_whitespace()) {
+                    term.push(q);
+                }
+            }
+            if !term.is_empty() {
+                out.push(term);
+            }
+            at_start = true;
+            continue;
+        }
+        at_start = c.is_whitespace();
+    }
+    out.join(" OR ")
 }
 
 /// Reads `text` in every configuration (refusing one over [`MAX_QUERY_CHARS`]). With a
@@ -142,12 +189,14 @@ pub async fn parse<C: ConnectionTrait>(
     // exclusions), empty when nothing is left (only stop words).
     let rows = ReadingRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT c::text AS config, q::text AS tsquery \
-         FROM unnest($1::regconfig[]) c, websearch_to_tsquery(c, $2) q \
+        "SELECT c::text AS config, q::text AS tsquery, \
+                CASE WHEN querytree(x) NOT IN ('', 'T') THEN x::text END AS exclusions \
+         FROM unnest($1::regconfig[]) c, websearch_to_tsquery(c, $2) q, websearch_to_tsquery(c, $3) x \
          WHERE querytree(q) NOT IN ('', 'T')",
         [
             Value::from(CONFIGS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()),
             Value::from(text.to_owned()),
+            Value::from(exclusions(text)),
         ],
     ))
     .all(db)
@@ -180,10 +229,15 @@ pub async fn parse<C: ConnectionTrait>(
         .iter()
         .find(|r| r.config == "simple")
         .map(|r| r.tsquery.clone());
+    let exclusions = rows
+        .iter()
+        .filter_map(|r| Some((r.config.clone(), r.exclusions.clone()?)))
+        .collect();
     Ok(Query {
         statements,
         articles,
         simple,
+        exclusions,
     })
 }
 
@@ -232,6 +286,22 @@ impl Sql {
 /// claim it takes a stance on, or an article that reported it; its best rank.
 fn matched(sql: &mut Sql, query: &Query) -> String {
     let mut arms: Vec<String> = Vec::new();
+    // A statement found through a claim or a headline must not say what the query
+    // excludes: its own document is checked against the exclusions of its language.
+    let own_words = if query.exclusions.is_empty() {
+        String::new()
+    } else {
+        let (configs, queries): (Vec<String>, Vec<String>) =
+            query.exclusions.iter().cloned().unzip();
+        let configs = sql.bind(configs);
+        let queries = sql.bind(queries);
+        format!(
+            " AND NOT EXISTS (SELECT 1 FROM statement own \
+               JOIN (SELECT unnest({configs}::text[])::regconfig AS c, unnest({queries}::text[])::tsquery AS q) x \
+                 ON x.c = own.search_config \
+               WHERE own.id = {{id}} AND own.search_doc @@ x.q)"
+        )
+    };
     for reading in &query.statements {
         let configs = sql.bind(reading.configs.clone());
         let q = sql.bind(reading.tsquery.clone());
@@ -246,7 +316,8 @@ fn matched(sql: &mut Sql, query: &Query) -> String {
         arms.push(format!(
             "SELECT st.statement_id, ts_rank_cd(c.search_doc, {q}::tsquery) \
              FROM claim c JOIN stance st ON st.claim_id = c.id \
-             WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
+             WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery{}",
+            own_words.replace("{id}", "st.statement_id")
         ));
     }
     for reading in &query.articles {
@@ -256,7 +327,8 @@ fn matched(sql: &mut Sql, query: &Query) -> String {
             "SELECT ap.statement_id, ts_rank_cd(a.search_doc, {q}::tsquery) \
              FROM article a JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL \
              WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
-             AND a.search_doc @@ {q}::tsquery"
+             AND a.search_doc @@ {q}::tsquery{}",
+            own_words.replace("{id}", "ap.statement_id")
         ));
     }
     format!(
@@ -460,4 +532,16 @@ pub async fn facets<C: ConnectionTrait>(
     facets.languages.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     facets.years.sort_by_key(|y| y.0);
     Ok(facets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exclusions;
+
+    #[test]
+    fn exclusions_are_the_dashed_terms_outside_phrases() {
+        assert_eq!(exclusions("cyber -hacking -\"election day\" x"), "hacking OR \"election day\"");
+        assert_eq!(exclusions("\"a -b\" co-operation -"), "");
+        assert_eq!(exclusions("-a"), "a");
+    }
 }

@@ -92,15 +92,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<44} {:>8} {:>8} {:>8} {:>10}",
         "query", "p50 ms", "p95 ms", "p99 ms", "avg hits"
     );
-    let pick = move |i: usize| &samples[(i * 7919) % samples.len()];
-    let sample = std::sync::Arc::new(pick);
-    let (s1, s2, s3, s4, s5) = (
-        sample.clone(),
-        sample.clone(),
-        sample.clone(),
-        sample.clone(),
-        sample.clone(),
-    );
+    let samples = std::sync::Arc::new(samples);
+    // The i-th request's sample, spread over the whole sample.
+    let sample = move |i: usize| {
+        let samples = samples.clone();
+        move |j: usize| -> Sample {
+            let s = &samples[(i + j * 7919) % samples.len()];
+            Sample {
+                statement_id: s.statement_id,
+                speaker_id: s.speaker_id,
+                claim_id: s.claim_id,
+                text: s.text.clone(),
+            }
+        }
+    };
+    let (s1, s2, s3, s4, s5) = (sample(0), sample(1), sample(2), sample(3), sample(4));
     let cases: Vec<Case> = vec![
         (
             "search, 20 hits with highlights",
@@ -135,7 +141,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "search, speaker filter",
             "query($q: String!, $s: ID!) { search(query: $q, first: 20, filter: {speakerIds: [$s]}) { edges { node { rank highlight statement { id } } } } }",
             Box::new(move |i| {
-                json!({ "q": ["taxes", "налоги", "Steuern", "impôts", "impuestos"][i % 5], "s": s1(i).speaker_id })
+                let q = ["taxes", "налоги", "Steuern", "impôts", "impuestos"][i % 5];
+                json!({ "q": q, "s": s1(i).speaker_id })
             }),
         ),
         (
@@ -162,9 +169,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, query, vars) in &cases {
         // Check one answer for errors before trusting any number.
         let check = schema
-            .execute(async_graphql::Request::new(*query).variables(
-                async_graphql::Variables::from_json(vars(0)),
-            ))
+            .execute(
+                async_graphql::Request::new(*query)
+                    .variables(async_graphql::Variables::from_json(vars(0))),
+            )
             .await;
         if !check.errors.is_empty() {
             return Err(format!("{name}: {:?}", check.errors).into());

@@ -157,10 +157,18 @@ async fn search_stems_english_words() {
     .await;
     statement(
         &db,
-        said(&s, "Trade talks stalled again in Geneva.", "en", "2017-07-25"),
+        said(
+            &s,
+            "Trade talks stalled again in Geneva.",
+            "en",
+            "2017-07-25",
+        ),
     )
     .await;
-    assert_eq!(hits(&db, "workgroups", json!(null)).await, vec![group.clone()]);
+    assert_eq!(
+        hits(&db, "workgroups", json!(null)).await,
+        vec![group.clone()]
+    );
     assert_eq!(hits(&db, "proposals", json!(null)).await, vec![group]);
     assert!(hits(&db, "negotiations", json!(null)).await.is_empty());
 }
@@ -185,8 +193,14 @@ async fn search_matches_russian_inflections() {
     )
     .await;
     // Nominative and genitive plural meet the genitive singular of the text.
-    assert_eq!(hits(&db, "рабочая группа", json!(null)).await, vec![ru.clone()]);
-    assert_eq!(hits(&db, "рабочих групп", json!(null)).await, vec![ru.clone()]);
+    assert_eq!(
+        hits(&db, "рабочая группа", json!(null)).await,
+        vec![ru.clone()]
+    );
+    assert_eq!(
+        hits(&db, "рабочих групп", json!(null)).await,
+        vec![ru.clone()]
+    );
     assert_eq!(hits(&db, "кибербезопасность", json!(null)).await, vec![ru]);
 }
 
@@ -206,15 +220,26 @@ async fn search_stems_german_compounds_and_honours_the_language_filter() {
     .await;
     let en = statement(
         &db,
-        said(&s, "Cyber security stays on the agenda.", "en", "2021-03-02"),
+        said(
+            &s,
+            "Cyber security stays on the agenda.",
+            "en",
+            "2021-03-02",
+        ),
     )
     .await;
-    assert_eq!(hits(&db, "Arbeitsgruppen", json!(null)).await, vec![de.clone()]);
+    assert_eq!(
+        hits(&db, "Arbeitsgruppen", json!(null)).await,
+        vec![de.clone()]
+    );
     assert_eq!(
         hits(&db, "Cybersicherheit", json!({ "language": "de" })).await,
         vec![de]
     );
-    assert_eq!(hits(&db, "agenda", json!({ "language": "en" })).await, vec![en]);
+    assert_eq!(
+        hits(&db, "agenda", json!({ "language": "en" })).await,
+        vec![en]
+    );
     assert!(
         hits(&db, "agenda", json!({ "language": "de" }))
             .await
@@ -268,7 +293,10 @@ async fn search_phrases_need_adjacent_words() {
 async fn search_exclusions_and_or() {
     let db = TestDb::new().await;
     let (unit, border) = cyber_statements(&db).await;
-    assert_eq!(hits(&db, "security -border", json!(null)).await, vec![unit.clone()]);
+    assert_eq!(
+        hits(&db, "security -border", json!(null)).await,
+        vec![unit.clone()]
+    );
     assert_eq!(
         sorted(hits(&db, "impenetrable OR border", json!(null)).await),
         sorted(vec![unit, border])
@@ -296,9 +324,7 @@ async fn search_reads_malformed_syntax_without_errors() {
         "-security",
         "the",
     ] {
-        let response = db
-            .exec(SEARCH, json!({ "q": q, "first": 5 }))
-            .await;
+        let response = db.exec(SEARCH, json!({ "q": q, "first": 5 })).await;
         assert!(response.get("errors").is_none(), "{q}: {response:#}");
     }
     // An unclosed phrase is read as a phrase.
@@ -374,7 +400,10 @@ async fn search_ranks_text_matches_by_density_above_venue_matches() {
         .iter()
         .map(|e| e["node"]["rank"].as_f64().unwrap())
         .collect();
-    assert!(ranks[0] > ranks[1] && ranks[1] > ranks[2] && ranks[2] > 0.0, "{ranks:?}");
+    assert!(
+        ranks[0] > ranks[1] && ranks[1] > ranks[2] && ranks[2] > 0.0,
+        "{ranks:?}"
+    );
 }
 
 #[tokio::test]
@@ -506,7 +535,10 @@ async fn search_facets_count_hits_by_speaker_topic_stance_language_and_year() {
     );
     // Facets follow the filter.
     let data = db
-        .ok(FACETS, json!({ "q": "inflation", "filter": { "language": "de" } }))
+        .ok(
+            FACETS,
+            json!({ "q": "inflation", "filter": { "language": "de" } }),
+        )
         .await;
     assert_eq!(data["search"]["totalCount"], 1);
     assert_eq!(
@@ -585,9 +617,13 @@ async fn search_combines_with_the_statement_filter() {
         vec![f.alice_2017.clone()]
     );
     assert!(
-        hits(&db, "inflation", json!({ "verdictBands": ["TRUE", "MIXED"] }))
-            .await
-            .is_empty()
+        hits(
+            &db,
+            "inflation",
+            json!({ "verdictBands": ["TRUE", "MIXED"] })
+        )
+        .await
+        .is_empty()
     );
     // The same band filter serves the statement list.
     let data = db
@@ -654,7 +690,10 @@ async fn search_refuses_a_cursor_of_another_list() {
     let db = TestDb::new().await;
     cyber_statements(&db).await;
     let data = db
-        .ok("query { statements(first: 1) { pageInfo { endCursor } } }", json!({}))
+        .ok(
+            "query { statements(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
         .await;
     let cursor = data["statements"]["pageInfo"]["endCursor"].clone();
     let err = db
@@ -672,7 +711,12 @@ async fn search_finds_statements_through_claims_and_headlines() {
     let through_claim = statement(
         &db,
         with(
-            said(&s, "We will make it happen, believe me.", "en", "2022-01-01"),
+            said(
+                &s,
+                "We will make it happen, believe me.",
+                "en",
+                "2022-01-01",
+            ),
             "stances",
             json!([{ "claimId": wage, "stance": "SUPPORTS" }]),
         ),
@@ -759,7 +803,12 @@ async fn tax_statements(db: &TestDb) -> [String; 4] {
     .await;
     let other = statement(
         db,
-        said(&b, "The weather in Hamburg was pleasant.", "en", "2020-04-01"),
+        said(
+            &b,
+            "The weather in Hamburg was pleasant.",
+            "en",
+            "2020-04-01",
+        ),
     )
     .await;
     [same, negated, shorter, other]
@@ -825,12 +874,32 @@ async fn similar_statements_refuse_bad_arguments() {
     let before = db.counts().await;
     for (vars, code, field) in [
         (json!({}), "BAD_USER_INPUT", "text"),
-        (json!({ "text": "taxes", "id": same }), "BAD_USER_INPUT", "text"),
+        (
+            json!({ "text": "taxes", "id": same }),
+            "BAD_USER_INPUT",
+            "text",
+        ),
         (json!({ "text": "   " }), "BAD_USER_INPUT", "text"),
-        (json!({ "text": "taxes", "min": 0.1 }), "BAD_USER_INPUT", "minSimilarity"),
-        (json!({ "text": "taxes", "min": 1.5 }), "BAD_USER_INPUT", "minSimilarity"),
-        (json!({ "text": "taxes", "first": 101 }), "BAD_USER_INPUT", "first"),
-        (json!({ "id": "not-an-id" }), "BAD_USER_INPUT", "statementId"),
+        (
+            json!({ "text": "taxes", "min": 0.1 }),
+            "BAD_USER_INPUT",
+            "minSimilarity",
+        ),
+        (
+            json!({ "text": "taxes", "min": 1.5 }),
+            "BAD_USER_INPUT",
+            "minSimilarity",
+        ),
+        (
+            json!({ "text": "taxes", "first": 101 }),
+            "BAD_USER_INPUT",
+            "first",
+        ),
+        (
+            json!({ "id": "not-an-id" }),
+            "BAD_USER_INPUT",
+            "statementId",
+        ),
         (
             json!({ "id": "01900000-0000-7000-8000-000000000000" }),
             "NOT_FOUND",
@@ -1064,7 +1133,12 @@ async fn similar_text_with_opposite_stances_is_a_contradiction_candidate() {
     statement(
         &db,
         with(
-            said(&p, "The weather was nice at the seaside.", "en", "2020-08-01"),
+            said(
+                &p,
+                "The weather was nice at the seaside.",
+                "en",
+                "2020-08-01",
+            ),
             "stances",
             json!([{ "claimId": lower, "stance": "OPPOSES" }]),
         ),

@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::graphql::common::{DeleteInput, DeletePayload};
+use crate::graphql::enums::Stance;
 use crate::graphql::loader::{ById, Children, TopicsOfClaim, VerdictsOfClaim};
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid, uuids};
-use crate::graphql::enums::Stance;
 use crate::graphql::search::SimilarStatement;
 use crate::graphql::statement::{Statement, StatementFilter, StatementOrder};
 use crate::graphql::topic::Topic;
@@ -117,7 +117,10 @@ impl Claim {
         min_similarity: Option<f64>,
         first: Option<i32>,
     ) -> Result<Vec<SimilarStatement>> {
-        Ok(crate::graphql::search::matching_statements(ctx, &self.0, min_similarity, first).await?)
+        Ok(
+            crate::graphql::search::matching_statements(ctx, &self.0, min_similarity, first)
+                .await?,
+        )
     }
     /// Fact-checks of the claim itself (not of statements about it), oldest first.
     async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {
@@ -253,7 +256,11 @@ impl AttachStatementsToClaimPayload {
     }
     /// The statements, at their new versions, in the order given.
     async fn statements(&self) -> Vec<Statement> {
-        self.statements.iter().cloned().map(Statement::from).collect()
+        self.statements
+            .iter()
+            .cloned()
+            .map(Statement::from)
+            .collect()
     }
 }
 

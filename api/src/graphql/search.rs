@@ -8,13 +8,13 @@ use sea_orm::{ConnectionTrait, DbBackend, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::db;
 use crate::graphql::enums::Stance;
 use crate::graphql::pagination;
 use crate::graphql::scalars::uuid;
 use crate::graphql::speaker::Speaker;
 use crate::graphql::statement::{Statement, StatementFilter};
 use crate::graphql::topic::Topic;
-use crate::graphql::db;
 use crate::service::search::similar::{self, Similar};
 use crate::service::search::{self, Conditions, Hit, Query, RankKey};
 use entity::{claim, statement};
@@ -291,17 +291,17 @@ impl SearchQuery {
             (Some(text), None) => (similar::normalize("text", &text)?, None),
             (None, Some(id)) => {
                 let id = uuid("statementId", &id)?;
-                let found = match crate::service::record::find_live::<statement::Entity, _>(
-                    db(ctx),
-                    id,
-                )
-                .await
-                {
-                    Err(ApiError::NotFound { .. }) => {
-                        return Err(ApiError::unknown_reference("statement", "statementId").into());
-                    }
-                    found => found?,
-                };
+                let found =
+                    match crate::service::record::find_live::<statement::Entity, _>(db(ctx), id)
+                        .await
+                    {
+                        Err(ApiError::NotFound { .. }) => {
+                            return Err(
+                                ApiError::unknown_reference("statement", "statementId").into()
+                            );
+                        }
+                        found => found?,
+                    };
                 (found.text, Some(id))
             }
             _ => {

@@ -254,7 +254,8 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     let mut loaded = Vec::new();
     let txn = db.begin().await?;
     // Loading a million rows takes minutes; the service's statement timeout is for requests.
-    txn.execute_unprepared("SET LOCAL statement_timeout = 0").await?;
+    txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+        .await?;
     for (table, sql) in steps {
         let started = Instant::now();
         let sql = sql

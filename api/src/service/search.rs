@@ -375,7 +375,9 @@ pub async fn page<C: ConnectionTrait>(
         Some(key) => {
             let rank = sql.bind(key.rank);
             let id = sql.bind(key.id);
-            format!(" AND (m.rank < {rank}::real OR (m.rank = {rank}::real AND statement.id > {id}))")
+            format!(
+                " AND (m.rank < {rank}::real OR (m.rank = {rank}::real AND statement.id > {id}))"
+            )
         }
         None => String::new(),
     };
@@ -514,8 +516,12 @@ pub async fn facets<C: ConnectionTrait>(
     let mut facets = Facets::default();
     for row in rows {
         match row.facet.as_str() {
-            "speaker" => facets.speakers.extend(row.key.parse().ok().map(|id| (id, row.n))),
-            "topic" => facets.topics.extend(row.key.parse().ok().map(|id| (id, row.n))),
+            "speaker" => facets
+                .speakers
+                .extend(row.key.parse().ok().map(|id| (id, row.n))),
+            "topic" => facets
+                .topics
+                .extend(row.key.parse().ok().map(|id| (id, row.n))),
             "stance" => {
                 use sea_orm::ActiveEnum;
                 if let Ok(stance) = entity::StanceKind::try_from_value(&row.key) {
@@ -523,13 +529,19 @@ pub async fn facets<C: ConnectionTrait>(
                 }
             }
             "language" => facets.languages.push((row.key, row.n)),
-            "year" => facets.years.extend(row.key.parse().ok().map(|y| (y, row.n))),
+            "year" => facets
+                .years
+                .extend(row.key.parse().ok().map(|y| (y, row.n))),
             _ => {}
         }
     }
     // Most frequent first, ties by key; years in calendar order.
-    facets.stances.sort_by_key(|(stance, n)| (-n, *stance as i32));
-    facets.languages.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    facets
+        .stances
+        .sort_by_key(|(stance, n)| (-n, *stance as i32));
+    facets
+        .languages
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     facets.years.sort_by_key(|y| y.0);
     Ok(facets)
 }
@@ -540,7 +552,10 @@ mod tests {
 
     #[test]
     fn exclusions_are_the_dashed_terms_outside_phrases() {
-        assert_eq!(exclusions("cyber -hacking -\"election day\" x"), "hacking OR \"election day\"");
+        assert_eq!(
+            exclusions("cyber -hacking -\"election day\" x"),
+            "hacking OR \"election day\""
+        );
         assert_eq!(exclusions("\"a -b\" co-operation -"), "");
         assert_eq!(exclusions("-a"), "a");
     }

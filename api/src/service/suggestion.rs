@@ -229,13 +229,15 @@ async fn position_of<C: ConnectionTrait>(
     statement: Uuid,
     claim: Uuid,
 ) -> ApiResult<Option<PositionRow>> {
-    Ok(PositionRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        POSITION_OF,
-        [statement.into(), claim.into()],
-    ))
-    .one(txn)
-    .await?)
+    Ok(
+        PositionRow::find_by_statement(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            POSITION_OF,
+            [statement.into(), claim.into()],
+        ))
+        .one(txn)
+        .await?,
+    )
 }
 
 /// Position order: date, time of day when known (untimed first), creation.

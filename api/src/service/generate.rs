@@ -277,6 +277,10 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         loaded.push((table.to_owned(), rows));
     }
     txn.commit().await?;
-    db.execute_unprepared("ANALYZE").await?;
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+        .await?;
+    txn.execute_unprepared("ANALYZE").await?;
+    txn.commit().await?;
     Ok(loaded)
 }

@@ -286,22 +286,6 @@ impl Sql {
 /// claim it takes a stance on, or an article that reported it; its best rank.
 fn matched(sql: &mut Sql, query: &Query) -> String {
     let mut arms: Vec<String> = Vec::new();
-    // A statement found through a claim or a headline must not say what the query
-    // excludes: its own document is checked against the exclusions of its language.
-    let own_words = if query.exclusions.is_empty() {
-        String::new()
-    } else {
-        let (configs, queries): (Vec<String>, Vec<String>) =
-            query.exclusions.iter().cloned().unzip();
-        let configs = sql.bind(configs);
-        let queries = sql.bind(queries);
-        format!(
-            " AND NOT EXISTS (SELECT 1 FROM statement own \
-               JOIN (SELECT unnest({configs}::text[])::regconfig AS c, unnest({queries}::text[])::tsquery AS q) x \
-                 ON x.c = own.search_config \
-               WHERE own.id = {{id}} AND own.search_doc @@ x.q)"
-        )
-    };
     for reading in &query.statements {
         let configs = sql.bind(reading.configs.clone());
         let q = sql.bind(reading.tsquery.clone());
@@ -316,8 +300,7 @@ fn matched(sql: &mut Sql, query: &Query) -> String {
         arms.push(format!(
             "SELECT st.statement_id, ts_rank_cd(c.search_doc, {q}::tsquery) \
              FROM claim c JOIN stance st ON st.claim_id = c.id \
-             WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery{}",
-            own_words.replace("{id}", "st.statement_id")
+             WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
         ));
     }
     for reading in &query.articles {
@@ -327,12 +310,28 @@ fn matched(sql: &mut Sql, query: &Query) -> String {
             "SELECT ap.statement_id, ts_rank_cd(a.search_doc, {q}::tsquery) \
              FROM article a JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL \
              WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
-             AND a.search_doc @@ {q}::tsquery{}",
-            own_words.replace("{id}", "ap.statement_id")
+             AND a.search_doc @@ {q}::tsquery"
         ));
     }
+    // A statement found through a claim or a headline must not say what the query
+    // excludes: each hit's own document is checked against the exclusions of its
+    // language (statements found by their own words passed that check already).
+    let own_words = if query.exclusions.is_empty() {
+        String::new()
+    } else {
+        let (configs, queries): (Vec<String>, Vec<String>) =
+            query.exclusions.iter().cloned().unzip();
+        let configs = sql.bind(configs);
+        let queries = sql.bind(queries);
+        format!(
+            " JOIN statement own ON own.id = arm.id \
+              LEFT JOIN (SELECT unnest({configs}::text[])::regconfig AS c, unnest({queries}::text[])::tsquery AS q) x \
+                ON x.c = own.search_config \
+              WHERE x.q IS NULL OR NOT own.search_doc @@ x.q"
+        )
+    };
     format!(
-        "matched AS (SELECT id, max(rank) AS rank FROM ({}) arm (id, rank) GROUP BY id)",
+        "matched AS (SELECT arm.id, max(arm.rank) AS rank FROM ({}) arm (id, rank){own_words} GROUP BY arm.id)",
         arms.join(" UNION ALL ")
     )
 }

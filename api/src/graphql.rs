@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod position;
 pub mod revision;
 pub mod scalars;
+pub mod search;
 pub mod shape;
 pub mod speaker;
 pub mod speaker_role;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     timeline::TimelineQuery,
     api_key::ApiKeyQuery,
     revision::RevisionQuery,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]

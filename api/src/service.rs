@@ -12,6 +12,7 @@ pub mod outlet;
 pub mod position;
 pub mod record;
 pub mod scorecard;
+pub mod search;
 pub mod speaker;
 pub mod speaker_role;
 pub mod statement;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_schema;
 mod m20261126_000002_add_positions;
 mod m20261126_000003_add_as_of_indexes;
+mod m20261126_000004_add_search;
 mod m20261126_000006_protect_revisions;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_schema::Migration),
             Box::new(m20261126_000002_add_positions::Migration),
             Box::new(m20261126_000003_add_as_of_indexes::Migration),
+            Box::new(m20261126_000004_add_search::Migration),
             Box::new(m20261126_000006_protect_revisions::Migration),
         ]
     }

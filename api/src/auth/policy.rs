@@ -54,6 +54,8 @@ pub const RULES: &[(Root, &str, Role)] = &[
     (Query, "positionChanges", Anonymous),
     (Query, "scorecard", Anonymous),
     (Query, "timeline", Anonymous),
+    (Query, "search", Anonymous),
+    (Query, "similarStatements", Anonymous),
     (Query, "viewer", Anonymous),
     // Work in progress: machine suggestions and the audit trail.
     (Query, "contradictionCandidates", Editor),
@@ -82,6 +84,7 @@ pub const RULES: &[(Root, &str, Role)] = &[
     (Mutation, "updateStatement", Editor),
     (Mutation, "deleteStatement", Editor),
     (Mutation, "addAppearance", Editor),
+    (Mutation, "attachStatementsToClaim", Editor),
     (Mutation, "createVerdict", Editor),
     (Mutation, "updateVerdict", Editor),
     (Mutation, "publishVerdict", Editor),

@@ -7,15 +7,17 @@ use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::graphql::common::{DeleteInput, DeletePayload};
+use crate::graphql::enums::Stance;
 use crate::graphql::loader::{ById, Children, TopicsOfClaim, VerdictsOfClaim};
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid, uuids};
+use crate::graphql::search::SimilarStatement;
 use crate::graphql::statement::{Statement, StatementFilter, StatementOrder};
 use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
 use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::{self, Record};
-use entity::{claim, topic};
+use entity::{claim, statement, topic};
 
 /// A checkable proposition, independent of who says it ("Russia and the U.S. will
 /// set up a joint cyber security working group").
@@ -105,6 +107,20 @@ impl Claim {
             ..Default::default()
         };
         Ok(crate::graphql::timeline::page(ctx, filter, first, after, None).await?)
+    }
+    /// Statements that take no stance on the claim yet and whose text holds a stretch
+    /// like the claim's (trigram word similarity, from 0.3 to 1, default 0.5), most
+    /// similar first: candidates for `attachStatementsToClaim`.
+    async fn matching_statements(
+        &self,
+        ctx: &Context<'_>,
+        min_similarity: Option<f64>,
+        first: Option<i32>,
+    ) -> Result<Vec<SimilarStatement>> {
+        Ok(
+            crate::graphql::search::matching_statements(ctx, &self.0, min_similarity, first)
+                .await?,
+        )
     }
     /// Fact-checks of the claim itself (not of statements about it), oldest first.
     async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {
@@ -220,6 +236,35 @@ impl UpdateClaimPayload {
     }
 }
 
+#[derive(InputObject, Debug)]
+pub struct AttachStatementsToClaimInput {
+    pub claim_id: ID,
+    /// Statements taking no stance on the claim yet (at most 100).
+    pub statement_ids: Vec<ID>,
+    /// The stance each of them takes.
+    pub stance: Stance,
+}
+
+pub struct AttachStatementsToClaimPayload {
+    claim_id: Uuid,
+    statements: Vec<statement::Model>,
+}
+
+#[Object]
+impl AttachStatementsToClaimPayload {
+    async fn claim(&self, ctx: &Context<'_>) -> Result<Option<Claim>> {
+        Ok(load(ctx, self.claim_id).await?)
+    }
+    /// The statements, at their new versions, in the order given.
+    async fn statements(&self) -> Vec<Statement> {
+        self.statements
+            .iter()
+            .cloned()
+            .map(Statement::from)
+            .collect()
+    }
+}
+
 #[derive(Default)]
 pub struct ClaimMutation;
 
@@ -256,6 +301,29 @@ impl ClaimMutation {
         let id = uuid("input.id", &input.id)?;
         let model = service::claim::update(db(ctx), &actor(ctx), id, input.version, patch).await?;
         Ok(UpdateClaimPayload(model))
+    }
+
+    /// Gives each statement a stance on the claim, all or none: each becomes a new
+    /// version of the statement, with its revision.
+    async fn attach_statements_to_claim(
+        &self,
+        ctx: &Context<'_>,
+        input: AttachStatementsToClaimInput,
+    ) -> Result<AttachStatementsToClaimPayload> {
+        let claim_id = uuid("input.claimId", &input.claim_id)?;
+        let ids = uuids("input.statementIds", &input.statement_ids)?;
+        let statements = service::search::similar::attach(
+            db(ctx),
+            &actor(ctx),
+            claim_id,
+            &ids,
+            input.stance.into(),
+        )
+        .await?;
+        Ok(AttachStatementsToClaimPayload {
+            claim_id,
+            statements,
+        })
     }
 
     /// Refused (CONFLICT) while live statements take a stance on the claim or live

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter, Select};
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::article::Article;
@@ -17,6 +17,7 @@ use crate::graphql::loader::{
     TopicsOfStatement,
 };
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue, TotalCount};
+use crate::graphql::position::RatingBand;
 use crate::graphql::scalars::{Date, id, uuid, uuids};
 use crate::graphql::speaker::Speaker;
 use crate::graphql::speaker_role::{RoleOn, SpeakerRole};
@@ -284,6 +285,8 @@ pub struct StatementFilter {
     pub language: Option<String>,
     /// Words that must all occur in the text.
     pub text: Option<String>,
+    /// Statements with a published verdict in any of these rating bands.
+    pub verdict_bands: Option<Vec<RatingBand>>,
 }
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
@@ -304,6 +307,24 @@ pub async fn list(
     order: Option<StatementOrder>,
     args: PageArgs,
 ) -> ApiResult<Conn<Statement>> {
+    let select = filtered(&filter)?;
+    let ordering = match order.unwrap_or_default() {
+        StatementOrder::StatedOnAsc | StatementOrder::StatedOnDesc => {
+            Ordering::<statement::Entity> {
+                column: Some(statement::Column::StatedOn),
+                key_of: |m| Some(SortValue::Date(m.stated_on)),
+                descending: order == Some(StatementOrder::StatedOnDesc),
+            }
+        }
+        StatementOrder::CreatedAtAsc => Ordering::by_id(false),
+        StatementOrder::CreatedAtDesc => Ordering::by_id(true),
+    };
+    pagination::page(db(ctx), select, &ordering, &args).await
+}
+
+/// The live statements matching `filter`, as a select over `statement` (search reuses
+/// its conditions).
+pub fn filtered(filter: &StatementFilter) -> ApiResult<Select<statement::Entity>> {
     let mut select = statement::Entity::live();
     if let Some(ids) = &filter.speaker_ids {
         select =
@@ -387,18 +408,32 @@ pub async fn list(
             [text.to_owned()],
         ));
     }
-    let ordering = match order.unwrap_or_default() {
-        StatementOrder::StatedOnAsc | StatementOrder::StatedOnDesc => {
-            Ordering::<statement::Entity> {
-                column: Some(statement::Column::StatedOn),
-                key_of: |m| Some(SortValue::Date(m.stated_on)),
-                descending: order == Some(StatementOrder::StatedOnDesc),
-            }
-        }
-        StatementOrder::CreatedAtAsc => Ordering::by_id(false),
-        StatementOrder::CreatedAtDesc => Ordering::by_id(true),
-    };
-    pagination::page(db(ctx), select, &ordering, &args).await
+    if let Some(bands) = &filter.verdict_bands {
+        // No band listed matches nothing, as an empty list of ids does.
+        let ranges: Vec<&str> = bands.iter().map(|b| band_condition(*b)).collect();
+        let any = if ranges.is_empty() {
+            "false".to_owned()
+        } else {
+            ranges.join(" OR ")
+        };
+        select = select.filter(Expr::cust(format!(
+            "EXISTS (SELECT 1 FROM verdict v WHERE v.statement_id = statement.id AND v.status = 'PUBLISHED' \
+             AND v.deleted_at IS NULL AND ({any}))"
+        )));
+    }
+    Ok(select)
+}
+
+/// The scores of one rating band, as a condition on a verdict `v` (see `scorecard`).
+fn band_condition(band: RatingBand) -> &'static str {
+    match band {
+        RatingBand::False => "v.score < 0.2",
+        RatingBand::MostlyFalse => "(v.score >= 0.2 AND v.score < 0.4)",
+        RatingBand::Mixed => "(v.score >= 0.4 AND v.score < 0.6)",
+        RatingBand::MostlyTrue => "(v.score >= 0.6 AND v.score < 0.8)",
+        RatingBand::True => "v.score >= 0.8",
+        RatingBand::Unrated => "v.score IS NULL",
+    }
 }
 
 const AS_OF_CURSOR: &str = "statement_as_of";
@@ -416,6 +451,7 @@ async fn list_as_of(
         (filter.article_ids.is_some(), "filter.articleIds"),
         (filter.speaker_slugs.is_some(), "filter.speakerSlugs"),
         (filter.claim_slugs.is_some(), "filter.claimSlugs"),
+        (filter.verdict_bands.is_some(), "filter.verdictBands"),
     ] {
         if given {
             return Err(ApiError::bad_input(field, "is not available with asOf"));

@@ -1,11 +1,15 @@
 //! A deterministic data generator for benchmarks: speakers with dated roles, claims,
-//! topics, outlets and articles, statements in several languages with stance
-//! sequences that reverse, appearances, verdicts on several rating scales, typed links,
-//! and the CREATE revisions of statements (so "as of" queries have history to read).
+//! topics, outlets and articles, statements of realistic length in five languages
+//! (built from the phrase banks in [`phrases`], one statement in 23 repeating an
+//! earlier one of another speaker nearly word for word), stance sequences that
+//! reverse, appearances, verdicts on several rating scales, typed links, and the CREATE
+//! revisions of statements (so "as of" queries have history to read).
 //!
 //! Everything is set-based SQL (`INSERT … SELECT generate_series`), so a million
 //! statements load in minutes. The same scale and seed give the same data; ids are
 //! uuid v7-shaped, derived from the row number.
+
+mod phrases;
 
 use std::time::Instant;
 
@@ -13,6 +17,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionSession, Transac
 use tracing::info;
 
 use crate::error::ApiResult;
+use phrases::{CLAIMS, HEADLINES, LANGUAGES, OPENERS, PLACES, REASONS, TOPICS, VENUES, sql_array};
 
 /// How much to generate.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +60,14 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
     let ou = |n: &str| id(4, n);
     let ar = |n: &str| id(5, n);
     let st = |n: &str| id(6, n);
+    let openers_bank = sql_array(&OPENERS);
+    let claims_bank = sql_array(&CLAIMS);
+    let topics_bank = sql_array(&TOPICS);
+    let reasons_bank = sql_array(&REASONS);
+    let places_bank = sql_array(&PLACES);
+    let venues_bank = sql_array(&VENUES);
+    let headlines_bank = sql_array(&HEADLINES);
+    let languages = sql_array(&LANGUAGES);
     let steps: Vec<(&str, String)> = vec![
         (
             "topic",
@@ -92,12 +105,13 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
                 sp("i")
             ),
         ),
+        // English claims: a claim template, a topic and a number.
         (
             "claim",
             format!(
                 "INSERT INTO claim (id, text, slug) SELECT {}, \
-             (ARRAY['The unemployment rate fell below ','Crime in the capital rose by ','The new treaty will cut emissions by ', \
-                    'The budget deficit reached ','Vaccination coverage exceeded '])[1 + i % 5] || (i % 90 + 1) || ' percent (case ' || i || ')', \
+             replace(replace(({claims_bank})[1 + i % 10], '{{topic}}', ({topics_bank})[1 + (i / 10) % 16]), \
+                     '{{n}}', (2 + (i * 37) % 95)::text), \
              'gen-claim-' || i FROM generate_series(0, {claims} - 1) i",
                 cl("i")
             ),
@@ -110,37 +124,46 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
                 tp("(i % 50)")
             ),
         ),
+        // Headlines in the article's language.
         (
             "article",
             format!(
-                "INSERT INTO article (id, outlet_id, title, published_at, language) SELECT {}, {}, 'Report number ' || i, \
+                "INSERT INTO article (id, outlet_id, title, published_at, language) SELECT {}, {}, \
+             replace(replace(({headlines_bank})[1 + (i % 5) * 2 + (i / 5) % 2], \
+                             '{{topic}}', ({topics_bank})[1 + (i % 5) * 16 + (i / 10) % 16]), \
+                     '{{place}}', ({places_bank})[1 + (i % 5) * 12 + (i / 7) % 12]), \
              timestamptz '2015-01-01' + ((i * 7 + {seed}) % 3650) * interval '1 day' + (i % 86400) * interval '1 second', \
-             (ARRAY['en','ru','de','fr','es'])[1 + i % 5] FROM generate_series(0, {articles} - 1) i",
+             ({languages})[1 + i % 5] FROM generate_series(0, {articles} - 1) i",
                 ar("i"),
                 ou("(i % 200)")
             ),
         ),
+        // Statement `i` is in language `l = i % 5` and reads opener, claim, reason, picked
+        // by `k = i / 5`; one in 23 takes its opener, claim and number from one of the
+        // five previous statements in its language (another speaker), its place from its own.
         (
             "statement",
             format!(
                 "INSERT INTO statement (id, speaker_id, text, kind, stated_on, stated_on_precision, stated_time, \
                                     stated_utc_offset_minutes, venue, language) \
              SELECT {}, {}, \
-               (ARRAY['We will not accept any agreement that raises taxes on working families, and the figures show why: ', \
-                      'Мы считаем, что предложения о создании совместной рабочей группы остаются актуальными, и вот почему: ', \
-                      'Die Arbeitslosigkeit ist in den letzten Jahren deutlich gesunken, wie die Zahlen zeigen: ', \
-                      'Le gouvernement a tenu toutes ses promesses sur le pouvoir d''achat, comme le montrent les chiffres: ', \
-                      'La inflación se ha reducido a la mitad desde el año pasado, según los datos oficiales: '])[1 + i % 5] \
-                 || (i % 97) || ' percent in region ' || (i % 211) || ', statement ' || i || '.', \
+               ({openers_bank})[1 + l * 8 + m % 8] || ' ' \
+                 || replace(replace(({claims_bank})[1 + l * 10 + (m / 8) % 10], \
+                                    '{{topic}}', ({topics_bank})[1 + l * 16 + (m / 80) % 16]), \
+                            '{{n}}', (2 + (m * 37) % 95)::text) \
+                 || ', ' || replace(({reasons_bank})[1 + l * 8 + (m / 1280) % 8], \
+                                    '{{place}}', ({places_bank})[1 + l * 12 + (k * 7 + k / 12) % 12]), \
                (ARRAY['QUOTE','PARAPHRASE'])[1 + i % 2]::statement_kind, \
                CASE WHEN i % 10 = 0 THEN date_trunc('month', date '2015-01-01' + ((i / {speakers}) * 41 + i % 29 + {seed}) % 3650)::date \
                     ELSE date '2015-01-01' + ((i / {speakers}) * 41 + i % 29 + {seed}) % 3650 END, \
                (CASE WHEN i % 10 = 0 THEN 'MONTH' ELSE 'DAY' END)::date_precision, \
                CASE WHEN i % 10 <> 0 AND i % 3 = 0 THEN time '08:00' + (i % 600) * interval '1 minute' END, \
                CASE WHEN i % 10 <> 0 AND i % 3 = 0 THEN ((i % 5) - 2) * 60 END, \
-               (ARRAY['Interview','Press conference','Speech','Social media post','Debate'])[1 + i % 5], \
-               (ARRAY['en','ru','de','fr','es'])[1 + i % 5] \
-             FROM generate_series(0, {s} - 1) i",
+               ({venues_bank})[1 + l * 5 + k % 5], \
+               ({languages})[1 + l] \
+             FROM generate_series(0, {s} - 1) i, \
+               LATERAL (SELECT i % 5 AS l, i / 5 AS k) lk, \
+               LATERAL (SELECT CASE WHEN i % 23 = 7 THEN greatest(k - 1 - (i / 23) % 5, 0) ELSE k END AS m) pick",
                 st("i"),
                 sp("(i % {speakers})")
             ),
@@ -216,18 +239,23 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
             format!(
                 "INSERT INTO revision (id, entity_type, entity_id, version, action, after, created_at, updated_at) \
              SELECT {}, 'statement', s.id, 1, 'CREATE', \
-               to_jsonb(s) || jsonb_build_object( \
+               (to_jsonb(s) - 'search_doc' - 'search_config') || jsonb_build_object( \
                  'stances', (SELECT coalesce(jsonb_agg(jsonb_build_object('claim_id', x.claim_id, 'stance', x.stance)), '[]') \
                              FROM stance x WHERE x.statement_id = s.id), \
                  'topic_ids', (SELECT coalesce(jsonb_agg(t.topic_id), '[]') FROM statement_topic t WHERE t.statement_id = s.id)), \
                s.created_at, s.created_at \
-             FROM statement s WHERE s.text LIKE '%, statement %'",
-                "md5('revision' || s.id::text)::uuid"
+             FROM statement s WHERE s.id BETWEEN {} AND {}",
+                "md5('revision' || s.id::text)::uuid",
+                st("0"),
+                st(&format!("({s} - 1)"))
             ),
         ),
     ];
     let mut loaded = Vec::new();
     let txn = db.begin().await?;
+    // Loading a million rows takes minutes; the service's statement timeout is for requests.
+    txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+        .await?;
     for (table, sql) in steps {
         let started = Instant::now();
         let sql = sql
@@ -249,6 +277,10 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
         loaded.push((table.to_owned(), rows));
     }
     txn.commit().await?;
-    db.execute_unprepared("ANALYZE").await?;
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+        .await?;
+    txn.execute_unprepared("ANALYZE").await?;
+    txn.commit().await?;
     Ok(loaded)
 }

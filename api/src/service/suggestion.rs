@@ -5,19 +5,24 @@
 //! changes without a link get a suggestion, and suggestions that are no longer a
 //! change on any shared claim are withdrawn. A pair that already has a confirmed or
 //! dismissed REVERSES link is never proposed again.
+//!
+//! Claims are not the only way to see that a speaker turned around: the same speaker's
+//! statements with similar text (trigram similarity of at least [`SIMILAR_TEXT`]), one
+//! SUPPORTS and the other OPPOSES, on claims they do not share (two records of one
+//! proposition, say), are proposed the same way, earlier to later.
 
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    EntityTrait, QueryFilter,
+    DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
 };
 use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::service::audit::{self, Actor};
-use crate::service::position::{self, ChangeRow};
+use crate::service::position::{self, ChangeRow, PositionRow};
 use crate::service::record::{self, Record as _};
 use entity::link;
 use entity::{LinkRelation, LinkStatus, RevisionAction, stance, statement};
@@ -42,6 +47,13 @@ pub async fn refresh<C: ConnectionTrait>(
             changes.extend(position::changes_in(&history));
         }
     }
+    let by_text = similar_text_changes(txn, touched).await?;
+    let text_pairs: HashSet<(Uuid, Uuid)> = by_text
+        .iter()
+        .map(|c| (c.from.statement_id, c.to.statement_id))
+        .collect();
+    members.extend(text_pairs.iter().flat_map(|(a, b)| [*a, *b]));
+    changes.extend(by_text);
     let existing = link::Entity::live()
         .filter(link::Column::Relation.eq(LinkRelation::Reverses))
         .filter(
@@ -87,11 +99,19 @@ pub async fn refresh<C: ConnectionTrait>(
             target_statement_id: Set(Some(to)),
             target_article_id: Set(None),
             relation: Set(LinkRelation::Reverses),
-            note: Set(Some(format!(
-                "Suggested: the speaker's stance on a claim went from {} to {}.",
-                change.from.stance.to_value(),
-                change.to.stance.to_value()
-            ))),
+            note: Set(Some(if text_pairs.contains(&(from, to)) {
+                format!(
+                    "Suggested: the speaker said something similar with the opposite stance ({} to {}).",
+                    change.from.stance.to_value(),
+                    change.to.stance.to_value()
+                )
+            } else {
+                format!(
+                    "Suggested: the speaker's stance on a claim went from {} to {}.",
+                    change.from.stance.to_value(),
+                    change.to.stance.to_value()
+                )
+            })),
             status: Set(LinkStatus::Suggested),
             created_at: Set(now),
             updated_at: Set(now),
@@ -138,7 +158,91 @@ async fn is_change<C: ConnectionTrait>(txn: &C, (from, to): (Uuid, Uuid)) -> Api
             return Ok(true);
         }
     }
-    Ok(false)
+    Ok(similar_text_changes(txn, from)
+        .await?
+        .iter()
+        .any(|c| c.from.statement_id == from && c.to.statement_id == to))
+}
+
+/// Lowest trigram similarity at which two statements of one speaker count as saying
+/// the same thing.
+pub const SIMILAR_TEXT: f64 = 0.6;
+
+const POSITION_OF: &str = "SELECT s.id AS statement_id, s.speaker_id, st.claim_id, st.stance, s.stated_on, \
+     s.stated_on_precision, s.stated_at_utc, s.reported_by_id IS NOT NULL AS reported \
+     FROM stance st JOIN statement s ON s.id = st.statement_id WHERE s.id = $1 AND st.claim_id = $2";
+
+#[derive(Debug, FromQueryResult)]
+struct TextPair {
+    other: Uuid,
+    own_claim: Uuid,
+    other_claim: Uuid,
+}
+
+/// Position changes between `statement` and the same speaker's statements with similar
+/// text and the opposite stance (SUPPORTS against OPPOSES) on claims the two do not
+/// share, each from the earlier statement to the later.
+async fn similar_text_changes<C: ConnectionTrait>(
+    txn: &C,
+    statement: Uuid,
+) -> ApiResult<Vec<ChangeRow>> {
+    let pairs = TextPair::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT o.id AS other, ms.claim_id AS own_claim, os.claim_id AS other_claim \
+         FROM statement me \
+         JOIN statement o ON o.speaker_id = me.speaker_id AND o.id <> me.id AND o.deleted_at IS NULL \
+         JOIN stance ms ON ms.statement_id = me.id \
+         JOIN stance os ON os.statement_id = o.id \
+         WHERE me.id = $1 AND me.deleted_at IS NULL AND similarity(o.text, me.text) >= $2 \
+           AND ((ms.stance = 'SUPPORTS' AND os.stance = 'OPPOSES') OR (ms.stance = 'OPPOSES' AND os.stance = 'SUPPORTS')) \
+           AND NOT EXISTS (SELECT 1 FROM stance x JOIN stance y ON y.claim_id = x.claim_id \
+                           WHERE x.statement_id = me.id AND y.statement_id = o.id) \
+         ORDER BY o.id, ms.claim_id, os.claim_id",
+        [statement.into(), SIMILAR_TEXT.into()],
+    ))
+    .all(txn)
+    .await?;
+    let mut changes = Vec::new();
+    let mut seen: HashSet<Uuid> = HashSet::new();
+    for pair in pairs {
+        // One suggestion per pair of statements, however many claims they take.
+        if !seen.insert(pair.other) {
+            continue;
+        }
+        let own = position_of(txn, statement, pair.own_claim).await?;
+        let other = position_of(txn, pair.other, pair.other_claim).await?;
+        let (Some(own), Some(other)) = (own, other) else {
+            continue;
+        };
+        let (from, to) = if position_order(&other) < position_order(&own) {
+            (other, own)
+        } else {
+            (own, other)
+        };
+        changes.push(ChangeRow { from, to });
+    }
+    Ok(changes)
+}
+
+async fn position_of<C: ConnectionTrait>(
+    txn: &C,
+    statement: Uuid,
+    claim: Uuid,
+) -> ApiResult<Option<PositionRow>> {
+    Ok(
+        PositionRow::find_by_statement(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            POSITION_OF,
+            [statement.into(), claim.into()],
+        ))
+        .one(txn)
+        .await?,
+    )
+}
+
+/// Position order: date, time of day when known (untimed first), creation.
+fn position_order(p: &PositionRow) -> (chrono::NaiveDate, Option<chrono::NaiveDateTime>, Uuid) {
+    (p.stated_on, p.stated_at_utc, p.statement_id)
 }
 
 /// The claims a statement takes a stance on.

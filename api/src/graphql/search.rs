@@ -1,0 +1,316 @@
+//! Search: `search` (ranked full-text search over statements with highlighted
+//! snippets and facets) and `similarStatements` (repeated and near-duplicate
+//! statements); `SimilarStatement` also serves `Claim.matchingStatements`.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use sea_orm::{ConnectionTrait, DbBackend, QuerySelect, QueryTrait};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::db;
+use crate::graphql::enums::Stance;
+use crate::graphql::pagination;
+use crate::graphql::scalars::uuid;
+use crate::graphql::speaker::Speaker;
+use crate::graphql::statement::{Statement, StatementFilter};
+use crate::graphql::topic::Topic;
+use crate::service::search::similar::{self, Similar};
+use crate::service::search::{self, Conditions, Hit, Query, RankKey};
+use entity::{claim, statement};
+
+/// Names search cursors, so a cursor of another list is refused.
+const CURSOR: &str = "search";
+
+/// A page of search hits.
+pub type SearchConnection = Connection<String, SearchHit, SearchResults, EmptyFields>;
+
+/// One statement found by `search`.
+pub struct SearchHit(Hit);
+
+#[Object]
+impl SearchHit {
+    async fn statement(&self) -> Statement {
+        Statement::from(self.0.statement.clone())
+    }
+    /// Relevance (`ts_rank_cd`): higher is better; only comparable within one search.
+    async fn rank(&self) -> f64 {
+        // The shortest decimal of the stored single-precision value (0.1, not 0.10000000149).
+        self.0.rank.to_string().parse().unwrap_or_default()
+    }
+    /// The statement's text, HTML-escaped, cut to its best fragments (joined by ` … `)
+    /// with the matched words in `<mark>…</mark>`. A statement found through a claim or
+    /// an article headline shows its first words.
+    async fn highlight(&self) -> &str {
+        &self.0.highlight
+    }
+}
+
+/// What the whole search found, across pages.
+pub struct SearchResults {
+    query: Query,
+    conditions: Conditions,
+}
+
+#[Object]
+impl SearchResults {
+    /// How many statements the search found.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let count = search::count(&self.query, &self.conditions);
+        let row = db(ctx).query_one_raw(count).await.map_err(ApiError::from)?;
+        Ok(row
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()
+            .map_err(ApiError::from)?
+            .unwrap_or(0))
+    }
+    /// Counts of the statements found, by speaker, topic, stance, language and year.
+    async fn facets(&self, ctx: &Context<'_>) -> Result<SearchFacets> {
+        let facets = search::facets(db(ctx), &self.query, &self.conditions).await?;
+        Ok(SearchFacets(facets))
+    }
+}
+
+/// Counts of search hits. Speakers and topics list the 20 most frequent (most
+/// frequent first, as do stances and languages); years come in calendar order.
+pub struct SearchFacets(search::Facets);
+
+#[Object]
+impl SearchFacets {
+    async fn speakers(&self) -> Vec<SpeakerFacet> {
+        self.0
+            .speakers
+            .iter()
+            .map(|(id, count)| SpeakerFacet {
+                id: *id,
+                count: *count,
+            })
+            .collect()
+    }
+    async fn topics(&self) -> Vec<TopicFacet> {
+        self.0
+            .topics
+            .iter()
+            .map(|(id, count)| TopicFacet {
+                id: *id,
+                count: *count,
+            })
+            .collect()
+    }
+    async fn stances(&self) -> Vec<StanceFacet> {
+        self.0
+            .stances
+            .iter()
+            .map(|(stance, count)| StanceFacet {
+                stance: (*stance).into(),
+                count: *count,
+            })
+            .collect()
+    }
+    async fn languages(&self) -> Vec<LanguageFacet> {
+        self.0
+            .languages
+            .iter()
+            .map(|(language, count)| LanguageFacet {
+                language: language.clone(),
+                count: *count,
+            })
+            .collect()
+    }
+    async fn years(&self) -> Vec<YearFacet> {
+        self.0
+            .years
+            .iter()
+            .map(|(year, count)| YearFacet {
+                year: *year,
+                count: *count,
+            })
+            .collect()
+    }
+}
+
+pub struct SpeakerFacet {
+    id: Uuid,
+    count: i64,
+}
+
+#[Object]
+impl SpeakerFacet {
+    async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
+        crate::graphql::speaker::load(ctx, self.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("speaker").into())
+    }
+    async fn count(&self) -> i64 {
+        self.count
+    }
+}
+
+pub struct TopicFacet {
+    id: Uuid,
+    count: i64,
+}
+
+#[Object]
+impl TopicFacet {
+    async fn topic(&self, ctx: &Context<'_>) -> Result<Topic> {
+        crate::graphql::topic::load(ctx, self.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("topic").into())
+    }
+    async fn count(&self) -> i64 {
+        self.count
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct StanceFacet {
+    stance: Stance,
+    /// Statements taking this stance on at least one claim.
+    count: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct LanguageFacet {
+    language: String,
+    count: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct YearFacet {
+    year: i32,
+    count: i64,
+}
+
+/// A statement and how similar its text is, from 0 to 1 (trigram similarity).
+pub struct SimilarStatement(Similar);
+
+#[Object]
+impl SimilarStatement {
+    async fn statement(&self) -> Statement {
+        Statement::from(self.0.statement.clone())
+    }
+    async fn similarity(&self) -> f64 {
+        self.0.similarity.to_string().parse().unwrap_or_default()
+    }
+}
+
+/// The conditions of a statement filter, as SQL over `statement`.
+fn conditions(filter: &StatementFilter) -> ApiResult<Conditions> {
+    let built = crate::graphql::statement::filtered(filter)?
+        .select_only()
+        .column(statement::Column::Id)
+        .build(DbBackend::Postgres);
+    const WHERE: &str = " WHERE ";
+    let at = built
+        .sql
+        .find(WHERE)
+        .ok_or_else(|| ApiError::Internal("a statement filter without conditions".into()))?;
+    Ok(Conditions {
+        sql: built.sql[at + WHERE.len()..].to_owned(),
+        values: built.values.map(|v| v.0).unwrap_or_default(),
+    })
+}
+
+/// A claim's matching statements (see `Claim.matchingStatements`).
+pub async fn matching_statements(
+    ctx: &Context<'_>,
+    claim: &claim::Model,
+    min_similarity: Option<f64>,
+    first: Option<i32>,
+) -> ApiResult<Vec<SimilarStatement>> {
+    let min = similar::min_similarity("minSimilarity", min_similarity)?;
+    let limit = pagination::forward_limit(first)?;
+    let found = similar::matching(db(ctx), claim, min, limit).await?;
+    Ok(found.into_iter().map(SimilarStatement).collect())
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Statements matching `query`, best first: web-search syntax (`"a phrase"`,
+    /// `-excluded`, `this OR that`; anything else is read as words, never an error),
+    /// each statement searched in its own language with stemming, found by its text,
+    /// venue or context, by the text of a claim it takes a stance on, or by the headline
+    /// of an article that reported it. `filter` narrows the hits as in `statements`.
+    /// Pages forward with `first`/`after` (at most 100 a page).
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most 1,000 characters.")] query: String,
+        filter: Option<StatementFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SearchConnection> {
+        let filter = filter.unwrap_or_default();
+        let limit = pagination::forward_limit(first)?;
+        let after: Option<RankKey> = after
+            .as_deref()
+            .map(|c| pagination::decode_key("after", CURSOR, c))
+            .transpose()?;
+        let conditions = conditions(&filter)?;
+        let parsed = search::parse(db(ctx), &query, filter.language.as_deref()).await?;
+        let mut hits = search::page(db(ctx), &parsed, &conditions, after, limit).await?;
+        let more = hits.len() > limit;
+        hits.truncate(limit);
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            more,
+            SearchResults {
+                query: parsed,
+                conditions,
+            },
+        );
+        connection.edges.extend(hits.into_iter().map(|hit| {
+            let key = RankKey {
+                rank: hit.rank,
+                id: hit.statement.id,
+            };
+            Edge::new(pagination::encode_key(CURSOR, &key), SearchHit(hit))
+        }));
+        Ok(connection)
+    }
+
+    /// Statements whose text is like `text`, or like the text of statement
+    /// `statementId` (which is left out): repeated and near-duplicate statements,
+    /// across speakers, most similar first. `minSimilarity` is the lowest trigram
+    /// similarity listed, from 0.3 to 1 (default 0.5).
+    async fn similar_statements(
+        &self,
+        ctx: &Context<'_>,
+        text: Option<String>,
+        statement_id: Option<ID>,
+        min_similarity: Option<f64>,
+        first: Option<i32>,
+    ) -> Result<Vec<SimilarStatement>> {
+        let min = similar::min_similarity("minSimilarity", min_similarity)?;
+        let limit = pagination::forward_limit(first)?;
+        let (text, except) = match (text, statement_id) {
+            (Some(text), None) => (similar::normalize("text", &text)?, None),
+            (None, Some(id)) => {
+                let id = uuid("statementId", &id)?;
+                let found =
+                    match crate::service::record::find_live::<statement::Entity, _>(db(ctx), id)
+                        .await
+                    {
+                        Err(ApiError::NotFound { .. }) => {
+                            return Err(
+                                ApiError::unknown_reference("statement", "statementId").into()
+                            );
+                        }
+                        found => found?,
+                    };
+                (found.text, Some(id))
+            }
+            _ => {
+                return Err(
+                    ApiError::bad_input("text", "give either `text` or `statementId`").into(),
+                );
+            }
+        };
+        let found = similar::similar(db(ctx), &text, except, min, limit).await?;
+        Ok(found.into_iter().map(SimilarStatement).collect())
+    }
+}

@@ -1,0 +1,561 @@
+//! Full-text search over statements, in each statement's own language.
+//!
+//! A statement's `search_doc` is built with the text-search configuration of its
+//! language (`text_search_config`, see the migration): its text (weight A), venue (B)
+//! and context (C). A query is read with web-search syntax (`"quoted phrases"`,
+//! `-exclusion`, `OR`) once per configuration, and each reading meets only the rows of
+//! its own configuration: a Russian query meets Russian rows through the Russian
+//! stemmer ("рабочей группы" finds "рабочая группа"), while in English rows the same
+//! words only match as written. Configurations that read the query alike share one
+//! index scan. With a language in the filter, only that language's reading is used.
+//!
+//! Claims and article titles make statements findable too: a statement matches when a
+//! claim it takes a stance on matches (claims carry no language, so their text is read
+//! word for word, `simple`), or when the headline of an article that reported it
+//! matches (in the article's language). Hits rank by `ts_rank_cd` with PostgreSQL's
+//! default weights (A 1.0, B 0.4, C 0.2, D 0.1): claim texts and headlines are weight
+//! D, so a statement's own words count most; a statement matched several ways takes its
+//! best rank. Ties break on id, and pages follow the (rank, id) key, never an offset.
+//!
+//! A query with nothing to look for (empty, stop words only, or only exclusions) finds
+//! nothing; malformed syntax is read as well as it can be, never an error.
+
+pub mod similar;
+
+use std::collections::BTreeMap;
+
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult, Iden, Iterable, QueryResult, Statement, Value,
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use entity::statement;
+
+/// Longest query, in characters.
+pub const MAX_QUERY_CHARS: usize = 1_000;
+
+/// Most entries listed per facet (speakers, topics, years).
+pub const MAX_FACET_ENTRIES: u64 = 20;
+
+/// Every configuration `text_search_config` returns.
+const CONFIGS: [&str; 29] = [
+    "arabic",
+    "armenian",
+    "basque",
+    "catalan",
+    "danish",
+    "dutch",
+    "english",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hindi",
+    "hungarian",
+    "indonesian",
+    "irish",
+    "italian",
+    "lithuanian",
+    "nepali",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "serbian",
+    "spanish",
+    "swedish",
+    "tamil",
+    "turkish",
+    "yiddish",
+    "simple",
+];
+
+/// Conditions on the table `statement` (a statement filter's), with the values their
+/// placeholders `$1…$n` stand for.
+#[derive(Debug, Clone)]
+pub struct Conditions {
+    pub sql: String,
+    pub values: Vec<Value>,
+}
+
+impl Conditions {
+    /// Every live statement.
+    pub fn live() -> Self {
+        Self {
+            sql: "statement.deleted_at IS NULL".into(),
+            values: Vec::new(),
+        }
+    }
+}
+
+/// One reading of the query, shared by the configurations that read it alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reading {
+    configs: Vec<String>,
+    tsquery: String,
+}
+
+/// A query as every configuration reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Readings for statements (only the filter language's, when it names one).
+    statements: Vec<Reading>,
+    /// Readings for article headlines (every configuration).
+    articles: Vec<Reading>,
+    /// The word-for-word reading, for claims.
+    simple: Option<String>,
+    /// Per configuration, the query's exclusions read as alternatives (`a OR b`): a
+    /// statement found through a claim or a headline must not contain them itself.
+    exclusions: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Whether the query looks for anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.articles.is_empty() && self.simple.is_none()
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ReadingRow {
+    config: String,
+    tsquery: String,
+    exclusions: Option<String>,
+}
+
+/// The excluded terms of a web-search query (`-word`, `-"a phrase"`), joined with OR.
+fn exclusions(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            // Skip a quoted phrase: a '-' inside it excludes nothing.
+            for q in chars.by_ref() {
+                if q == '"' {
+                    break;
+                }
+            }
+            at_start = false;
+            continue;
+        }
+        if c == '-' && at_start {
+            let mut term = String::new();
+            if chars.peek() == Some(&'"') {
+                term.push('"');
+                chars.next();
+                for q in chars.by_ref() {
+                    term.push(q);
+                    if q == '"' {
+                        break;
+                    }
+                }
+            } else {
+                while let Some(q) = chars.next_if(|q| !q.is_whitespace()) {
+                    term.push(q);
+                }
+            }
+            if !term.is_empty() {
+                out.push(term);
+            }
+            at_start = true;
+            continue;
+        }
+        at_start = c.is_whitespace();
+    }
+    out.join(" OR ")
+}
+
+/// Reads `text` in every configuration (refusing one over [`MAX_QUERY_CHARS`]). With a
+/// `language`, statements are searched in that language's configuration only.
+#[instrument(skip(db))]
+pub async fn parse<C: ConnectionTrait>(
+    db: &C,
+    text: &str,
+    language: Option<&str>,
+) -> ApiResult<Query> {
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_input(
+            "query",
+            format!("is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Ok(Query::default());
+    }
+    // `querytree` is 'T' when nothing in the query can be looked up in an index (only
+    // exclusions), empty when nothing is left (only stop words).
+    let rows = ReadingRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT c::text AS config, q::text AS tsquery, \
+                CASE WHEN querytree(x) NOT IN ('', 'T') THEN x::text END AS exclusions \
+         FROM unnest($1::regconfig[]) c, websearch_to_tsquery(c, $2) q, websearch_to_tsquery(c, $3) x \
+         WHERE querytree(q) NOT IN ('', 'T')",
+        [
+            Value::from(CONFIGS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()),
+            Value::from(text.to_owned()),
+            Value::from(exclusions(text)),
+        ],
+    ))
+    .all(db)
+    .await?;
+    let mut by_query: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in &rows {
+        by_query
+            .entry(row.tsquery.clone())
+            .or_default()
+            .push(row.config.clone());
+    }
+    let articles: Vec<Reading> = by_query
+        .into_iter()
+        .map(|(tsquery, configs)| Reading { configs, tsquery })
+        .collect();
+    let statements = match language {
+        None => articles.clone(),
+        Some(language) => {
+            let config = language_config(db, language).await?;
+            rows.iter()
+                .filter(|r| r.config == config)
+                .map(|r| Reading {
+                    configs: vec![config.clone()],
+                    tsquery: r.tsquery.clone(),
+                })
+                .collect()
+        }
+    };
+    let simple = rows
+        .iter()
+        .find(|r| r.config == "simple")
+        .map(|r| r.tsquery.clone());
+    let exclusions = rows
+        .iter()
+        .filter_map(|r| Some((r.config.clone(), r.exclusions.clone()?)))
+        .collect();
+    Ok(Query {
+        statements,
+        articles,
+        simple,
+        exclusions,
+    })
+}
+
+/// The text-search configuration of a language tag.
+async fn language_config<C: ConnectionTrait>(db: &C, language: &str) -> ApiResult<String> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT text_search_config($1)::text",
+            [Value::from(language.to_owned())],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get_by_index::<String>(0))
+        .transpose()?
+        .unwrap_or_else(|| "simple".into()))
+}
+
+/// SQL under construction: the text and the values of its placeholders.
+struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    /// Starts after the filter's own placeholders.
+    fn after(conditions: &Conditions) -> Self {
+        Self {
+            text: String::new(),
+            values: conditions.values.clone(),
+        }
+    }
+
+    /// Adds a value; returns its placeholder.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    fn statement(self) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Postgres, self.text, self.values)
+    }
+}
+
+/// `matched (id, rank)`: every statement the query matches, by its own document, a
+/// claim it takes a stance on, or an article that reported it; its best rank.
+fn matched(sql: &mut Sql, query: &Query) -> String {
+    let mut arms: Vec<String> = Vec::new();
+    for reading in &query.statements {
+        let configs = sql.bind(reading.configs.clone());
+        let q = sql.bind(reading.tsquery.clone());
+        arms.push(format!(
+            "SELECT s.id, ts_rank_cd(s.search_doc, {q}::tsquery) FROM statement s \
+             WHERE s.deleted_at IS NULL AND s.search_config = ANY({configs}::regconfig[]) \
+             AND s.search_doc @@ {q}::tsquery"
+        ));
+    }
+    if let Some(simple) = &query.simple {
+        let q = sql.bind(simple.clone());
+        arms.push(format!(
+            "SELECT st.statement_id, ts_rank_cd(c.search_doc, {q}::tsquery) \
+             FROM claim c JOIN stance st ON st.claim_id = c.id \
+             WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
+        ));
+    }
+    for reading in &query.articles {
+        let configs = sql.bind(reading.configs.clone());
+        let q = sql.bind(reading.tsquery.clone());
+        arms.push(format!(
+            "SELECT ap.statement_id, ts_rank_cd(a.search_doc, {q}::tsquery) \
+             FROM article a JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL \
+             WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
+             AND a.search_doc @@ {q}::tsquery"
+        ));
+    }
+    // A statement found through a claim or a headline must not say what the query
+    // excludes: each hit's own document is checked against the exclusions of its
+    // language (statements found by their own words passed that check already).
+    let own_words = if query.exclusions.is_empty() {
+        String::new()
+    } else {
+        let (configs, queries): (Vec<String>, Vec<String>) =
+            query.exclusions.iter().cloned().unzip();
+        let configs = sql.bind(configs);
+        let queries = sql.bind(queries);
+        format!(
+            " JOIN statement own ON own.id = arm.id \
+              LEFT JOIN (SELECT unnest({configs}::text[])::regconfig AS c, unnest({queries}::text[])::tsquery AS q) x \
+                ON x.c = own.search_config \
+              WHERE x.q IS NULL OR NOT own.search_doc @@ x.q"
+        )
+    };
+    format!(
+        "matched AS (SELECT arm.id, max(arm.rank) AS rank FROM ({}) arm (id, rank){own_words} GROUP BY arm.id)",
+        arms.join(" UNION ALL ")
+    )
+}
+
+/// Where a hit sits in the ranking: best rank first, then id.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RankKey {
+    pub rank: f32,
+    pub id: Uuid,
+}
+
+/// One hit of a page.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub statement: statement::Model,
+    pub rank: f32,
+    /// The text with the matched words in `<mark>…</mark>`, HTML-escaped.
+    pub highlight: String,
+}
+
+/// One page of hits after `after`, best first; `limit + 1` are read to tell whether
+/// more follow (the extra one is returned last).
+#[instrument(skip(db, conditions))]
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    query: &Query,
+    conditions: &Conditions,
+    after: Option<RankKey>,
+    limit: usize,
+) -> ApiResult<Vec<Hit>> {
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::after(conditions);
+    let cte = matched(&mut sql, query);
+    let columns: Vec<String> = statement::Column::iter()
+        .map(|c| format!("statement.{}", c.to_string()))
+        .collect();
+    let keyset = match after {
+        Some(key) => {
+            let rank = sql.bind(key.rank);
+            let id = sql.bind(key.id);
+            format!(
+                " AND (m.rank < {rank}::real OR (m.rank = {rank}::real AND statement.id > {id}))"
+            )
+        }
+        None => String::new(),
+    };
+    let limit = sql.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    sql.text = format!(
+        "WITH {cte} SELECT {}, m.rank FROM matched m JOIN statement ON statement.id = m.id \
+         WHERE {}{keyset} ORDER BY m.rank DESC, statement.id LIMIT {limit}",
+        columns.join(", "),
+        conditions.sql
+    );
+    let rows: Vec<QueryResult> = db.query_all_raw(sql.statement()).await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for row in rows {
+        hits.push(Hit {
+            statement: statement::Model::from_query_result(&row, "")?,
+            rank: row.try_get::<f32>("", "rank")?,
+            highlight: String::new(),
+        });
+    }
+    highlight(db, query, &mut hits).await?;
+    Ok(hits)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HighlightRow {
+    id: Uuid,
+    highlight: String,
+}
+
+/// Fills in the highlights of a page's hits: each text HTML-escaped, its matched words
+/// in `<mark>…</mark>`, cut to the best fragments; a hit matched only through a claim
+/// or a headline shows its first words.
+async fn highlight<C: ConnectionTrait>(db: &C, query: &Query, hits: &mut [Hit]) -> ApiResult<()> {
+    if hits.is_empty() {
+        return Ok(());
+    }
+    let (configs, queries): (Vec<String>, Vec<String>) = query
+        .statements
+        .iter()
+        .flat_map(|r| r.configs.iter().map(|c| (c.clone(), r.tsquery.clone())))
+        .unzip();
+    let ids: Vec<Uuid> = hits.iter().map(|h| h.statement.id).collect();
+    let rows = HighlightRow::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        r#"SELECT s.id, CASE
+             WHEN r.q IS NOT NULL AND to_tsvector(s.search_config, s.text) @@ r.q
+             THEN ts_headline(s.search_config, e.text, r.q,
+                  'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "')
+             ELSE coalesce(substring(e.text FROM '^\s*(\S+(\s+\S+){0,34})'), '')
+                  || CASE WHEN e.text ~ '^\s*\S+(\s+\S+){35}' THEN ' …' ELSE '' END
+           END AS highlight
+           FROM statement s
+           CROSS JOIN LATERAL (SELECT replace(replace(replace(s.text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;') AS text) e
+           LEFT JOIN (SELECT unnest($1::text[])::regconfig AS c, unnest($2::text[])::tsquery AS q) r
+                  ON r.c = s.search_config
+           WHERE s.id = ANY($3)"#,
+        [
+            Value::from(configs),
+            Value::from(queries),
+            Value::from(ids),
+        ],
+    ))
+    .all(db)
+    .await?;
+    let by_id: BTreeMap<Uuid, String> = rows.into_iter().map(|r| (r.id, r.highlight)).collect();
+    for hit in hits {
+        if let Some(h) = by_id.get(&hit.statement.id) {
+            hit.highlight = h.clone();
+        }
+    }
+    Ok(())
+}
+
+/// `SELECT COUNT(*)` of every hit, for `totalCount`.
+pub fn count(query: &Query, conditions: &Conditions) -> Statement {
+    let mut sql = Sql::after(conditions);
+    if query.is_empty() {
+        sql.text = "SELECT 0::bigint".into();
+        return sql.statement();
+    }
+    let cte = matched(&mut sql, query);
+    sql.text = format!(
+        "WITH {cte} SELECT COUNT(*) FROM matched m JOIN statement ON statement.id = m.id WHERE {}",
+        conditions.sql
+    );
+    sql.statement()
+}
+
+/// Counts of hits by speaker, topic, stance, language and year. Speakers and topics
+/// list the most frequent [`MAX_FACET_ENTRIES`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facets {
+    pub speakers: Vec<(Uuid, i64)>,
+    pub topics: Vec<(Uuid, i64)>,
+    pub stances: Vec<(entity::StanceKind, i64)>,
+    pub languages: Vec<(String, i64)>,
+    pub years: Vec<(i32, i64)>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FacetRow {
+    facet: String,
+    key: String,
+    n: i64,
+}
+
+/// Counts every hit once per facet value (a statement with stances on two claims
+/// counts once per distinct stance).
+#[instrument(skip(db, conditions))]
+pub async fn facets<C: ConnectionTrait>(
+    db: &C,
+    query: &Query,
+    conditions: &Conditions,
+) -> ApiResult<Facets> {
+    if query.is_empty() {
+        return Ok(Facets::default());
+    }
+    let mut sql = Sql::after(conditions);
+    let cte = matched(&mut sql, query);
+    let top = sql.bind(i64::try_from(MAX_FACET_ENTRIES).unwrap_or(20));
+    sql.text = format!(
+        "WITH {cte}, hits AS MATERIALIZED (SELECT statement.id, statement.speaker_id, statement.language, \
+                statement.stated_on FROM matched m JOIN statement ON statement.id = m.id WHERE {conds}) \
+         (SELECT 'speaker' AS facet, speaker_id::text AS key, COUNT(*) AS n FROM hits \
+            GROUP BY speaker_id ORDER BY n DESC, key LIMIT {top}) \
+         UNION ALL (SELECT 'topic' AS facet, t.topic_id::text AS key, COUNT(*) AS n FROM hits h \
+            JOIN statement_topic t ON t.statement_id = h.id JOIN topic ON topic.id = t.topic_id \
+            WHERE topic.deleted_at IS NULL GROUP BY t.topic_id ORDER BY n DESC, key LIMIT {top}) \
+         UNION ALL (SELECT 'stance', st.stance::text, COUNT(DISTINCT h.id) FROM hits h \
+            JOIN stance st ON st.statement_id = h.id GROUP BY st.stance) \
+         UNION ALL (SELECT 'language', language::text, COUNT(*) FROM hits GROUP BY language) \
+         UNION ALL (SELECT 'year', extract(year FROM stated_on)::int::text, COUNT(*) FROM hits GROUP BY 2)",
+        conds = conditions.sql
+    );
+    let rows = FacetRow::find_by_statement(sql.statement()).all(db).await?;
+    let mut facets = Facets::default();
+    for row in rows {
+        match row.facet.as_str() {
+            "speaker" => facets
+                .speakers
+                .extend(row.key.parse().ok().map(|id| (id, row.n))),
+            "topic" => facets
+                .topics
+                .extend(row.key.parse().ok().map(|id| (id, row.n))),
+            "stance" => {
+                use sea_orm::ActiveEnum;
+                if let Ok(stance) = entity::StanceKind::try_from_value(&row.key) {
+                    facets.stances.push((stance, row.n));
+                }
+            }
+            "language" => facets.languages.push((row.key, row.n)),
+            "year" => facets
+                .years
+                .extend(row.key.parse().ok().map(|y| (y, row.n))),
+            _ => {}
+        }
+    }
+    // Most frequent first, ties by key; years in calendar order.
+    facets
+        .stances
+        .sort_by_key(|(stance, n)| (-n, *stance as i32));
+    facets
+        .languages
+        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    facets.years.sort_by_key(|y| y.0);
+    Ok(facets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exclusions;
+
+    #[test]
+    fn exclusions_are_the_dashed_terms_outside_phrases() {
+        assert_eq!(
+            exclusions("cyber -hacking -\"election day\" x"),
+            "hacking OR \"election day\""
+        );
+        assert_eq!(exclusions("\"a -b\" co-operation -"), "");
+        assert_eq!(exclusions("-a"), "a");
+    }
+}

@@ -1,0 +1,237 @@
+//! Similar statements and claim matching, with `pg_trgm`.
+//!
+//! Similarity is trigram similarity over normalized text: pg_trgm lower-cases, reads
+//! words of letters and digits and ignores punctuation, and the query text has its
+//! runs of white space collapsed. Searches go through the trigram GIN index on
+//! `statement.text` with the `%` (similarity) and `<%` (word similarity) operators,
+//! the threshold set for the one transaction (`SET LOCAL`), so the index discards
+//! what cannot reach it instead of every row being compared.
+//!
+//! A claim's matching statements are those whose text holds a stretch like the claim
+//! (word similarity: a claim is short, a statement long) and that take no stance on
+//! it yet; editors attach them with one mutation.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iden, Iterable,
+    QueryFilter, QueryOrder, QueryResult, Statement, TransactionSession, TransactionTrait, Value,
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::service::audit::Actor;
+use crate::service::record::{self, ensure_exists};
+use crate::service::statement::{self as statements, MAX_STANCES, StatementPatch};
+use crate::service::validate::MAX_STATEMENT_TEXT;
+use entity::{StanceKind, claim, stance, statement};
+
+/// Similarity asked for when the client names none.
+pub const DEFAULT_MIN_SIMILARITY: f64 = 0.5;
+/// Lowest similarity a client may ask for: below it nearly everything shares enough
+/// trigrams with everything, and the index would discard nothing.
+pub const LOWEST_MIN_SIMILARITY: f64 = 0.3;
+/// Most statements attached to a claim in one request.
+pub const MAX_ATTACH: usize = 100;
+
+/// A statement and how similar it is, from 0 to 1.
+#[derive(Debug, Clone)]
+pub struct Similar {
+    pub statement: statement::Model,
+    pub similarity: f32,
+}
+
+/// Checks a `minSimilarity` argument.
+pub fn min_similarity(field: &str, value: Option<f64>) -> ApiResult<f64> {
+    let value = value.unwrap_or(DEFAULT_MIN_SIMILARITY);
+    if (LOWEST_MIN_SIMILARITY..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_input(
+            field,
+            format!("must be between {LOWEST_MIN_SIMILARITY} and 1"),
+        ))
+    }
+}
+
+/// Collapses white space; refuses empty or over-long text.
+pub fn normalize(field: &str, text: &str) -> ApiResult<String> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return Err(ApiError::bad_input(field, "must not be empty"));
+    }
+    if text.chars().count() > MAX_STATEMENT_TEXT {
+        return Err(ApiError::bad_input(
+            field,
+            format!("is longer than {MAX_STATEMENT_TEXT} characters"),
+        ));
+    }
+    Ok(text)
+}
+
+fn columns() -> String {
+    statement::Column::iter()
+        .map(|c| format!("statement.{}", c.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn read(rows: Vec<QueryResult>) -> ApiResult<Vec<Similar>> {
+    rows.into_iter()
+        .map(|row| {
+            Ok(Similar {
+                statement: statement::Model::from_query_result(&row, "")?,
+                similarity: row.try_get::<f32>("", "similarity")?,
+            })
+        })
+        .collect()
+}
+
+/// Live statements whose text is at least `min` similar to `text` (normalized), most
+/// similar first, ties by id; `except` leaves one statement out (the one asked about).
+#[instrument(skip(db, text))]
+pub async fn similar<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    text: &str,
+    except: Option<Uuid>,
+    min: f64,
+    limit: usize,
+) -> ApiResult<Vec<Similar>> {
+    let txn = db.begin().await?;
+    set_threshold(&txn, "pg_trgm.similarity_threshold", min).await?;
+    let sql = format!(
+        "SELECT {}, similarity(statement.text, $1) AS similarity FROM statement \
+         WHERE statement.deleted_at IS NULL AND statement.text % $1 \
+           AND statement.id IS DISTINCT FROM $2 \
+         ORDER BY similarity DESC, statement.id LIMIT $3",
+        columns()
+    );
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [
+                Value::from(text.to_owned()),
+                Value::from(except),
+                Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        ))
+        .await?;
+    txn.commit().await?;
+    read(rows)
+}
+
+/// The statements of a claim-matching page: live, taking no stance on the claim yet,
+/// with a stretch of text at least `min` word-similar to the claim's; best first.
+#[instrument(skip(db))]
+pub async fn matching<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    claim: &claim::Model,
+    min: f64,
+    limit: usize,
+) -> ApiResult<Vec<Similar>> {
+    let txn = db.begin().await?;
+    set_threshold(&txn, "pg_trgm.word_similarity_threshold", min).await?;
+    let sql = format!(
+        "SELECT {}, word_similarity($1, statement.text) AS similarity FROM statement \
+         WHERE statement.deleted_at IS NULL AND $1 <% statement.text \
+           AND NOT EXISTS (SELECT 1 FROM stance s WHERE s.statement_id = statement.id AND s.claim_id = $2) \
+         ORDER BY similarity DESC, statement.id LIMIT $3",
+        columns()
+    );
+    let text = claim.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [
+                Value::from(text),
+                Value::from(claim.id),
+                Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        ))
+        .await?;
+    txn.commit().await?;
+    read(rows)
+}
+
+/// Sets a pg_trgm threshold for the rest of the transaction.
+async fn set_threshold<C: ConnectionTrait>(txn: &C, setting: &str, value: f64) -> ApiResult<()> {
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config($1, $2, true)",
+        [
+            Value::from(setting.to_owned()),
+            Value::from(value.to_string()),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Gives each statement a stance on the claim, in one transaction: each statement is
+/// updated as `updateStatement` would (new version, revision, contradiction candidates
+/// refreshed). A statement that already takes a stance on the claim, or a repeated
+/// id, is refused and nothing is written.
+#[instrument(skip(db))]
+pub async fn attach<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    claim_id: Uuid,
+    statement_ids: &[Uuid],
+    stance: StanceKind,
+) -> ApiResult<Vec<statement::Model>> {
+    if statement_ids.is_empty() || statement_ids.len() > MAX_ATTACH {
+        return Err(ApiError::bad_input(
+            "input.statementIds",
+            format!("give between 1 and {MAX_ATTACH} statements"),
+        ));
+    }
+    for (i, id) in statement_ids.iter().enumerate() {
+        if statement_ids[..i].contains(id) {
+            return Err(ApiError::bad_input(
+                format!("input.statementIds[{i}]"),
+                "is listed twice",
+            ));
+        }
+    }
+    let txn = db.begin().await?;
+    ensure_exists::<claim::Entity, _>(&txn, claim_id, "input.claimId").await?;
+    let mut attached = Vec::with_capacity(statement_ids.len());
+    for (i, id) in statement_ids.iter().enumerate() {
+        let field = format!("input.statementIds[{i}]");
+        let current = match record::find_live::<statement::Entity, _>(&txn, *id).await {
+            Err(ApiError::NotFound { .. }) => {
+                return Err(ApiError::unknown_reference("statement", field));
+            }
+            found => found?,
+        };
+        let mut stances: Vec<(Uuid, StanceKind)> = stance::Entity::find()
+            .filter(stance::Column::StatementId.eq(*id))
+            .order_by_asc(stance::Column::ClaimId)
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|s| (s.claim_id, s.stance))
+            .collect();
+        if stances.iter().any(|(c, _)| *c == claim_id) {
+            return Err(ApiError::bad_input(
+                field,
+                "already takes a stance on this claim",
+            ));
+        }
+        if stances.len() >= MAX_STANCES {
+            return Err(ApiError::bad_input(
+                field,
+                format!("already takes the most stances a statement may ({MAX_STANCES})"),
+            ));
+        }
+        stances.push((claim_id, stance));
+        let patch = StatementPatch {
+            stances: Some(stances),
+            ..Default::default()
+        };
+        attached.push(statements::update(&txn, actor, *id, current.version, patch).await?);
+    }
+    txn.commit().await?;
+    Ok(attached)
+}

@@ -1,0 +1,1172 @@
+//! Search and claim matching through the real schema: full-text search in each
+//! statement's language (stemming in English, Russian and German, phrases, exclusions,
+//! OR), ranking, highlights, facets, filters, pagination, statements found through
+//! claims and headlines, query limits; similar statements and their threshold; a
+//! claim's matching statements and attaching them; contradiction candidates from
+//! similar text.
+
+use serde_json::{Value, json};
+use tests::TestDb;
+
+const SEARCH: &str = "query($q: String!, $filter: StatementFilter, $first: Int, $after: String) {
+    search(query: $q, filter: $filter, first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage endCursor }
+        edges { cursor node { rank highlight statement { id text language } } }
+    }
+}";
+
+const FACETS: &str = "query($q: String!, $filter: StatementFilter) {
+    search(query: $q, filter: $filter) {
+        totalCount
+        facets {
+            speakers { speaker { name } count }
+            topics { topic { name } count }
+            stances { stance count }
+            languages { language count }
+            years { year count }
+        }
+    }
+}";
+
+const SIMILAR: &str = "query($text: String, $id: ID, $min: Float, $first: Int) {
+    similarStatements(text: $text, statementId: $id, minSimilarity: $min, first: $first) {
+        similarity
+        statement { id text }
+    }
+}";
+
+const MATCHING: &str = "query($id: ID!, $min: Float) {
+    claim(id: $id) {
+        matchingStatements(minSimilarity: $min) { similarity statement { id } }
+        statements { totalCount }
+    }
+}";
+
+const ATTACH: &str = "mutation($input: AttachStatementsToClaimInput!) {
+    attachStatementsToClaim(input: $input) {
+        claim { id }
+        statements { id version stances { stance claim { id } } }
+    }
+}";
+
+// ---------------------------------------------------------------------------------
+// Setup through the mutations
+
+async fn create(db: &TestDb, mutation: &str, field: &str, object: &str, input: Value) -> String {
+    db.ok(mutation, json!({ "input": input })).await[field][object]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn speaker(db: &TestDb, name: &str) -> String {
+    create(
+        db,
+        "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }",
+        "createSpeaker",
+        "speaker",
+        json!({ "name": name, "kind": "PERSON" }),
+    )
+    .await
+}
+
+async fn claim(db: &TestDb, text: &str) -> String {
+    create(
+        db,
+        "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
+        "createClaim",
+        "claim",
+        json!({ "text": text }),
+    )
+    .await
+}
+
+async fn topic(db: &TestDb, name: &str) -> String {
+    create(
+        db,
+        "mutation($input: CreateTopicInput!) { createTopic(input: $input) { topic { id } } }",
+        "createTopic",
+        "topic",
+        json!({ "name": name }),
+    )
+    .await
+}
+
+async fn statement(db: &TestDb, input: Value) -> String {
+    create(
+        db,
+        "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
+        "createStatement",
+        "statement",
+        input,
+    )
+    .await
+}
+
+/// A statement input: `speaker` said `text` in `language` on `on`.
+fn said(speaker: &str, text: &str, language: &str, on: &str) -> Value {
+    json!({
+        "speakerId": speaker,
+        "text": text,
+        "kind": "QUOTE",
+        "statedOn": on,
+        "language": language,
+    })
+}
+
+fn with(mut input: Value, key: &str, value: Value) -> Value {
+    input[key] = value;
+    input
+}
+
+/// The ids of every hit of a search (one page of up to 100), best first.
+async fn hits(db: &TestDb, q: &str, filter: Value) -> Vec<String> {
+    let data = db
+        .ok(SEARCH, json!({ "q": q, "filter": filter, "first": 100 }))
+        .await;
+    data["search"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["statement"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+// ---------------------------------------------------------------------------------
+// Languages
+
+#[tokio::test]
+async fn search_stems_english_words() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Sergei Lavrov").await;
+    let group = statement(
+        &db,
+        said(
+            &s,
+            "The proposal of a Russia-US cyber security workgroup remains topical.",
+            "en",
+            "2017-07-24",
+        ),
+    )
+    .await;
+    statement(
+        &db,
+        said(
+            &s,
+            "Trade talks stalled again in Geneva.",
+            "en",
+            "2017-07-25",
+        ),
+    )
+    .await;
+    assert_eq!(
+        hits(&db, "workgroups", json!(null)).await,
+        vec![group.clone()]
+    );
+    assert_eq!(hits(&db, "proposals", json!(null)).await, vec![group]);
+    assert!(hits(&db, "negotiations", json!(null)).await.is_empty());
+}
+
+#[tokio::test]
+async fn search_matches_russian_inflections() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Sergei Lavrov").await;
+    let ru = statement(
+        &db,
+        said(
+            &s,
+            "Предложения о создании российско-американской рабочей группы по кибербезопасности остаются актуальными.",
+            "ru",
+            "2017-07-24",
+        ),
+    )
+    .await;
+    statement(
+        &db,
+        said(&s, "The working group met in Moscow.", "en", "2017-07-25"),
+    )
+    .await;
+    // Nominative and genitive plural meet the genitive singular of the text.
+    assert_eq!(
+        hits(&db, "рабочая группа", json!(null)).await,
+        vec![ru.clone()]
+    );
+    assert_eq!(
+        hits(&db, "рабочих групп", json!(null)).await,
+        vec![ru.clone()]
+    );
+    assert_eq!(hits(&db, "кибербезопасность", json!(null)).await, vec![ru]);
+}
+
+#[tokio::test]
+async fn search_stems_german_compounds_and_honours_the_language_filter() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Olaf Scholz").await;
+    let de = statement(
+        &db,
+        said(
+            &s,
+            "Die Arbeitsgruppe für Cybersicherheit bleibt auf der Tagesordnung.",
+            "de",
+            "2021-03-01",
+        ),
+    )
+    .await;
+    let en = statement(
+        &db,
+        said(
+            &s,
+            "Cyber security stays on the agenda.",
+            "en",
+            "2021-03-02",
+        ),
+    )
+    .await;
+    assert_eq!(
+        hits(&db, "Arbeitsgruppen", json!(null)).await,
+        vec![de.clone()]
+    );
+    assert_eq!(
+        hits(&db, "Cybersicherheit", json!({ "language": "de" })).await,
+        vec![de]
+    );
+    assert_eq!(
+        hits(&db, "agenda", json!({ "language": "en" })).await,
+        vec![en]
+    );
+    assert!(
+        hits(&db, "agenda", json!({ "language": "de" }))
+            .await
+            .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Web-search syntax
+
+async fn cyber_statements(db: &TestDb) -> (String, String) {
+    let s = speaker(db, "Donald Trump").await;
+    let unit = statement(
+        db,
+        said(
+            &s,
+            "Putin and I discussed forming an impenetrable cyber security unit.",
+            "en",
+            "2017-07-09",
+        ),
+    )
+    .await;
+    let border = statement(
+        db,
+        said(
+            &s,
+            "Security at the border matters more than cyber threats.",
+            "en",
+            "2017-07-10",
+        ),
+    )
+    .await;
+    (unit, border)
+}
+
+#[tokio::test]
+async fn search_phrases_need_adjacent_words() {
+    let db = TestDb::new().await;
+    let (unit, border) = cyber_statements(&db).await;
+    assert_eq!(
+        hits(&db, "\"cyber security\"", json!(null)).await,
+        vec![unit.clone()]
+    );
+    assert_eq!(
+        sorted(hits(&db, "cyber security", json!(null)).await),
+        sorted(vec![unit, border])
+    );
+}
+
+#[tokio::test]
+async fn search_exclusions_and_or() {
+    let db = TestDb::new().await;
+    let (unit, border) = cyber_statements(&db).await;
+    assert_eq!(
+        hits(&db, "security -border", json!(null)).await,
+        vec![unit.clone()]
+    );
+    assert_eq!(
+        sorted(hits(&db, "impenetrable OR border", json!(null)).await),
+        sorted(vec![unit, border])
+    );
+    assert!(
+        hits(&db, "impenetrable border", json!(null))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn search_reads_malformed_syntax_without_errors() {
+    let db = TestDb::new().await;
+    let (unit, _) = cyber_statements(&db).await;
+    for q in [
+        "\"unclosed phrase",
+        "-",
+        "OR",
+        "((( ]]] &&& !!",
+        "security -",
+        "\"\"",
+        "   ",
+        ":* <-> |",
+        "-security",
+        "the",
+    ] {
+        let response = db.exec(SEARCH, json!({ "q": q, "first": 5 })).await;
+        assert!(response.get("errors").is_none(), "{q}: {response:#}");
+    }
+    // An unclosed phrase is read as a phrase.
+    assert_eq!(hits(&db, "\"cyber security", json!(null)).await, vec![unit]);
+    // Only exclusions, or only stop words: nothing to look for, nothing found.
+    assert!(hits(&db, "-security", json!(null)).await.is_empty());
+    assert!(hits(&db, "the", json!(null)).await.is_empty());
+}
+
+#[tokio::test]
+async fn search_refuses_an_over_long_query_and_writes_nothing() {
+    let db = TestDb::new().await;
+    cyber_statements(&db).await;
+    let before = db.counts().await;
+    let err = db
+        .err(SEARCH, json!({ "q": "security ".repeat(112), "first": 5 }))
+        .await;
+    assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(err["extensions"]["field"], "query");
+    assert_eq!(db.counts().await, before);
+    // 1,000 characters exactly are fine.
+    let fine = format!("{}{}", "security ".repeat(111), "c");
+    assert_eq!(fine.chars().count(), 1000);
+    db.ok(SEARCH, json!({ "q": fine, "first": 5 })).await;
+}
+
+// ---------------------------------------------------------------------------------
+// Ranking and highlights
+
+#[tokio::test]
+async fn search_ranks_text_matches_by_density_above_venue_matches() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Donald Trump").await;
+    let twice = statement(
+        &db,
+        said(
+            &s,
+            "The ceasefire holds, and the ceasefire was agreed in Hamburg.",
+            "en",
+            "2017-07-07",
+        ),
+    )
+    .await;
+    let once = statement(
+        &db,
+        said(
+            &s,
+            "A ceasefire was mentioned among many other things discussed at length.",
+            "en",
+            "2017-07-08",
+        ),
+    )
+    .await;
+    let venue = statement(
+        &db,
+        with(
+            said(&s, "It can happen, and it did.", "en", "2017-07-09"),
+            "venue",
+            json!("Ceasefire summit"),
+        ),
+    )
+    .await;
+    let data = db
+        .ok(SEARCH, json!({ "q": "ceasefire", "first": 10 }))
+        .await;
+    let edges = data["search"]["edges"].as_array().unwrap();
+    let ids: Vec<&str> = edges
+        .iter()
+        .map(|e| e["node"]["statement"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![twice.as_str(), once.as_str(), venue.as_str()]);
+    let ranks: Vec<f64> = edges
+        .iter()
+        .map(|e| e["node"]["rank"].as_f64().unwrap())
+        .collect();
+    assert!(
+        ranks[0] > ranks[1] && ranks[1] > ranks[2] && ranks[2] > 0.0,
+        "{ranks:?}"
+    );
+}
+
+#[tokio::test]
+async fn search_highlights_matched_words_in_escaped_text() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "A Minister").await;
+    statement(
+        &db,
+        said(
+            &s,
+            "Taxes & duties <b>will</b> fall, the minister said about tariffs and more tariffs.",
+            "en",
+            "2020-01-01",
+        ),
+    )
+    .await;
+    let data = db.ok(SEARCH, json!({ "q": "tariff", "first": 5 })).await;
+    let highlight = data["search"]["edges"][0]["node"]["highlight"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(highlight.contains("<mark>tariffs</mark>"), "{highlight}");
+    assert_eq!(highlight.matches("<mark>").count(), 2, "{highlight}");
+    assert!(highlight.contains("&amp;"), "{highlight}");
+    assert!(highlight.contains("&lt;b&gt;will&lt;/b&gt;"), "{highlight}");
+    assert!(!highlight.contains("<b>"), "{highlight}");
+}
+
+// ---------------------------------------------------------------------------------
+// Facets and filters
+
+struct Inflation {
+    alice: String,
+    bob: String,
+    claim: String,
+    economy: String,
+    alice_2017: String,
+    alice_2018: String,
+    bob_2018: String,
+}
+
+async fn inflation(db: &TestDb) -> Inflation {
+    let alice = speaker(db, "Alice Adams").await;
+    let bob = speaker(db, "Bob Braun").await;
+    let claim = claim(db, "Inflation is falling").await;
+    let economy = topic(db, "Economy").await;
+    let stance = |s: &str| json!([{ "claimId": claim, "stance": s }]);
+    let alice_2017 = statement(
+        db,
+        with(
+            with(
+                said(&alice, "Inflation is falling fast.", "en", "2017-03-01"),
+                "stances",
+                stance("SUPPORTS"),
+            ),
+            "topicIds",
+            json!([economy]),
+        ),
+    )
+    .await;
+    let alice_2018 = statement(
+        db,
+        with(
+            with(
+                said(&alice, "Inflation keeps rising again.", "en", "2018-05-01"),
+                "stances",
+                stance("OPPOSES"),
+            ),
+            "topicIds",
+            json!([economy]),
+        ),
+    )
+    .await;
+    let bob_2018 = statement(
+        db,
+        with(
+            said(&bob, "Die Inflation sinkt deutlich.", "de", "2018-06-01"),
+            "stances",
+            stance("SUPPORTS"),
+        ),
+    )
+    .await;
+    statement(
+        db,
+        said(&bob, "Football is a beautiful game.", "en", "2018-07-01"),
+    )
+    .await;
+    Inflation {
+        alice,
+        bob,
+        claim,
+        economy,
+        alice_2017,
+        alice_2018,
+        bob_2018,
+    }
+}
+
+#[tokio::test]
+async fn search_facets_count_hits_by_speaker_topic_stance_language_and_year() {
+    let db = TestDb::new().await;
+    inflation(&db).await;
+    let data = db.ok(FACETS, json!({ "q": "inflation" })).await;
+    let search = &data["search"];
+    assert_eq!(search["totalCount"], 3);
+    let facets = &search["facets"];
+    assert_eq!(
+        facets["speakers"],
+        json!([
+            { "speaker": { "name": "Alice Adams" }, "count": 2 },
+            { "speaker": { "name": "Bob Braun" }, "count": 1 },
+        ])
+    );
+    assert_eq!(
+        facets["topics"],
+        json!([{ "topic": { "name": "Economy" }, "count": 2 }])
+    );
+    assert_eq!(
+        facets["stances"],
+        json!([{ "stance": "SUPPORTS", "count": 2 }, { "stance": "OPPOSES", "count": 1 }])
+    );
+    assert_eq!(
+        facets["languages"],
+        json!([{ "language": "en", "count": 2 }, { "language": "de", "count": 1 }])
+    );
+    assert_eq!(
+        facets["years"],
+        json!([{ "year": 2017, "count": 1 }, { "year": 2018, "count": 2 }])
+    );
+    // Facets follow the filter.
+    let data = db
+        .ok(
+            FACETS,
+            json!({ "q": "inflation", "filter": { "language": "de" } }),
+        )
+        .await;
+    assert_eq!(data["search"]["totalCount"], 1);
+    assert_eq!(
+        data["search"]["facets"]["speakers"],
+        json!([{ "speaker": { "name": "Bob Braun" }, "count": 1 }])
+    );
+}
+
+#[tokio::test]
+async fn search_combines_with_the_statement_filter() {
+    let db = TestDb::new().await;
+    let f = inflation(&db).await;
+    assert_eq!(
+        hits(
+            &db,
+            "inflation",
+            json!({ "speakerIds": [f.alice], "statedFrom": "2018-01-01" })
+        )
+        .await,
+        vec![f.alice_2018.clone()]
+    );
+    assert_eq!(
+        sorted(
+            hits(
+                &db,
+                "inflation",
+                json!({ "claimIds": [f.claim], "stance": "SUPPORTS" })
+            )
+            .await
+        ),
+        sorted(vec![f.alice_2017.clone(), f.bob_2018.clone()])
+    );
+    assert_eq!(
+        sorted(
+            hits(
+                &db,
+                "inflation",
+                json!({ "topicIds": [f.economy], "language": "en" })
+            )
+            .await
+        ),
+        sorted(vec![f.alice_2017.clone(), f.alice_2018.clone()])
+    );
+    assert_eq!(
+        hits(
+            &db,
+            "inflation",
+            json!({ "speakerIds": [f.bob], "statedTo": "2018-01-01" })
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    // A verdict band: a published FALSE (1 on a 1–5 scale) on Alice's 2017 statement.
+    let reviewer = create(
+        &db,
+        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
+        "createOutlet",
+        "outlet",
+        json!({ "name": "Checkers" }),
+    )
+    .await;
+    create(
+        &db,
+        "mutation($input: CreateVerdictInput!) { createVerdict(input: $input) { verdict { id } } }",
+        "createVerdict",
+        "verdict",
+        json!({
+            "statementId": f.alice_2017, "reviewerId": reviewer, "ratingLabel": "False",
+            "ratingValue": 1, "bestRating": 5, "worstRating": 1,
+            "status": "PUBLISHED", "publishedAt": "2017-04-01T00:00:00Z",
+        }),
+    )
+    .await;
+    assert_eq!(
+        hits(&db, "inflation", json!({ "verdictBands": ["FALSE"] })).await,
+        vec![f.alice_2017.clone()]
+    );
+    assert!(
+        hits(
+            &db,
+            "inflation",
+            json!({ "verdictBands": ["TRUE", "MIXED"] })
+        )
+        .await
+        .is_empty()
+    );
+    // The same band filter serves the statement list.
+    let data = db
+        .ok(
+            "query { statements(filter: { verdictBands: [FALSE] }) { totalCount nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["statements"]["nodes"], json!([{ "id": f.alice_2017 }]));
+}
+
+#[tokio::test]
+async fn search_pages_every_hit_exactly_once_in_rank_order() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Budget Speaker").await;
+    let mut all = Vec::new();
+    for n in 0..23 {
+        // Three rank levels, with ties inside each.
+        let text = format!(
+            "The budget rose{} in district {n}.",
+            " and the budget grew".repeat(n % 3)
+        );
+        all.push(statement(&db, said(&s, &text, "en", "2019-01-01")).await);
+    }
+    let mut seen: Vec<(f64, String)> = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let data = db
+            .ok(SEARCH, json!({ "q": "budget", "first": 5, "after": after }))
+            .await;
+        let search = &data["search"];
+        assert_eq!(search["totalCount"], 23);
+        assert_eq!(search["pageInfo"]["hasPreviousPage"], after.is_some());
+        for e in search["edges"].as_array().unwrap() {
+            seen.push((
+                e["node"]["rank"].as_f64().unwrap(),
+                e["node"]["statement"]["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        pages += 1;
+        if search["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = Some(search["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(pages, 5);
+    let ids: Vec<String> = seen.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(sorted(ids), sorted(all));
+    // Best rank first; ties by id.
+    for pair in seen.windows(2) {
+        assert!(
+            pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
+            "{pair:?}"
+        );
+    }
+    let levels: std::collections::BTreeSet<String> =
+        seen.iter().map(|(r, _)| r.to_string()).collect();
+    assert_eq!(levels.len(), 3);
+}
+
+#[tokio::test]
+async fn search_refuses_a_cursor_of_another_list() {
+    let db = TestDb::new().await;
+    cyber_statements(&db).await;
+    let data = db
+        .ok(
+            "query { statements(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = data["statements"]["pageInfo"]["endCursor"].clone();
+    let err = db
+        .err(SEARCH, json!({ "q": "security", "after": cursor }))
+        .await;
+    assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(err["extensions"]["field"], "after");
+}
+
+#[tokio::test]
+async fn search_finds_statements_through_claims_and_headlines() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "A Senator").await;
+    let wage = claim(&db, "The minimum wage will double by 2030").await;
+    let through_claim = statement(
+        &db,
+        with(
+            said(
+                &s,
+                "We will make it happen, believe me.",
+                "en",
+                "2022-01-01",
+            ),
+            "stances",
+            json!([{ "claimId": wage, "stance": "SUPPORTS" }]),
+        ),
+    )
+    .await;
+    let outlet = create(
+        &db,
+        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
+        "createOutlet",
+        "outlet",
+        json!({ "name": "Daily" }),
+    )
+    .await;
+    let article = create(
+        &db,
+        "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }",
+        "createArticle",
+        "article",
+        json!({ "outletId": outlet, "title": "Senate debates farm subsidies", "language": "en" }),
+    )
+    .await;
+    let through_title = statement(
+        &db,
+        with(
+            said(&s, "It is a good day for farmers.", "en", "2022-02-01"),
+            "appearances",
+            json!([{ "articleId": article, "first": true }]),
+        ),
+    )
+    .await;
+    assert_eq!(
+        hits(&db, "minimum wage", json!(null)).await,
+        vec![through_claim]
+    );
+    // What the query excludes, the statement's own text must not say.
+    assert!(
+        hits(&db, "minimum wage -believe", json!(null))
+            .await
+            .is_empty()
+    );
+    assert!(
+        hits(&db, "subsidies -farmers", json!(null))
+            .await
+            .is_empty()
+    );
+    // The headline is read in its language: "subsidy" finds "subsidies".
+    let data = db.ok(SEARCH, json!({ "q": "subsidy" })).await;
+    let edge = &data["search"]["edges"][0]["node"];
+    assert_eq!(edge["statement"]["id"], json!(through_title));
+    assert_eq!(edge["highlight"], "It is a good day for farmers.");
+    assert_eq!(data["search"]["totalCount"], 1);
+}
+
+// ---------------------------------------------------------------------------------
+// Similar statements
+
+async fn tax_statements(db: &TestDb) -> [String; 4] {
+    let a = speaker(db, "Anna").await;
+    let b = speaker(db, "Boris").await;
+    let same = statement(
+        db,
+        said(
+            &b,
+            "We will cut taxes for working families next year.",
+            "en",
+            "2020-01-01",
+        ),
+    )
+    .await;
+    let negated = statement(
+        db,
+        said(
+            &a,
+            "We will not cut taxes for working families next year!",
+            "en",
+            "2020-02-01",
+        ),
+    )
+    .await;
+    let shorter = statement(
+        db,
+        said(&a, "We will cut taxes for families.", "en", "2020-03-01"),
+    )
+    .await;
+    let other = statement(
+        db,
+        said(
+            &b,
+            "The weather in Hamburg was pleasant.",
+            "en",
+            "2020-04-01",
+        ),
+    )
+    .await;
+    [same, negated, shorter, other]
+}
+
+fn similar_ids(data: &Value) -> Vec<(String, f64)> {
+    data["similarStatements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["statement"]["id"].as_str().unwrap().to_owned(),
+                s["similarity"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn similar_statements_respect_the_threshold_most_similar_first() {
+    let db = TestDb::new().await;
+    let [same, negated, shorter, other] = tax_statements(&db).await;
+    let text = "We  will cut taxes for working   families next year.";
+    let found = similar_ids(&db.ok(SIMILAR, json!({ "text": text, "min": 0.5 })).await);
+    let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids[..2], [same.as_str(), negated.as_str()]);
+    assert!(!ids.contains(&other.as_str()));
+    assert!((found[0].1 - 1.0).abs() < 1e-6, "{found:?}");
+    for pair in found.windows(2) {
+        assert!(pair[0].1 >= pair[1].1, "{found:?}");
+    }
+    assert!(found.iter().all(|(_, s)| *s >= 0.5), "{found:?}");
+    // A higher threshold leaves only the repeat.
+    let strict = similar_ids(&db.ok(SIMILAR, json!({ "text": text, "min": 0.95 })).await);
+    assert_eq!(strict.len(), 1);
+    assert_eq!(strict[0].0, same);
+    // The shorter one sits between the two thresholds.
+    let loose = similar_ids(&db.ok(SIMILAR, json!({ "text": text, "min": 0.3 })).await);
+    let shorter_at = loose.iter().find(|(id, _)| *id == shorter).unwrap().1;
+    assert!((0.3..0.95).contains(&shorter_at), "{loose:?}");
+    // `first` caps the list.
+    let one = similar_ids(
+        &db.ok(SIMILAR, json!({ "text": text, "min": 0.3, "first": 1 }))
+            .await,
+    );
+    assert_eq!(one.len(), 1);
+}
+
+#[tokio::test]
+async fn similar_statements_of_a_statement_leave_it_out() {
+    let db = TestDb::new().await;
+    let [same, negated, _, _] = tax_statements(&db).await;
+    let found = similar_ids(&db.ok(SIMILAR, json!({ "id": negated, "min": 0.8 })).await);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].0, same);
+}
+
+#[tokio::test]
+async fn similar_statements_refuse_bad_arguments() {
+    let db = TestDb::new().await;
+    let [same, ..] = tax_statements(&db).await;
+    let before = db.counts().await;
+    for (vars, code, field) in [
+        (json!({}), "BAD_USER_INPUT", "text"),
+        (
+            json!({ "text": "taxes", "id": same }),
+            "BAD_USER_INPUT",
+            "text",
+        ),
+        (json!({ "text": "   " }), "BAD_USER_INPUT", "text"),
+        (
+            json!({ "text": "taxes", "min": 0.1 }),
+            "BAD_USER_INPUT",
+            "minSimilarity",
+        ),
+        (
+            json!({ "text": "taxes", "min": 1.5 }),
+            "BAD_USER_INPUT",
+            "minSimilarity",
+        ),
+        (
+            json!({ "text": "taxes", "first": 101 }),
+            "BAD_USER_INPUT",
+            "first",
+        ),
+        (
+            json!({ "id": "not-an-id" }),
+            "BAD_USER_INPUT",
+            "statementId",
+        ),
+        (
+            json!({ "id": "01900000-0000-7000-8000-000000000000" }),
+            "NOT_FOUND",
+            "statementId",
+        ),
+    ] {
+        let err = db.err(SIMILAR, vars.clone()).await;
+        assert_eq!(err["extensions"]["code"], code, "{vars}: {err}");
+        assert_eq!(err["extensions"]["field"], field, "{vars}: {err}");
+    }
+    assert_eq!(db.counts().await, before);
+}
+
+// ---------------------------------------------------------------------------------
+// Claim matching
+
+struct Matching {
+    claim: String,
+    lookalike: String,
+    attached: String,
+    unrelated: String,
+}
+
+async fn matching(db: &TestDb) -> Matching {
+    let s = speaker(db, "Sergei Lavrov").await;
+    let t = speaker(db, "Donald Trump").await;
+    let claim = claim(
+        db,
+        "Russia and the U.S. will set up a joint cyber security working group",
+    )
+    .await;
+    let lookalike = statement(
+        db,
+        said(
+            &s,
+            "The proposals to set up a Russia–U.S. working group on cyber security remain topical.",
+            "en",
+            "2017-07-24",
+        ),
+    )
+    .await;
+    let attached = statement(
+        db,
+        with(
+            said(
+                &s,
+                "Russia and the U.S. will set up a joint cyber security working group, they agreed.",
+                "en",
+                "2017-07-07",
+            ),
+            "stances",
+            json!([{ "claimId": claim, "stance": "SUPPORTS" }]),
+        ),
+    )
+    .await;
+    let unrelated = statement(
+        db,
+        said(
+            &t,
+            "Putin & I discussed forming an impenetrable Cyber Security unit so that election hacking, \
+             & many other negative things, will be guarded and safe.",
+            "en",
+            "2017-07-09",
+        ),
+    )
+    .await;
+    Matching {
+        claim,
+        lookalike,
+        attached,
+        unrelated,
+    }
+}
+
+#[tokio::test]
+async fn claim_matching_statements_are_untied_lookalikes_and_attach_in_one_mutation() {
+    let db = TestDb::new().await;
+    let m = matching(&db).await;
+    let data = db.ok(MATCHING, json!({ "id": m.claim, "min": 0.5 })).await;
+    let listed: Vec<&str> = data["claim"]["matchingStatements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["statement"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![m.lookalike.as_str()]);
+    assert!(!listed.contains(&m.attached.as_str()) && !listed.contains(&m.unrelated.as_str()));
+    // A lower threshold reaches further, still leaving out the attached statement.
+    let data = db.ok(MATCHING, json!({ "id": m.claim, "min": 0.3 })).await;
+    let loose: Vec<&str> = data["claim"]["matchingStatements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["statement"]["id"].as_str().unwrap())
+        .collect();
+    assert!(!loose.contains(&m.attached.as_str()));
+
+    let revisions = db.count("revision").await;
+    let data = db
+        .ok(
+            ATTACH,
+            json!({ "input": { "claimId": m.claim, "statementIds": [m.lookalike], "stance": "SUPPORTS" } }),
+        )
+        .await;
+    let payload = &data["attachStatementsToClaim"];
+    assert_eq!(payload["claim"]["id"], json!(m.claim));
+    assert_eq!(payload["statements"][0]["id"], json!(m.lookalike));
+    assert_eq!(payload["statements"][0]["version"], 2);
+    assert_eq!(
+        payload["statements"][0]["stances"],
+        json!([{ "stance": "SUPPORTS", "claim": { "id": m.claim } }])
+    );
+    assert_eq!(db.count("revision").await, revisions + 1);
+    let data = db.ok(MATCHING, json!({ "id": m.claim, "min": 0.5 })).await;
+    assert_eq!(data["claim"]["matchingStatements"], json!([]));
+    assert_eq!(data["claim"]["statements"]["totalCount"], 2);
+}
+
+#[tokio::test]
+async fn attach_statements_to_claim_refuses_bad_input_and_writes_nothing() {
+    let db = TestDb::new().await;
+    let m = matching(&db).await;
+    let before = db.counts().await;
+    let unknown = "01900000-0000-7000-8000-000000000000";
+    for (claim, ids, code, field) in [
+        (&m.claim, json!([]), "BAD_USER_INPUT", "input.statementIds"),
+        (
+            &m.claim,
+            json!([m.lookalike, m.lookalike]),
+            "BAD_USER_INPUT",
+            "input.statementIds[1]",
+        ),
+        // The first statement would be attached, the second already is: neither is.
+        (
+            &m.claim,
+            json!([m.lookalike, m.attached]),
+            "BAD_USER_INPUT",
+            "input.statementIds[1]",
+        ),
+        (
+            &m.claim,
+            json!([m.unrelated, unknown]),
+            "NOT_FOUND",
+            "input.statementIds[1]",
+        ),
+        (
+            &m.claim,
+            json!(["nope"]),
+            "BAD_USER_INPUT",
+            "input.statementIds[0]",
+        ),
+        (
+            &unknown.to_owned(),
+            json!([m.lookalike]),
+            "NOT_FOUND",
+            "input.claimId",
+        ),
+    ] {
+        let err = db
+            .err(
+                ATTACH,
+                json!({ "input": { "claimId": claim, "statementIds": ids, "stance": "SUPPORTS" } }),
+            )
+            .await;
+        assert_eq!(err["extensions"]["code"], code, "{ids}: {err}");
+        assert_eq!(err["extensions"]["field"], field, "{ids}: {err}");
+    }
+    assert_eq!(db.counts().await, before);
+}
+
+// ---------------------------------------------------------------------------------
+// Contradiction candidates from similar text
+
+const CANDIDATES: &str = "{
+    contradictionCandidates(first: 100) {
+        totalCount
+        nodes { status relation note source { id } targetStatement { id } }
+    }
+}";
+
+#[tokio::test]
+async fn similar_text_with_opposite_stances_is_a_contradiction_candidate() {
+    let db = TestDb::new().await;
+    let p = speaker(&db, "Paula").await;
+    let q = speaker(&db, "Quentin").await;
+    let cut = claim(&db, "Taxes will be cut next year").await;
+    let lower = claim(&db, "The government will lower taxes in the coming year").await;
+    let earlier = statement(
+        &db,
+        with(
+            said(
+                &p,
+                "We will cut taxes for working families next year.",
+                "en",
+                "2020-01-01",
+            ),
+            "stances",
+            json!([{ "claimId": cut, "stance": "SUPPORTS" }]),
+        ),
+    )
+    .await;
+    let later = statement(
+        &db,
+        with(
+            said(
+                &p,
+                "We will not cut taxes for working families next year.",
+                "en",
+                "2020-06-01",
+            ),
+            "stances",
+            json!([{ "claimId": lower, "stance": "OPPOSES" }]),
+        ),
+    )
+    .await;
+    // Another speaker saying it, and the same speaker saying something else, are not.
+    statement(
+        &db,
+        with(
+            said(
+                &q,
+                "We will not cut taxes for working families next year.",
+                "en",
+                "2020-07-01",
+            ),
+            "stances",
+            json!([{ "claimId": cut, "stance": "OPPOSES" }]),
+        ),
+    )
+    .await;
+    statement(
+        &db,
+        with(
+            said(
+                &p,
+                "The weather was nice at the seaside.",
+                "en",
+                "2020-08-01",
+            ),
+            "stances",
+            json!([{ "claimId": lower, "stance": "OPPOSES" }]),
+        ),
+    )
+    .await;
+    let data = db.ok(CANDIDATES, json!({})).await;
+    let conn = &data["contradictionCandidates"];
+    assert_eq!(conn["totalCount"], 1, "{conn:#}");
+    let link = &conn["nodes"][0];
+    assert_eq!(link["status"], "SUGGESTED");
+    assert_eq!(link["relation"], "REVERSES");
+    assert_eq!(link["source"]["id"], json!(earlier));
+    assert_eq!(link["targetStatement"]["id"], json!(later));
+    assert!(link["note"].as_str().unwrap().contains("similar"), "{link}");
+
+    // Once the later text says something else, the suggestion is withdrawn.
+    let version = db
+        .ok(
+            "query($id: ID!) { statement(id: $id) { version } }",
+            json!({ "id": later }),
+        )
+        .await["statement"]["version"]
+        .clone();
+    db.ok(
+        "mutation($input: UpdateStatementInput!) { updateStatement(input: $input) { statement { id } } }",
+        json!({ "input": { "id": later, "version": version, "text": "Hamburg was lovely in July." } }),
+    )
+    .await;
+    let data = db.ok(CANDIDATES, json!({})).await;
+    assert_eq!(data["contradictionCandidates"]["totalCount"], 0);
+}

@@ -333,8 +333,7 @@ async fn timeline_changes_show_the_positions_of_the_position_history() {
     let s2 = statement(&db, timed).await;
     let s3 = statement(&db, said(&a, &c, "NEUTRAL", "2017-08-01")).await;
 
-    const POSITION: &str =
-        "stance statedOn statedOnPrecision reported statement { id text } speaker { id } claim { id }";
+    const POSITION: &str = "stance statedOn statedOnPrecision reported statement { id text } speaker { id } claim { id }";
     let history = db
         .ok(
             &format!("query($s: ID!, $c: ID!) {{ positionHistory(speakerId: $s, claimId: $c) {{ {POSITION} }} }}"),

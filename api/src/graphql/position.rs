@@ -23,8 +23,8 @@ use crate::service::record::ensure_live;
 use crate::service::scorecard::{self, Band};
 use entity::{LinkRelation, LinkStatus, claim, speaker, statement};
 
-/// A statement's stance on one claim, at the statement's date; with the statement's
-/// row when the query that found the position read it too.
+/// A statement's stance on one claim, at the statement's date.
+// The second field: the statement's row, when the query that found the position read it too.
 pub struct Position(pub PositionRow, pub Option<statement::Model>);
 
 impl From<PositionRow> for Position {

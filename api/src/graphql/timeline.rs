@@ -170,7 +170,7 @@ impl TimelineEvent {
         })
         .await
     }
-    /// For a position change: its two positions, read with the page.
+    /// For a position change: the earlier and the later position.
     async fn change(&self) -> Option<PositionChange> {
         self.0.change.clone().map(PositionChange)
     }

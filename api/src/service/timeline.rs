@@ -350,7 +350,12 @@ fn events_sql(
     };
     // A parameter, not a literal: one SQL text for every page size.
     let limit = limit
-        .map(|n| format!("LIMIT {}", param(i64::try_from(n).unwrap_or(i64::MAX).into())))
+        .map(|n| {
+            format!(
+                "LIMIT {}",
+                param(i64::try_from(n).unwrap_or(i64::MAX).into())
+            )
+        })
         .unwrap_or_default();
     let sql = format!(
         "WITH {}, events ({EVENT_COLUMNS}) AS ({}) \

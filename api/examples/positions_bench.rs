@@ -1,6 +1,8 @@
 //! Latency of the positions-over-time queries on a loaded database, through the real
 //! schema (no HTTP): `positionHistory`, a 20-event `timeline` page (by speaker and by
-//! claim), and "as of" queries. Sequential requests; prints p50/p95/p99 per query.
+//! claim), and "as of" queries. Sequential requests; prints p50/p95/p99 per query,
+//! and per request the SQL statements run and the time spent in them (from the pool's
+//! metric callback, pool checkout excluded).
 //!
 //! `cargo run --release -p claimtrack --example positions_bench -- <DATABASE_URL> [iterations]`
 //! (load data first with `claimtrack generate --statements 1000000`).
@@ -10,6 +12,8 @@
     reason = "a benchmark reports on standard output"
 )]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use claimtrack::config::{DbArgs, Limits};
@@ -38,7 +42,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("usage: positions_bench <DATABASE_URL> [iterations]")?;
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(500);
-    let db = claimtrack::db::connect(&url, &DbArgs::default()).await?;
+    let mut db = claimtrack::db::connect(&url, &DbArgs::default()).await?;
+    // SQL statements run, and microseconds spent running them.
+    let sql = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+    let seen = sql.clone();
+    db.set_metric_callback(move |info| {
+        seen.0.fetch_add(1, Ordering::Relaxed);
+        seen.1
+            .fetch_add(info.elapsed.as_micros() as u64, Ordering::Relaxed);
+    });
     let schema = claimtrack::graphql::build_schema(db.clone(), &Limits::default());
     // Real (speaker, claim) pairs spread over the whole data set.
     let pairs = Pair::find_by_statement(Statement::from_string(
@@ -63,8 +75,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = chrono::Utc::now().to_rfc3339();
     println!("{statements} statements; {iterations} sequential requests per query\n");
     println!(
-        "{:<44} {:>8} {:>8} {:>8}",
-        "query", "p50 ms", "p95 ms", "p99 ms"
+        "{:<44} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "query", "p50 ms", "p95 ms", "p99 ms", "SQL/req", "SQL ms"
     );
     let cases: Vec<Case> = vec![
         (
@@ -121,6 +133,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("{name}: {:?}", check.errors).into());
         }
         let mut times = Vec::with_capacity(iterations);
+        sql.0.store(0, Ordering::Relaxed);
+        sql.1.store(0, Ordering::Relaxed);
         for i in 0..iterations {
             let request = async_graphql::Request::new(*query).variables(
                 async_graphql::Variables::from_json(vars(&pairs[(i * 7919) % pairs.len()])),
@@ -133,12 +147,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         times.sort();
+        let per_request = |n: u64| n as f64 / iterations as f64;
         println!(
-            "{:<44} {:>8.2} {:>8.2} {:>8.2}",
+            "{:<44} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>8.2}",
             name,
             percentile(&times, 0.50),
             percentile(&times, 0.95),
-            percentile(&times, 0.99)
+            percentile(&times, 0.99),
+            per_request(sql.0.load(Ordering::Relaxed)),
+            per_request(sql.1.load(Ordering::Relaxed)) / 1000.0,
         );
     }
     Ok(())

@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use crate::config::DbArgs;
 
+/// A pooled connection idle at least this long is pinged before it is handed out;
+/// busier ones go straight to work. Pinging on every checkout cost one more round trip
+/// per SQL statement, and a request runs several (one per loader batch).
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
+
 /// Opens a connection pool with the configured size, acquire timeout (requests fail
 /// fast instead of hanging when the pool is exhausted) and `statement_timeout`.
 pub async fn connect(url: &str, args: &DbArgs) -> Result<DatabaseConnection, DbErr> {
@@ -16,6 +21,7 @@ pub async fn connect(url: &str, args: &DbArgs) -> Result<DatabaseConnection, DbE
         .acquire_timeout(args.acquire_timeout())
         .connect_timeout(Duration::from_secs(10))
         .idle_timeout(Duration::from_secs(300))
+        .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR)
         .statement_timeout(Duration::from_millis(args.db_statement_timeout_ms))
         .set_application_name("claimtrack")
         .sqlx_logging(false);

@@ -320,6 +320,77 @@ async fn timeline_lists_statements_published_verdicts_follow_ups_and_changes() {
 }
 
 #[tokio::test]
+async fn timeline_changes_show_the_positions_of_the_position_history() {
+    let db = TestDb::new().await;
+    let (a, reporter) = (speaker(&db, "A").await, speaker(&db, "B").await);
+    let c = claim(&db, "A claim", &[]).await;
+    let mut month = said(&a, &c, "SUPPORTS", "2017-07-01");
+    month["statedOnPrecision"] = json!("MONTH");
+    month["reportedById"] = json!(reporter);
+    let s1 = statement(&db, month).await;
+    let mut timed = said(&a, &c, "OPPOSES", "2017-07-09");
+    timed["statedTime"] = json!("10:00+02:00");
+    let s2 = statement(&db, timed).await;
+    let s3 = statement(&db, said(&a, &c, "NEUTRAL", "2017-08-01")).await;
+
+    const POSITION: &str = "stance statedOn statedOnPrecision reported statement { id text } speaker { id } claim { id }";
+    let history = db
+        .ok(
+            &format!("query($s: ID!, $c: ID!) {{ positionHistory(speakerId: $s, claimId: $c) {{ {POSITION} }} }}"),
+            json!({ "s": a, "c": c }),
+        )
+        .await["positionHistory"]
+        .clone();
+    let ids: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["statement"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [s1.as_str(), s2.as_str(), s3.as_str()]);
+    assert_eq!(history[0]["statement"]["text"], "SUPPORTS on 2017-07-01");
+    assert_eq!(
+        (&history[0]["statedOnPrecision"], &history[0]["reported"]),
+        (&json!("MONTH"), &json!(true))
+    );
+
+    // Through `edges.node` and through `nodes` with a fragment: the same changes, each
+    // made of two consecutive positions of the history.
+    let data = db
+        .ok(
+            &format!(
+                "fragment change on TimelineEvent {{ statement {{ id text }} change {{ days speaker {{ id }} claim {{ id }} from {{ {POSITION} }} to {{ {POSITION} }} }} }}
+                 query($s: ID!) {{
+                   edges: timeline(filter: {{ speakerIds: [$s], kinds: [POSITION_CHANGE] }}) {{ edges {{ node {{ ...change }} }} }}
+                   nodes: timeline(filter: {{ speakerIds: [$s], kinds: [POSITION_CHANGE] }}) {{ nodes {{ ...change }} }}
+                 }}"
+            ),
+            json!({ "s": a }),
+        )
+        .await;
+    let by_edges: Vec<Value> = data["edges"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(&Value::Array(by_edges.clone()), &data["nodes"]["nodes"]);
+    assert_eq!(by_edges.len(), 2);
+    for (i, node) in by_edges.iter().enumerate() {
+        let change = &node["change"];
+        assert_eq!(change["from"], history[i]);
+        assert_eq!(change["to"], history[i + 1]);
+        assert_eq!(node["statement"], history[i + 1]["statement"]);
+        assert_eq!(
+            (&change["speaker"]["id"], &change["claim"]["id"]),
+            (&json!(a), &json!(c))
+        );
+    }
+    assert_eq!(by_edges[0]["change"]["days"], 8);
+    assert_eq!(by_edges[1]["change"]["days"], 23);
+}
+
+#[tokio::test]
 async fn events_at_one_instant_order_statement_verdict_follow_up_change() {
     let db = TestDb::new().await;
     let (a, c) = (speaker(&db, "A").await, claim(&db, "A claim", &[]).await);

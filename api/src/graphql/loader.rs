@@ -1,5 +1,7 @@
 //! DataLoaders: every object-to-object field loads through these, so a page of N
-//! items costs one query per relation, not N (`WHERE id = ANY($1)`).
+//! items costs one query per relation, not N (`WHERE id = ANY($1)`). The id list is
+//! one array parameter, so each relation has one SQL text whatever the batch size,
+//! prepared once per connection.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -7,7 +9,10 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Select,
+};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -54,19 +59,31 @@ impl<E> Hash for ById<E> {
     }
 }
 
+/// The live records of `E` among `ids`, by id: one batch, as the `ById` loader runs
+/// it. For rows whose page is already in hand (see `graphql::timeline`).
+pub async fn live_by_ids<E: Record, C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, E::Model>, DbErr> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = E::live().filter(E::id_col().eq_any(ids)).all(db).await?;
+    Ok(rows.into_iter().map(|row| (E::id_of(&row), row)).collect())
+}
+
 impl<E: Record> Loader<ById<E>> for Db {
     type Value = E::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[ById<E>]) -> Result<HashMap<ById<E>, E::Model>, LoadError> {
-        let rows = E::live()
-            .filter(E::id_col().is_in(keys.iter().map(|k| k.0)))
-            .all(&self.0)
+        let rows = live_by_ids::<E, _>(&self.0, keys.iter().map(|k| k.0))
             .await
             .map_err(|e| Arc::new(ApiError::from(e)))?;
         Ok(rows
             .into_iter()
-            .map(|row| (ById::new(E::id_of(&row)), row))
+            .map(|(id, row)| (ById::new(id), row))
             .collect())
     }
 }
@@ -113,7 +130,7 @@ impl<R: HasMany> Loader<Children<R>> for Db {
         &self,
         keys: &[Children<R>],
     ) -> Result<HashMap<Children<R>, Self::Value>, LoadError> {
-        let select = R::Child::find().filter(R::parent_col().is_in(keys.iter().map(|k| k.0)));
+        let select = R::Child::find().filter(R::parent_col().eq_any(keys.iter().map(|k| k.0)));
         let rows = R::scope(select)
             .all(&self.0)
             .await

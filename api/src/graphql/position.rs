@@ -16,17 +16,35 @@ use crate::graphql::scalars::{Date, uuid};
 use crate::graphql::speaker::Speaker;
 use crate::graphql::statement::Statement;
 use crate::graphql::{db, loaders};
-use crate::service::position::{self, ChangeFilter, ChangeKey, ChangeRow, PositionRow};
+use crate::service::position::{
+    self, ChangeFilter, ChangeKey, ChangeRow, PositionRow, StatedPosition,
+};
 use crate::service::record::ensure_live;
 use crate::service::scorecard::{self, Band};
-use entity::{LinkRelation, LinkStatus, claim, speaker};
+use entity::{LinkRelation, LinkStatus, claim, speaker, statement};
 
 /// A statement's stance on one claim, at the statement's date.
-pub struct Position(pub PositionRow);
+// The second field: the statement's row, when the query that found the position read it too.
+pub struct Position(pub PositionRow, pub Option<statement::Model>);
+
+impl From<PositionRow> for Position {
+    fn from(row: PositionRow) -> Self {
+        Self(row, None)
+    }
+}
+
+impl From<StatedPosition> for Position {
+    fn from(p: StatedPosition) -> Self {
+        Self(p.position, Some(p.statement))
+    }
+}
 
 #[Object]
 impl Position {
     async fn statement(&self, ctx: &Context<'_>) -> Result<Statement> {
+        if let Some(statement) = &self.1 {
+            return Ok(Statement::from(statement.clone()));
+        }
         crate::graphql::statement::load(ctx, self.0.statement_id)
             .await?
             .ok_or_else(|| ApiError::not_found("statement").into())
@@ -79,10 +97,10 @@ impl PositionChange {
             .ok_or_else(|| ApiError::not_found("claim").into())
     }
     async fn from(&self) -> Position {
-        Position(self.0.from.clone())
+        Position::from(self.0.from.clone())
     }
     async fn to(&self) -> Position {
-        Position(self.0.to.clone())
+        Position::from(self.0.to.clone())
     }
     /// Days between the two positions.
     async fn days(&self) -> i64 {
@@ -122,7 +140,7 @@ impl SpeakerPosition {
     }
     /// The speaker's most recent position.
     async fn latest(&self) -> Position {
-        Position(self.latest.clone())
+        Position::from(self.latest.clone())
     }
     /// How many positions the speaker took on the claim.
     async fn positions(&self) -> usize {
@@ -145,15 +163,15 @@ pub async fn history(
     if let Some(at) = as_of {
         let rows =
             crate::service::as_of::position_history(db(ctx), speaker_id, claim_id, at).await?;
-        return Ok(rows.into_iter().map(Position).collect());
+        return Ok(rows.into_iter().map(Position::from).collect());
     }
-    let rows = position::history(db(ctx), speaker_id, claim_id).await?;
+    let rows = position::history_with_statements(db(ctx), speaker_id, claim_id).await?;
     // Only an empty history needs telling apart from unknown ids.
     if rows.is_empty() {
         ensure_live::<speaker::Entity, _>(db(ctx), speaker_id, "speakerId").await?;
         ensure_live::<claim::Entity, _>(db(ctx), claim_id, "claimId").await?;
     }
-    Ok(rows.into_iter().map(Position).collect())
+    Ok(rows.into_iter().map(Position::from).collect())
 }
 
 /// Every speaker's latest position on a claim, with counts, most recent first.

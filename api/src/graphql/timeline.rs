@@ -1,22 +1,26 @@
 //! `timeline`: one date-ordered stream of events for speakers, claims or topics.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::article::Article;
+use crate::graphql::db;
 use crate::graphql::link::Link;
-use crate::graphql::loader::{ById, Children, StancesOfStatement};
+use crate::graphql::loader::live_by_ids;
 use crate::graphql::pagination::{self, Conn, TotalCount};
 use crate::graphql::position::PositionChange;
 use crate::graphql::scalars::{Date, uuids};
 use crate::graphql::statement::Statement;
 use crate::graphql::verdict::Verdict;
-use crate::graphql::{db, loaders};
-use crate::service::position::{ChangeRow, PositionRow};
+use crate::service::Record;
 use crate::service::timeline::{self, Event, EventKey, EventKind};
-use entity::statement;
+use entity::{article, link, statement, verdict};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum TimelineEventKind {
@@ -69,7 +73,66 @@ pub struct TimelineFilter {
 }
 
 /// One event of a timeline.
-pub struct TimelineEvent(pub Event);
+pub struct TimelineEvent(pub Event, Arc<PageRecords>);
+
+/// The records a page's events show, read in one batch per table right after the page
+/// when the query selects them (instead of one loader round per field level). `None`:
+/// not read with the page; the field loads through the batch loaders.
+#[derive(Default)]
+struct PageRecords {
+    statements: Option<HashMap<Uuid, statement::Model>>,
+    verdicts: Option<HashMap<Uuid, verdict::Model>>,
+    links: Option<HashMap<Uuid, link::Model>>,
+    articles: Option<HashMap<Uuid, article::Model>>,
+}
+
+impl PageRecords {
+    /// Reads, for the fields the query selects on the events (`edges.node` or `nodes`),
+    /// the live records the events name.
+    async fn read(ctx: &Context<'_>, events: &[Event]) -> ApiResult<Self> {
+        let page = ctx.look_ahead();
+        let (edges, nodes) = (page.field("edges").field("node"), page.field("nodes"));
+        let read = |field: &str, ids: fn(&Event) -> Option<Uuid>| {
+            (edges.field(field).exists() || nodes.field(field).exists())
+                .then(|| events.iter().filter_map(ids).collect::<Vec<Uuid>>())
+        };
+        let (statements, verdicts, links, articles) = tokio::try_join!(
+            batch::<statement::Entity>(ctx, read("statement", |e| e.statement_id)),
+            batch::<verdict::Entity>(ctx, read("verdict", |e| e.verdict_id)),
+            batch::<link::Entity>(ctx, read("link", |e| e.link_id)),
+            batch::<article::Entity>(ctx, read("article", |e| e.article_id)),
+        )?;
+        Ok(Self {
+            statements,
+            verdicts,
+            links,
+            articles,
+        })
+    }
+}
+
+async fn batch<E: Record>(
+    ctx: &Context<'_>,
+    ids: Option<Vec<Uuid>>,
+) -> ApiResult<Option<HashMap<Uuid, E::Model>>> {
+    match ids {
+        Some(ids) => Ok(Some(live_by_ids::<E, _>(db(ctx), ids).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The record `id` from the page's batch when it was read, else through `load`.
+async fn record<M: Clone, T: From<M>, F: Future<Output = ApiResult<Option<T>>>>(
+    read: Option<&HashMap<Uuid, M>>,
+    id: Option<Uuid>,
+    load: impl FnOnce(Uuid) -> F,
+) -> Result<Option<T>> {
+    match (id, read) {
+        (None, _) => Ok(None),
+        (Some(id), Some(read)) => Ok(read.get(&id).cloned().map(T::from)),
+        (Some(id), None) => Ok(load(id).await?),
+    }
+}
 
 #[Object]
 impl TimelineEvent {
@@ -83,77 +146,34 @@ impl TimelineEvent {
     /// The statement made; for a verdict, the statement checked; for a follow-up, the
     /// statement followed up; for a position change, the later statement.
     async fn statement(&self, ctx: &Context<'_>) -> Result<Option<Statement>> {
-        match self.0.statement_id {
-            Some(id) => Ok(crate::graphql::statement::load(ctx, id).await?),
-            None => Ok(None),
-        }
+        record(self.1.statements.as_ref(), self.0.statement_id, |id| {
+            crate::graphql::statement::load(ctx, id)
+        })
+        .await
     }
     async fn verdict(&self, ctx: &Context<'_>) -> Result<Option<Verdict>> {
-        match self.0.verdict_id {
-            Some(id) => Ok(crate::graphql::verdict::load(ctx, id).await?),
-            None => Ok(None),
-        }
+        record(self.1.verdicts.as_ref(), self.0.verdict_id, |id| {
+            crate::graphql::verdict::load(ctx, id)
+        })
+        .await
     }
     async fn link(&self, ctx: &Context<'_>) -> Result<Option<Link>> {
-        match self.0.link_id {
-            Some(id) => Ok(crate::graphql::link::load(ctx, id).await?),
-            None => Ok(None),
-        }
+        record(self.1.links.as_ref(), self.0.link_id, |id| {
+            crate::graphql::link::load(ctx, id)
+        })
+        .await
     }
     /// For a follow-up to an article: the article.
     async fn article(&self, ctx: &Context<'_>) -> Result<Option<Article>> {
-        match self.0.article_id {
-            Some(id) => Ok(crate::graphql::article::load(ctx, id).await?),
-            None => Ok(None),
-        }
+        record(self.1.articles.as_ref(), self.0.article_id, |id| {
+            crate::graphql::article::load(ctx, id)
+        })
+        .await
     }
-    async fn change(&self, ctx: &Context<'_>) -> Result<Option<PositionChange>> {
-        if let Some(then) = &self.0.change {
-            return Ok(Some(PositionChange(then.clone())));
-        }
-        let (Some(from), Some(to), Some(claim)) = (
-            self.0.from_statement_id,
-            self.0.statement_id,
-            self.0.claim_id,
-        ) else {
-            return Ok(None);
-        };
-        let (Some(from), Some(to)) = (
-            position_of(ctx, from, claim).await?,
-            position_of(ctx, to, claim).await?,
-        ) else {
-            return Ok(None);
-        };
-        Ok(Some(PositionChange(ChangeRow { from, to })))
+    /// For a position change: the earlier and the later position.
+    async fn change(&self) -> Option<PositionChange> {
+        self.0.change.clone().map(PositionChange)
     }
-}
-
-/// A statement's position on a claim, through the batch loaders.
-async fn position_of(
-    ctx: &Context<'_>,
-    statement_id: uuid::Uuid,
-    claim_id: uuid::Uuid,
-) -> ApiResult<Option<PositionRow>> {
-    let statement = loaders(ctx)
-        .load_one(ById::<statement::Entity>::new(statement_id))
-        .await?;
-    let stances = loaders(ctx)
-        .load_one(Children::<StancesOfStatement>::new(statement_id))
-        .await?;
-    let stance = stances
-        .unwrap_or_default()
-        .into_iter()
-        .find(|s| s.claim_id == claim_id);
-    Ok(statement.zip(stance).map(|(s, st)| PositionRow {
-        statement_id: s.id,
-        speaker_id: s.speaker_id,
-        claim_id,
-        stance: st.stance,
-        stated_on: s.stated_on,
-        stated_on_precision: s.stated_on_precision,
-        stated_at_utc: s.stated_at_utc,
-        reported: s.reported_by_id.is_some(),
-    }))
 }
 
 const CURSOR: &str = "timeline";
@@ -219,12 +239,18 @@ pub async fn page(
     };
     let more = events.len() > limit;
     events.truncate(limit);
+    let records = Arc::new(match as_of {
+        // The fields of an "as of" event load as they always did.
+        Some(_) => PageRecords::default(),
+        None => PageRecords::read(ctx, &events).await?,
+    });
     let mut connection = Connection::with_additional_fields(key.is_some(), more, total);
-    connection.edges.extend(
-        events
-            .into_iter()
-            .map(|e| Edge::new(pagination::encode_key(CURSOR, &e.key), TimelineEvent(e))),
-    );
+    connection.edges.extend(events.into_iter().map(|e| {
+        Edge::new(
+            pagination::encode_key(CURSOR, &e.key),
+            TimelineEvent(e, records.clone()),
+        )
+    }));
     Ok(connection)
 }
 

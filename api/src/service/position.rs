@@ -7,13 +7,13 @@
 //! start of its period), then creation (uuid v7 ids are time-ordered).
 
 use chrono::{NaiveDate, NaiveDateTime};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, Statement, Value};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use entity::{DatePrecision, StanceKind};
+use entity::{DatePrecision, StanceKind, statement};
 
 /// SQL sort key of position order over a statement aliased `s`. Untimed statements
 /// take `-infinity`, so the key has no NULLs and serves keyset pagination.
@@ -70,15 +70,56 @@ impl ChangeRow {
 const POSITION_COLUMNS: &str = "s.id AS statement_id, s.speaker_id, st.claim_id, st.stance, s.stated_on, \
      s.stated_on_precision, s.stated_at_utc, s.reported_by_id IS NOT NULL AS reported";
 
+/// A position with its statement's row, read together.
+#[derive(Debug, Clone)]
+pub struct StatedPosition {
+    pub position: PositionRow,
+    pub statement: statement::Model,
+}
+
+impl FromQueryResult for StatedPosition {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let statement = statement::Model::from_query_result(res, pre)?;
+        let position = PositionRow {
+            statement_id: statement.id,
+            speaker_id: statement.speaker_id,
+            claim_id: res.try_get(pre, "claim_id")?,
+            stance: res.try_get(pre, "stance")?,
+            stated_on: statement.stated_on,
+            stated_on_precision: statement.stated_on_precision,
+            stated_at_utc: statement.stated_at_utc,
+            reported: statement.reported_by_id.is_some(),
+        };
+        Ok(Self {
+            position,
+            statement,
+        })
+    }
+}
+
 /// A speaker's position history on a claim, oldest first.
-#[instrument(skip(db))]
 pub async fn history<C: ConnectionTrait>(
     db: &C,
     speaker_id: Uuid,
     claim_id: Uuid,
 ) -> ApiResult<Vec<PositionRow>> {
+    Ok(history_with_statements(db, speaker_id, claim_id)
+        .await?
+        .into_iter()
+        .map(|p| p.position)
+        .collect())
+}
+
+/// A speaker's position history on a claim, oldest first, each position with its
+/// statement (one query serves the history and its statements).
+#[instrument(skip(db))]
+pub async fn history_with_statements<C: ConnectionTrait>(
+    db: &C,
+    speaker_id: Uuid,
+    claim_id: Uuid,
+) -> ApiResult<Vec<StatedPosition>> {
     let sql = format!(
-        "SELECT {POSITION_COLUMNS} FROM stance st JOIN statement s ON s.id = st.statement_id \
+        "SELECT s.*, st.claim_id, st.stance FROM stance st JOIN statement s ON s.id = st.statement_id \
          WHERE s.deleted_at IS NULL AND s.speaker_id = $1 AND st.claim_id = $2 ORDER BY {POSITION_KEY}"
     );
     let stmt = Statement::from_sql_and_values(
@@ -86,7 +127,7 @@ pub async fn history<C: ConnectionTrait>(
         sql,
         [speaker_id.into(), claim_id.into()],
     );
-    Ok(PositionRow::find_by_statement(stmt).all(db).await?)
+    Ok(StatedPosition::find_by_statement(stmt).all(db).await?)
 }
 
 /// Every position on a claim, grouped by speaker (speakers in id order), each

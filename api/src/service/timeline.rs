@@ -14,7 +14,8 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
-use crate::service::position::POSITION_KEY;
+use crate::service::position::{ChangeRow, POSITION_KEY, PositionRow};
+use entity::{DatePrecision, StanceKind};
 
 /// Kinds of timeline events, in the order they sort within one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,52 @@ struct EventSqlRow {
     link_id: Option<Uuid>,
     article_id: Option<Uuid>,
     from_statement_id: Option<Uuid>,
+    // A position change's two positions; NULL for other kinds.
+    speaker_id: Option<Uuid>,
+    stance: Option<StanceKind>,
+    stated_on: Option<NaiveDate>,
+    stated_on_precision: Option<DatePrecision>,
+    stated_at_utc: Option<NaiveDateTime>,
+    reported: Option<bool>,
+    prev_stance: Option<StanceKind>,
+    prev_stated_on: Option<NaiveDate>,
+    prev_precision: Option<DatePrecision>,
+    prev_at: Option<NaiveDateTime>,
+    prev_reported: Option<bool>,
+}
+
+impl EventSqlRow {
+    /// The change a POSITION_CHANGE row describes (`sub` is its claim).
+    fn change(&self) -> Option<ChangeRow> {
+        let position = |statement_id, stance, stated_on, precision, at, reported| PositionRow {
+            statement_id,
+            speaker_id: self.speaker_id.unwrap_or_default(),
+            claim_id: self.sub,
+            stance,
+            stated_on,
+            stated_on_precision: precision,
+            stated_at_utc: at,
+            reported,
+        };
+        Some(ChangeRow {
+            from: position(
+                self.from_statement_id?,
+                self.prev_stance?,
+                self.prev_stated_on?,
+                self.prev_precision?,
+                self.prev_at,
+                self.prev_reported?,
+            ),
+            to: position(
+                self.statement_id?,
+                self.stance?,
+                self.stated_on?,
+                self.stated_on_precision?,
+                self.stated_at_utc,
+                self.reported?,
+            ),
+        })
+    }
 }
 
 /// One event. `at` is UTC: the statement's instant (its date at midnight when the
@@ -93,18 +140,60 @@ pub struct Event {
     pub verdict_id: Option<Uuid>,
     pub link_id: Option<Uuid>,
     pub article_id: Option<Uuid>,
-    /// For a position change: the earlier statement and the claim.
-    pub from_statement_id: Option<Uuid>,
-    pub claim_id: Option<Uuid>,
-    /// For a position change rebuilt "as of": the positions as they stood then.
-    pub change: Option<crate::service::position::ChangeRow>,
+    /// For a position change: its two positions (as they stood then, "as of").
+    pub change: Option<ChangeRow>,
 }
 
 const NO_ID: &str = "'00000000-0000-0000-0000-000000000000'::uuid";
 
+/// The columns of an event row. The last eleven are a position change's two positions
+/// (so its `change` needs no further query); other kinds leave them NULL (`NO_CHANGE`).
+const EVENT_COLUMNS: &str = "at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
+     from_statement_id, speaker_id, stance, stated_on, stated_on_precision, stated_at_utc, reported, \
+     prev_stance, prev_stated_on, prev_precision, prev_at, prev_reported";
+const NO_CHANGE: &str = "NULL::uuid, NULL::stance_kind, NULL::date, NULL::date_precision, NULL::timestamp, \
+     NULL::boolean, NULL::stance_kind, NULL::date, NULL::date_precision, NULL::timestamp, NULL::boolean";
+
+/// A bound list of ids. One id is bound as a scalar (`col = $n`), more as an array
+/// (`col = ANY($n)`): PostgreSQL estimates a scalar parameter as it would a constant,
+/// so after five executions of the prepared statement it keeps one generic plan and
+/// stops planning (about 1.5 ms, longer than the page takes to run); an array of
+/// unknown length makes the generic plan look dearer than a fresh one, so every
+/// execution was planned anew.
+struct Ids {
+    param: String,
+    one: bool,
+}
+
+impl Ids {
+    fn bind(ids: &[Uuid], param: &mut impl FnMut(Value) -> String) -> Self {
+        match ids {
+            [id] => Self {
+                param: param((*id).into()),
+                one: true,
+            },
+            _ => Self {
+                param: param(ids.to_vec().into()),
+                one: false,
+            },
+        }
+    }
+
+    /// The condition that `column` is one of the ids.
+    fn matched_by(&self, column: &str) -> String {
+        let p = &self.param;
+        if self.one {
+            format!("{column} = {p}")
+        } else {
+            format!("{column} = ANY({p})")
+        }
+    }
+}
+
 /// The SQL of the events matching `filter`, after `after`. Only the conditions and
 /// event kinds the filter asks for are written out, so each one can use its index
-/// (a generic `$1 IS NULL OR …` would keep the planner from it).
+/// (a generic `$1 IS NULL OR …` would keep the planner from it); the text depends on
+/// the filter's shape only, so each shape is one prepared statement.
 fn events_sql(
     filter: &TimelineFilter,
     after: Option<&EventKey>,
@@ -115,21 +204,35 @@ fn events_sql(
         values.push(v);
         format!("${}", values.len())
     };
-    let speakers = filter.speaker_ids.clone().map(|ids| param(ids.into()));
-    let claims = filter.claim_ids.clone().map(|ids| param(ids.into()));
-    let topics = filter.topic_ids.clone().map(|ids| param(ids.into()));
+    let speakers = filter
+        .speaker_ids
+        .as_deref()
+        .map(|ids| Ids::bind(ids, &mut param));
+    let claims = filter
+        .claim_ids
+        .as_deref()
+        .map(|ids| Ids::bind(ids, &mut param));
+    let topics = filter
+        .topic_ids
+        .as_deref()
+        .map(|ids| Ids::bind(ids, &mut param));
     let mut scope = vec!["s.deleted_at IS NULL".to_owned()];
-    if let Some(p) = &speakers {
-        scope.push(format!("s.speaker_id = ANY({p})"));
+    if let Some(ids) = &speakers {
+        scope.push(ids.matched_by("s.speaker_id"));
     }
-    if let Some(p) = &claims {
-        scope.push(format!("EXISTS (SELECT 1 FROM stance st WHERE st.statement_id = s.id AND st.claim_id = ANY({p}))"));
-    }
-    if let Some(p) = &topics {
+    if let Some(ids) = &claims {
         scope.push(format!(
-            "(EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = s.id AND t.topic_id = ANY({p})) \
+            "EXISTS (SELECT 1 FROM stance st WHERE st.statement_id = s.id AND {})",
+            ids.matched_by("st.claim_id")
+        ));
+    }
+    if let Some(ids) = &topics {
+        scope.push(format!(
+            "(EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = s.id AND {}) \
               OR EXISTS (SELECT 1 FROM stance st JOIN claim_topic ct ON ct.claim_id = st.claim_id \
-                         WHERE st.statement_id = s.id AND ct.topic_id = ANY({p})))"
+                         WHERE st.statement_id = s.id AND {}))",
+            ids.matched_by("t.topic_id"),
+            ids.matched_by("ct.topic_id")
         ));
     }
     let wants = |kind: EventKind| filter.kinds.as_ref().is_none_or(|k| k.contains(&kind));
@@ -138,31 +241,32 @@ fn events_sql(
         branches.push(format!(
             "SELECT coalesce(s.stated_at_utc, s.stated_on::timestamp) AS at, 0 AS rank, s.id, {NO_ID} AS sub, \
                     'STATEMENT' AS kind, s.id AS statement_id, NULL::uuid AS verdict_id, NULL::uuid AS link_id, \
-                    NULL::uuid AS article_id, NULL::uuid AS from_statement_id \
+                    NULL::uuid AS article_id, NULL::uuid AS from_statement_id, {NO_CHANGE} \
              FROM scope s"
         ));
     }
     if wants(EventKind::VerdictPublished) {
         branches.push(format!(
             "SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', v.statement_id, v.id, \
-                    NULL, NULL, NULL \
+                    NULL, NULL, NULL, {NO_CHANGE} \
              FROM scope s JOIN verdict v ON v.statement_id = s.id \
              WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL"
         ));
         // Verdicts on the claims themselves, unless the timeline is a speaker's.
         if speakers.is_none() && (claims.is_some() || topics.is_some()) {
             let mut on = vec!["v.claim_id IS NOT NULL".to_owned()];
-            if let Some(p) = &claims {
-                on.push(format!("v.claim_id = ANY({p})"));
+            if let Some(ids) = &claims {
+                on.push(ids.matched_by("v.claim_id"));
             }
-            if let Some(p) = &topics {
+            if let Some(ids) = &topics {
                 on.push(format!(
-                    "EXISTS (SELECT 1 FROM claim_topic ct WHERE ct.claim_id = v.claim_id AND ct.topic_id = ANY({p}))"
+                    "EXISTS (SELECT 1 FROM claim_topic ct WHERE ct.claim_id = v.claim_id AND {})",
+                    ids.matched_by("ct.topic_id")
                 ));
             }
             branches.push(format!(
                 "SELECT v.published_at AT TIME ZONE 'UTC', 1, v.id, {NO_ID}, 'VERDICT_PUBLISHED', NULL, v.id, \
-                        NULL, NULL, NULL \
+                        NULL, NULL, NULL, {NO_CHANGE} \
                  FROM verdict v \
                  WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.published_at IS NOT NULL AND {}",
                 on.join(" AND ")
@@ -173,7 +277,8 @@ fn events_sql(
         branches.push(format!(
             "SELECT coalesce(t.stated_at_utc, t.stated_on::timestamp, a.published_at AT TIME ZONE 'UTC', \
                              l.created_at AT TIME ZONE 'UTC'), \
-                    2, l.id, {NO_ID}, 'FOLLOW_UP', l.source_statement_id, NULL, l.id, l.target_article_id, NULL \
+                    2, l.id, {NO_ID}, 'FOLLOW_UP', l.source_statement_id, NULL, l.id, l.target_article_id, NULL, \
+                    {NO_CHANGE} \
              FROM scope s JOIN link l ON l.source_statement_id = s.id \
              LEFT JOIN statement t ON t.id = l.target_statement_id \
              LEFT JOIN article a ON a.id = l.target_article_id \
@@ -188,22 +293,27 @@ fn events_sql(
     if wants(EventKind::PositionChange) {
         let claim_cond = claims
             .as_ref()
-            .map(|p| format!("WHERE st2.claim_id = ANY({p})"))
+            .map(|ids| format!("WHERE {}", ids.matched_by("st2.claim_id")))
             .unwrap_or_default();
         ctes.push(format!(
             "pairs AS (SELECT DISTINCT sc.speaker_id, st2.claim_id FROM scope sc \
                        JOIN stance st2 ON st2.statement_id = sc.id {claim_cond})"
         ));
         ctes.push(format!(
-            "positions AS (SELECT s.id AS statement_id, st.claim_id, st.stance, s.stated_on, s.stated_at_utc, \
-                    lag(s.id) OVER w AS prev_id, lag(st.stance) OVER w AS prev_stance \
+            "positions AS (SELECT s.id AS statement_id, s.speaker_id, st.claim_id, st.stance, s.stated_on, \
+                    s.stated_on_precision, s.stated_at_utc, s.reported_by_id IS NOT NULL AS reported, \
+                    lag(s.id) OVER w AS prev_id, lag(st.stance) OVER w AS prev_stance, \
+                    lag(s.stated_on) OVER w AS prev_stated_on, lag(s.stated_on_precision) OVER w AS prev_precision, \
+                    lag(s.stated_at_utc) OVER w AS prev_at, lag(s.reported_by_id IS NOT NULL) OVER w AS prev_reported \
              FROM pairs p JOIN stance st ON st.claim_id = p.claim_id \
              JOIN statement s ON s.id = st.statement_id AND s.speaker_id = p.speaker_id AND s.deleted_at IS NULL \
              WINDOW w AS (PARTITION BY s.speaker_id, st.claim_id ORDER BY {POSITION_KEY}))"
         ));
         branches.push(
             "SELECT coalesce(p.stated_at_utc, p.stated_on::timestamp), 3, p.statement_id, p.claim_id, \
-                    'POSITION_CHANGE', p.statement_id, NULL, NULL, NULL, p.prev_id \
+                    'POSITION_CHANGE', p.statement_id, NULL, NULL, NULL, p.prev_id, p.speaker_id, p.stance, \
+                    p.stated_on, p.stated_on_precision, p.stated_at_utc, p.reported, p.prev_stance, p.prev_stated_on, \
+                    p.prev_precision, p.prev_at, p.prev_reported \
              FROM positions p \
              WHERE p.prev_stance IS NOT NULL AND p.prev_stance <> p.stance \
                AND p.statement_id IN (SELECT id FROM scope)"
@@ -214,7 +324,7 @@ fn events_sql(
         branches.push(format!(
             "SELECT NULL::timestamp AS at, 0 AS rank, {NO_ID} AS id, {NO_ID} AS sub, '' AS kind, NULL::uuid AS statement_id, \
                     NULL::uuid AS verdict_id, NULL::uuid AS link_id, NULL::uuid AS article_id, \
-                    NULL::uuid AS from_statement_id WHERE false"
+                    NULL::uuid AS from_statement_id, {NO_CHANGE} WHERE false"
         ));
     }
     let mut outer: Vec<String> = Vec::new();
@@ -238,10 +348,17 @@ fn events_sql(
     } else {
         format!("WHERE {}", outer.join(" AND "))
     };
-    let limit = limit.map(|n| format!("LIMIT {n}")).unwrap_or_default();
+    // A parameter, not a literal: one SQL text for every page size.
+    let limit = limit
+        .map(|n| {
+            format!(
+                "LIMIT {}",
+                param(i64::try_from(n).unwrap_or(i64::MAX).into())
+            )
+        })
+        .unwrap_or_default();
     let sql = format!(
-        "WITH {}, events (at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
-                          from_statement_id) AS ({}) \
+        "WITH {}, events ({EVENT_COLUMNS}) AS ({}) \
          SELECT * FROM events {outer} ORDER BY at, rank, id, sub {limit}",
         ctes.join(", "),
         branches.join(" UNION ALL ")
@@ -269,7 +386,11 @@ pub async fn page<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|r| {
             let kind = EventKind::parse(&r.kind)?;
-            let claim_id = (kind == EventKind::PositionChange).then_some(r.sub);
+            let change = if kind == EventKind::PositionChange {
+                r.change()
+            } else {
+                None
+            };
             Some(Event {
                 key: EventKey {
                     at: r.at,
@@ -282,9 +403,7 @@ pub async fn page<C: ConnectionTrait>(
                 verdict_id: r.verdict_id,
                 link_id: r.link_id,
                 article_id: r.article_id,
-                from_statement_id: r.from_statement_id,
-                claim_id,
-                change: None,
+                change,
             })
         })
         .collect())
@@ -343,8 +462,6 @@ pub async fn page_as_of<C: ConnectionTrait>(
         verdict_id: None,
         link_id: None,
         article_id: None,
-        from_statement_id: None,
-        claim_id: None,
         change: None,
     };
     for s in &scope {
@@ -429,8 +546,6 @@ pub async fn page_as_of<C: ConnectionTrait>(
             };
             events.push(Event {
                 statement_id: Some(to.id),
-                from_statement_id: Some(change.from.statement_id),
-                claim_id: Some(claim),
                 change: Some(change.clone()),
                 ..event(instant(to), 3, to.id, claim, EventKind::PositionChange)
             });

@@ -68,6 +68,8 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
     .data(db)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
+    // Outermost, so it counts the error codes the client gets.
+    .extension(crate::metrics::RequestMetrics)
     .extension(errors::ErrorCodes)
     .finish()
 }

@@ -31,7 +31,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/", web::get().to(graphiql))
             .route("/schema.graphql", web::get().to(sdl))
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz));
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics));
     }
 }
 
@@ -134,6 +135,13 @@ async fn sdl(state: web::Data<AppState>) -> HttpResponse {
 /// The process is up.
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Prometheus metrics (see [`crate::metrics`]).
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(crate::metrics::metrics().render(&state.db))
 }
 
 /// The service can answer queries: its database answers within a second.

@@ -11,4 +11,6 @@ pub mod embedded;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod service;
+pub mod telemetry;

@@ -232,9 +232,6 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     let closing = Instant::now();
     info!("no more requests in flight; closing the database pool");
     opened.close().await?;
-    info!(
-        elapsed_ms = closing.elapsed().as_millis() as u64,
-        "stopped"
-    );
+    info!(elapsed_ms = closing.elapsed().as_millis() as u64, "stopped");
     Ok(result?)
 }

@@ -18,8 +18,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Data, Response};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
@@ -35,8 +35,8 @@ const MAX_BATCH_SIZE: usize = 500;
 
 /// Latency buckets, in seconds: fine below 10 ms, where the targets are.
 const LATENCY_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5, 5.0, 10.0, 30.0,
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
 ];
 
 const SQL_COUNT_BUCKETS: &[f64] = &[
@@ -97,7 +97,8 @@ impl Metrics {
             .buckets(SQL_COUNT_BUCKETS.to_vec()),
         );
         let sql_statements = IntCounter::new("sql_statements_total", "SQL statements executed");
-        let sql_failed = IntCounter::new("sql_statements_failed_total", "SQL statements that failed");
+        let sql_failed =
+            IntCounter::new("sql_statements_failed_total", "SQL statements that failed");
         let sql_duration = Histogram::with_opts(
             HistogramOpts::new(
                 "sql_statement_duration_seconds",
@@ -184,7 +185,8 @@ impl Metrics {
             self.sql_failed.inc();
         }
         self.sql_duration.observe(info.elapsed.as_secs_f64());
-        let _outside_a_request = REQUEST_SQL.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
+        let _outside_a_request =
+            REQUEST_SQL.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
         tracing::debug!(target: "claimtrack::sql", elapsed_us = info.elapsed.as_micros() as u64,
             failed = info.failed, sql = %info.statement, "sql");
     }

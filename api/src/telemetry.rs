@@ -50,7 +50,9 @@ pub async fn request_context(
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_sane(v))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-    let span = tracing::info_span!("request", request_id = %id);
+    // At ERROR level the span is on whenever anything is logged at all, so even a
+    // `warn` filter keeps the request id on every line.
+    let span = tracing::error_span!("request", request_id = %id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.path().to_owned();

@@ -132,7 +132,10 @@ impl Service {
     }
 
     fn metrics(&self) -> String {
-        let mut response = agent().get(&self.url("/metrics")).call().expect("GET /metrics");
+        let mut response = agent()
+            .get(&self.url("/metrics"))
+            .call()
+            .expect("GET /metrics");
         assert_eq!(response.status().as_u16(), 200);
         response.body_mut().read_to_string().expect("metrics text")
     }
@@ -193,8 +196,7 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         let ok = r#"claimtrack_graphql_requests_total{operation="OpsProbe",outcome="ok"}"#;
         let refused =
             r#"claimtrack_graphql_requests_total{operation="OpsBroken",outcome="BAD_USER_INPUT"}"#;
-        let latency =
-            r#"claimtrack_graphql_request_duration_seconds_count{operation="OpsProbe"}"#;
+        let latency = r#"claimtrack_graphql_request_duration_seconds_count{operation="OpsProbe"}"#;
         let before = service.metrics();
         assert_eq!(sample(&before, ok), None, "{before}");
 
@@ -225,7 +227,7 @@ async fn metrics_count_requests_by_operation_and_outcome() {
             .expect("idle connections");
         let in_use = sample(&after, r#"claimtrack_db_pool_connections{state="in_use"}"#)
             .expect("connections in use");
-        assert!(open >= 1.0 && open <= 16.0, "{after}");
+        assert!((1.0..=16.0).contains(&open), "{after}");
         assert_eq!(open, idle + in_use, "{after}");
         assert!(
             after.contains(r#"claimtrack_http_responses_total{route="/graphql",status="200"} 3"#),
@@ -248,7 +250,7 @@ async fn every_log_line_of_a_request_names_its_id_and_the_response_returns_it() 
                 "--log-format",
                 "json",
                 "--log",
-                "info,claimtrack::sql=debug",
+                "warn,claimtrack::http=info,claimtrack::sql=debug",
             ],
         );
         let (id, body) = service.post(PROBE, "ops-log-check");
@@ -366,7 +368,10 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(!in_flight.is_finished(), "the request ended before the lock was released");
+    assert!(
+        !in_flight.is_finished(),
+        "the request ended before the lock was released"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     lock.rollback().await.expect("release the lock");
 
@@ -380,7 +385,10 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     .await
     .expect("wait");
     let (status, log) = exit;
-    assert!(status.success(), "claimtrack exited with {status}: {log:#?}");
+    assert!(
+        status.success(),
+        "claimtrack exited with {status}: {log:#?}"
+    );
     assert!(
         stopping.elapsed() < Duration::from_secs(30),
         "{:?} from SIGTERM to exit",
@@ -489,7 +497,10 @@ async fn readiness_follows_the_database_down_and_back_up_without_a_restart() {
     let ((status, retry_after), body, took) = down;
     assert_eq!(status, 503, "readyz while the database is down");
     assert_eq!(retry_after.as_deref(), Some("5"));
-    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INTERNAL",
+        "{body}"
+    );
     assert!(took < Duration::from_secs(7), "a query hung for {took:?}");
 
     tokio::task::spawn_blocking(move || restart_cluster(&pgdata, &socket_dir, port))

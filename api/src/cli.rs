@@ -2,6 +2,7 @@
 //! calls [`run`].
 
 use std::io;
+use std::time::Instant;
 
 use actix_web::{App, HttpServer, middleware};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -235,8 +236,13 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// How long in-flight requests may run on after SIGTERM or SIGINT; the pool and the
+/// embedded cluster then close within the 30 s an orchestrator usually grants.
+const SHUTDOWN_GRACE_SECS: u64 = 20;
+
 async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
-    let opened = open(global).await?;
+    let mut opened = open(global).await?;
+    crate::metrics::count_sql(&mut opened.db);
     let started = async {
         if !args.no_migrate {
             crate::db::migrate(&opened.db).await?;
@@ -269,10 +275,10 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     let app_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(middleware::Logger::new("%r %s %Dms").log_target("claimtrack::http"))
+            .wrap(middleware::from_fn(crate::telemetry::request_context))
             .configure(configure(app_state.clone()))
     })
-    .shutdown_timeout(25);
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
     if let Some(workers) = args.workers {
         server = server.workers(workers);
     }
@@ -287,7 +293,8 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         }
     };
     info!(listen = %args.listen, "serving GraphQL at http://{}/graphql", args.listen);
-    // actix stops on SIGINT/SIGTERM, finishing requests in flight.
+    // On SIGINT or SIGTERM actix closes the listeners at once and lets the requests in
+    // flight finish (for up to SHUTDOWN_GRACE_SECS); `run` returns when they are done.
     let result = server.run().await;
     if let Err(e) = &result {
         warn!(error = %e, "server stopped with an error");
@@ -295,7 +302,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // Key use times gathered since the last tick are written before the pool closes.
     maintenance.abort();
     state.maintain().await;
+    let closing = Instant::now();
+    info!("no more requests in flight; closing the database pool");
     opened.close().await?;
-    info!("stopped");
+    info!(elapsed_ms = closing.elapsed().as_millis() as u64, "stopped");
     Ok(result?)
 }

@@ -118,6 +118,8 @@ pub fn build_schema_with(
         max_aliases: limits.max_aliases,
         max_complexity: limits.max_complexity,
     }))
+    // Outermost, so it counts the error codes the client gets.
+    .extension(crate::metrics::RequestMetrics)
     .extension(errors::ErrorCodes);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();

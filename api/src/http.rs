@@ -73,7 +73,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(state))
             .app_data(web::PayloadConfig::new(max_body))
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz));
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics));
         // Production mode shows no schema to strangers: no GraphiQL, no SDL.
         if !production {
             cfg.route("/", web::get().to(graphiql))
@@ -373,6 +374,13 @@ async fn sdl(state: web::Data<AppState>) -> HttpResponse {
 /// The process is up.
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Prometheus metrics (see [`crate::metrics`]).
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(crate::metrics::metrics().render(&state.db))
 }
 
 /// The service can answer queries: its database answers within a second.

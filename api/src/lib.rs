@@ -12,5 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod rate_limit;
 pub mod service;
+pub mod telemetry;

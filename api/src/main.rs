@@ -2,21 +2,13 @@
 
 use std::process::ExitCode;
 
-use claimtrack::config::{Cli, LogFormat};
+use claimtrack::config::Cli;
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_new(&cli.global.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match cli.global.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    claimtrack::telemetry::init(cli.global.log_format, &cli.global.log);
     match claimtrack::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

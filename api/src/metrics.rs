@@ -1,0 +1,312 @@
+//! Prometheus metrics, served at `/metrics`: GraphQL requests by operation name and
+//! outcome, their latency, the SQL statements each one issues, HTTP responses by route
+//! and status, and the database pool's size, in-use and idle connections.
+//!
+//! The registry is process-wide, as Prometheus exporters usually are: every schema and
+//! HTTP worker of the process counts into it. SQL statements are attributed to the
+//! GraphQL request that issued them through a task-local counter, which the batch
+//! loaders of that request carry into the tasks they spawn.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest,
+};
+use async_graphql::{Data, Response};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use sea_orm::DatabaseConnection;
+use tracing::Instrument;
+
+use crate::graphql::loader::{Db, Loaders};
+
+/// Distinct operation names kept as label values; later ones count as `other`, so a
+/// client inventing names cannot grow the registry without bound.
+const MAX_OPERATION_NAMES: usize = 200;
+
+/// Batch size of the per-request loaders, as in [`crate::graphql::loader::loaders`].
+const MAX_BATCH_SIZE: usize = 500;
+
+/// Latency buckets, in seconds: fine below 10 ms, where the targets are.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
+];
+
+const SQL_COUNT_BUCKETS: &[f64] = &[
+    0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0, 250.0,
+];
+
+tokio::task_local! {
+    /// SQL statements issued so far by the GraphQL request this task works for.
+    static REQUEST_SQL: Arc<AtomicU64>;
+}
+
+/// Every metric of the process.
+pub struct Metrics {
+    registry: Registry,
+    graphql_requests: IntCounterVec,
+    graphql_duration: HistogramVec,
+    graphql_sql: Histogram,
+    sql_statements: IntCounter,
+    sql_failed: IntCounter,
+    sql_duration: Histogram,
+    http_responses: IntCounterVec,
+    pool: IntGaugeVec,
+    operation_names: Mutex<HashSet<String>>,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// The process-wide metrics.
+pub fn metrics() -> &'static Metrics {
+    &METRICS
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new_custom(Some("claimtrack".into()), None)
+            .unwrap_or_else(|_| Registry::new());
+        let graphql_requests = IntCounterVec::new(
+            Opts::new(
+                "graphql_requests_total",
+                "GraphQL requests by operation name (`anonymous` when unnamed) and outcome \
+                 (`ok`, or the first error's extensions.code)",
+            ),
+            &["operation", "outcome"],
+        );
+        let graphql_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "graphql_request_duration_seconds",
+                "Time to parse, validate and execute a GraphQL request",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["operation"],
+        );
+        let graphql_sql = Histogram::with_opts(
+            HistogramOpts::new(
+                "graphql_request_sql_statements",
+                "SQL statements issued by one GraphQL request",
+            )
+            .buckets(SQL_COUNT_BUCKETS.to_vec()),
+        );
+        let sql_statements = IntCounter::new("sql_statements_total", "SQL statements executed");
+        let sql_failed =
+            IntCounter::new("sql_statements_failed_total", "SQL statements that failed");
+        let sql_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "sql_statement_duration_seconds",
+                "Time from sending a SQL statement to having its result",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        );
+        let http_responses = IntCounterVec::new(
+            Opts::new(
+                "http_responses_total",
+                "HTTP responses by route pattern and status code",
+            ),
+            &["route", "status"],
+        );
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database pool connections: `max` (configured), `open`, `in_use`, `idle`",
+            ),
+            &["state"],
+        );
+        let metrics = Self {
+            registry,
+            graphql_requests: graphql_requests.unwrap_or_else(|e| invalid_definition(&e)),
+            graphql_duration: graphql_duration.unwrap_or_else(|e| invalid_definition(&e)),
+            graphql_sql: graphql_sql.unwrap_or_else(|e| invalid_definition(&e)),
+            sql_statements: sql_statements.unwrap_or_else(|e| invalid_definition(&e)),
+            sql_failed: sql_failed.unwrap_or_else(|e| invalid_definition(&e)),
+            sql_duration: sql_duration.unwrap_or_else(|e| invalid_definition(&e)),
+            http_responses: http_responses.unwrap_or_else(|e| invalid_definition(&e)),
+            pool: pool.unwrap_or_else(|e| invalid_definition(&e)),
+            operation_names: Mutex::new(HashSet::new()),
+        };
+        let collectors: [Box<dyn prometheus::core::Collector>; 8] = [
+            Box::new(metrics.graphql_requests.clone()),
+            Box::new(metrics.graphql_duration.clone()),
+            Box::new(metrics.graphql_sql.clone()),
+            Box::new(metrics.sql_statements.clone()),
+            Box::new(metrics.sql_failed.clone()),
+            Box::new(metrics.sql_duration.clone()),
+            Box::new(metrics.http_responses.clone()),
+            Box::new(metrics.pool.clone()),
+        ];
+        for collector in collectors {
+            if let Err(e) = metrics.registry.register(collector) {
+                tracing::error!(error = %e, "could not register a metric");
+            }
+        }
+        metrics
+    }
+
+    /// The text exposition of every metric, with the pool's state read now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let pool = db.get_postgres_connection_pool();
+        let open = i64::from(pool.size());
+        let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
+        let max = i64::from(pool.options().get_max_connections());
+        for (state, value) in [
+            ("max", max),
+            ("open", open),
+            ("in_use", (open - idle).max(0)),
+            ("idle", idle),
+        ] {
+            self.pool.with_label_values(&[state]).set(value);
+        }
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %e, "could not encode the metrics");
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Counts one HTTP response.
+    pub fn http_response(&self, route: &str, status: u16) {
+        self.http_responses
+            .with_label_values(&[route, &status.to_string()])
+            .inc();
+    }
+
+    /// Counts one SQL statement, for the process and for the request that issued it.
+    pub fn sql_statement(&self, info: &sea_orm::metric::Info<'_>) {
+        self.sql_statements.inc();
+        if info.failed {
+            self.sql_failed.inc();
+        }
+        self.sql_duration.observe(info.elapsed.as_secs_f64());
+        let _outside_a_request =
+            REQUEST_SQL.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
+        tracing::debug!(target: "claimtrack::sql", elapsed_us = info.elapsed.as_micros() as u64,
+            failed = info.failed, sql = %info.statement, "sql");
+    }
+
+    fn graphql_request(&self, operation: &str, outcome: &str, seconds: f64, sql: u64) {
+        let operation = self.operation_label(operation);
+        self.graphql_requests
+            .with_label_values(&[operation.as_str(), outcome])
+            .inc();
+        self.graphql_duration
+            .with_label_values(&[operation.as_str()])
+            .observe(seconds);
+        self.graphql_sql.observe(sql as f64);
+    }
+
+    fn operation_label(&self, name: &str) -> String {
+        let Ok(mut seen) = self.operation_names.lock() else {
+            return "other".into();
+        };
+        if seen.contains(name) {
+            return name.to_owned();
+        }
+        if seen.len() >= MAX_OPERATION_NAMES {
+            return "other".into();
+        }
+        seen.insert(name.to_owned());
+        name.to_owned()
+    }
+}
+
+fn invalid_definition(e: &prometheus::Error) -> ! {
+    // The metric definitions above are constant: an error is a bug in them.
+    panic!("invalid metric definition: {e}")
+}
+
+/// Installs the SQL statement counter on a pool; clones made afterwards share it.
+pub fn count_sql(db: &mut DatabaseConnection) {
+    db.set_metric_callback(|info| metrics().sql_statement(info));
+}
+
+/// The schema extension that counts GraphQL requests. Register it before the one that
+/// sets error codes, so it reads the codes the client gets.
+pub struct RequestMetrics;
+
+impl ExtensionFactory for RequestMetrics {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestMetricsExtension {
+            operation: Mutex::new(None),
+        })
+    }
+}
+
+struct RequestMetricsExtension {
+    /// The operation that ran, once the document is parsed and validated.
+    operation: Mutex<Option<String>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for RequestMetricsExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let started = Instant::now();
+        let sql = Arc::new(AtomicU64::new(0));
+        let response = REQUEST_SQL.scope(sql.clone(), next.run(ctx)).await;
+        let outcome = match response.errors.first() {
+            None => "ok".to_owned(),
+            Some(error) => error
+                .extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .and_then(|code| match code {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "INTERNAL".into()),
+        };
+        let operation = self
+            .operation
+            .lock()
+            .ok()
+            .and_then(|mut op| op.take())
+            // Refused before it ran (unparsable, invalid, over a limit).
+            .unwrap_or_else(|| "invalid".into());
+        metrics().graphql_request(
+            &operation,
+            &outcome,
+            started.elapsed().as_secs_f64(),
+            sql.load(Ordering::Relaxed),
+        );
+        response
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Ok(mut op) = self.operation.lock() {
+            *op = Some(operation_name.unwrap_or("anonymous").to_owned());
+        }
+        // Loaders of this request only: the SQL they issue counts for it, and their
+        // tasks log inside its span.
+        let Some(db) = ctx.data_opt::<DatabaseConnection>() else {
+            return next.run(ctx, operation_name).await;
+        };
+        let mut data = Data::default();
+        data.insert(request_loaders(db.clone()));
+        next.run_with_data(ctx, operation_name, data).await
+    }
+}
+
+/// Batch loaders whose tasks keep the request's span and SQL counter.
+fn request_loaders(db: DatabaseConnection) -> Loaders {
+    let sql = REQUEST_SQL.try_with(Arc::clone).ok();
+    DataLoader::new(Db(db), move |task| {
+        let task = task.in_current_span();
+        match &sql {
+            Some(sql) => tokio::spawn(REQUEST_SQL.scope(sql.clone(), task)),
+            None => tokio::spawn(task),
+        }
+    })
+    .max_batch_size(MAX_BATCH_SIZE)
+}

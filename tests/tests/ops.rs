@@ -1,0 +1,530 @@
+//! Operability, over real HTTP against the real binary: `/metrics` counts requests by
+//! operation and outcome, every log line of a request names its id, SIGTERM lets the
+//! request in flight finish, and `/readyz` follows the database down and back up
+//! without a restart of the service.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use serde_json::{Value, json};
+use tests::TestDb;
+
+fn binary() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "claimtrack", "--bin", "claimtrack"])
+        .current_dir(&workspace)
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building the claimtrack binary failed");
+    target.join("debug").join("claimtrack")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// An HTTP client that returns error statuses as responses, on fresh connections.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
+}
+
+/// `claimtrack serve` on its own port, its stderr collected line by line.
+struct Service {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Service {
+    fn start(database_url: &str, extra: &[&str]) -> Self {
+        let port = free_port();
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .env("DATABASE_URL", database_url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start claimtrack serve");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.lock().expect("log lock").push(line);
+            }
+        });
+        let service = Self { child, port, log };
+        service.wait_ready(Duration::from_secs(120));
+        service
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn wait_ready(&self, limit: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if self.readyz().0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "the service was not ready within {limit:?}; its log:\n{}",
+            self.log_lines().join("\n")
+        );
+    }
+
+    /// Status and `Retry-After` of `/readyz`; status 0 when nothing answers.
+    fn readyz(&self) -> (u16, Option<String>) {
+        match agent().get(&self.url("/readyz")).call() {
+            Ok(r) => (
+                r.status().as_u16(),
+                r.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            ),
+            Err(_) => (0, None),
+        }
+    }
+
+    /// POSTs a query with a request id; returns the response's id header and body.
+    fn post(&self, query: &str, request_id: &str) -> (Option<String>, Value) {
+        let mut response = agent()
+            .post(&self.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("x-request-id", request_id)
+            .send_json(json!({ "query": query }))
+            .expect("POST /graphql");
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (id, response.body_mut().read_json().expect("a JSON body"))
+    }
+
+    fn metrics(&self) -> String {
+        let mut response = agent()
+            .get(&self.url("/metrics"))
+            .call()
+            .expect("GET /metrics");
+        assert_eq!(response.status().as_u16(), 200);
+        response.body_mut().read_to_string().expect("metrics text")
+    }
+
+    fn log_lines(&self) -> Vec<String> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    fn sigterm(&self) {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).expect("SIGTERM");
+    }
+
+    /// Waits for the process to exit; panics after `limit`.
+    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "claimtrack did not stop within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of one sample line of the exposition, e.g.
+/// `claimtrack_graphql_requests_total{operation="Probe",outcome="ok"}`.
+fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let rest = line.strip_prefix(series)?.strip_prefix(' ')?;
+        rest.trim().parse().ok()
+    })
+}
+
+const PROBE: &str = "query OpsProbe { statements(first: 5) { totalCount edges { node { text speaker { name } } } } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_requests_by_operation_and_outcome() {
+    let db = TestDb::new().await;
+    db.ok(
+        r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#,
+        json!({}),
+    )
+    .await;
+    let url = db.url();
+    tokio::task::spawn_blocking(move || {
+        let service = Service::start(&url, &["--no-migrate"]);
+        let ok = r#"claimtrack_graphql_requests_total{operation="OpsProbe",outcome="ok"}"#;
+        let refused =
+            r#"claimtrack_graphql_requests_total{operation="OpsBroken",outcome="BAD_USER_INPUT"}"#;
+        let latency = r#"claimtrack_graphql_request_duration_seconds_count{operation="OpsProbe"}"#;
+        let before = service.metrics();
+        assert_eq!(sample(&before, ok), None, "{before}");
+
+        let (_, body) = service.post(PROBE, "ops-probe-1");
+        assert_eq!(body["data"]["statements"]["totalCount"], 0, "{body}");
+        let after_one = service.metrics();
+        assert_eq!(sample(&after_one, ok), Some(1.0), "{after_one}");
+        assert_eq!(sample(&after_one, latency), Some(1.0), "{after_one}");
+
+        service.post(PROBE, "ops-probe-2");
+        let (_, body) = service.post(
+            r#"query OpsBroken { statement(id: "not-a-uuid") { id } }"#,
+            "ops-broken",
+        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let after = service.metrics();
+        assert_eq!(sample(&after, ok), Some(2.0), "{after}");
+        assert_eq!(sample(&after, refused), Some(1.0), "{after}");
+        // Each probe runs its page query and its count at least.
+        let sql = sample(&after, "claimtrack_graphql_request_sql_statements_sum")
+            .expect("SQL statements per request");
+        assert!(sql >= 4.0, "{after}");
+        let max = sample(&after, r#"claimtrack_db_pool_connections{state="max"}"#);
+        assert_eq!(max, Some(16.0), "{after}");
+        let open = sample(&after, r#"claimtrack_db_pool_connections{state="open"}"#)
+            .expect("open connections");
+        let idle = sample(&after, r#"claimtrack_db_pool_connections{state="idle"}"#)
+            .expect("idle connections");
+        let in_use = sample(&after, r#"claimtrack_db_pool_connections{state="in_use"}"#)
+            .expect("connections in use");
+        assert!((1.0..=16.0).contains(&open), "{after}");
+        assert_eq!(open, idle + in_use, "{after}");
+        assert!(
+            after.contains(r#"claimtrack_http_responses_total{route="/graphql",status="200"} 3"#),
+            "{after}"
+        );
+    })
+    .await
+    .expect("the test thread");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_log_line_of_a_request_names_its_id_and_the_response_returns_it() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    tokio::task::spawn_blocking(move || {
+        let service = Service::start(
+            &url,
+            &[
+                "--no-migrate",
+                "--log-format",
+                "json",
+                "--log",
+                "warn,claimtrack::http=info,claimtrack::sql=debug",
+            ],
+        );
+        let (id, body) = service.post(PROBE, "ops-log-check");
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(id.as_deref(), Some("ops-log-check"));
+        // A strange incoming id is replaced by a fresh one.
+        let (fresh, _) = service.post(PROBE, "not a sane id");
+        let fresh = fresh.expect("a request id");
+        assert_ne!(fresh, "not a sane id");
+        assert!(uuid::Uuid::parse_str(&fresh).is_ok(), "{fresh}");
+
+        // The access line is written after the response: wait for it.
+        let started = Instant::now();
+        let mut lines = Vec::new();
+        while started.elapsed() < Duration::from_secs(10) {
+            lines = service
+                .log_lines()
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|l| l["span"]["request_id"] == "ops-log-check")
+                .collect::<Vec<_>>();
+            if lines.iter().any(|l| l["message"] == "request served") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let served = lines
+            .iter()
+            .find(|l| l["message"] == "request served")
+            .unwrap_or_else(|| panic!("no access line: {:#?}", service.log_lines()));
+        assert_eq!(served["status"], 200);
+        assert_eq!(served["path"], "/graphql");
+        // The page, its count and the speakers' batch (from a loader's own task) all
+        // log inside the request's span.
+        let sql = lines.iter().filter(|l| l["message"] == "sql").count();
+        assert!(sql >= 2, "{lines:#?}");
+        let all = service.log_lines();
+        let unattributed: Vec<&String> = all
+            .iter()
+            .filter(|l| l.contains("\"message\":\"sql\"") && !l.contains("\"request_id\""))
+            .collect();
+        assert!(
+            unattributed.is_empty(),
+            "SQL logged outside any request: {unattributed:#?}"
+        );
+        assert!(all.iter().all(|l| serde_json::from_str::<Value>(l).is_ok()));
+    })
+    .await
+    .expect("the test thread");
+}
+
+/// The backend of the service waiting on a lock, if there is one yet.
+async fn service_waits_on_a_lock(db: &TestDb) -> bool {
+    let row = db
+        .db()
+        .query_one_raw(Statement::from_string(
+            db.db().get_database_backend(),
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = 'claimtrack' AND wait_event_type = 'Lock'"
+                .to_owned(),
+        ))
+        .await
+        .expect("pg_stat_activity")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("a count") > 0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
+    let db = TestDb::new().await;
+    let mut service = {
+        let url = db.url();
+        tokio::task::spawn_blocking(move || Service::start(&url, &["--no-migrate"]))
+            .await
+            .expect("start")
+    };
+    // Hold the statement table so that a query on it waits: a request in flight.
+    let lock = db.db().begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE statement IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let in_flight = {
+        let url = service.url("/graphql");
+        std::thread::spawn(move || {
+            let mut response = agent()
+                .post(&url)
+                .header("content-type", "application/json")
+                .send_json(json!({ "query": "query Slow { statements { totalCount } }" }))
+                .expect("the request in flight gets an answer");
+            let status = response.status().as_u16();
+            let body: Value = response.body_mut().read_json().expect("JSON");
+            (status, body)
+        })
+    };
+    let waiting = Instant::now();
+    while !service_waits_on_a_lock(&db).await {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "the request never reached the database"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    service.sigterm();
+    let stopping = Instant::now();
+    // It stops accepting at once, while the request is still in flight.
+    let refused = Instant::now();
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", service.port)).is_err() {
+            break;
+        }
+        assert!(
+            refused.elapsed() < Duration::from_secs(5),
+            "new connections are still accepted after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !in_flight.is_finished(),
+        "the request ended before the lock was released"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    lock.rollback().await.expect("release the lock");
+
+    let (status, body) = in_flight.join().expect("the client thread");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["statements"]["totalCount"], 0, "{body}");
+    let exit = tokio::task::spawn_blocking(move || {
+        let status = service.wait_exit(Duration::from_secs(30));
+        (status, service.log_lines())
+    })
+    .await
+    .expect("wait");
+    let (status, log) = exit;
+    assert!(
+        status.success(),
+        "claimtrack exited with {status}: {log:#?}"
+    );
+    assert!(
+        stopping.elapsed() < Duration::from_secs(30),
+        "{:?} from SIGTERM to exit",
+        stopping.elapsed()
+    );
+    assert!(
+        log.iter().any(|l| l.contains("stopped")),
+        "no final log line: {log:#?}"
+    );
+}
+
+/// Starts a stopped cluster again on the port it had, as the account owning it.
+fn restart_cluster(pgdata: &Path, socket_dir: &Path, port: u16) {
+    // `postmaster.opts` names the server program of the last start; pg_ctl sits beside it.
+    let opts = std::fs::read_to_string(pgdata.join("postmaster.opts")).expect("postmaster.opts");
+    let postgres = opts.split_whitespace().next().expect("a program");
+    let pg_ctl = Path::new(postgres.trim_matches('"')).with_file_name("pg_ctl");
+    let owner = std::fs::metadata(pgdata).expect("pgdata");
+    let mut command = Command::new(pg_ctl);
+    command
+        .args(["start", "-w", "-t", "60", "-D"])
+        .arg(pgdata)
+        .arg("-l")
+        .arg(pgdata.join("log").join("restart.log"))
+        .arg("-o")
+        .arg(format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
+            socket_dir.display()
+        ))
+        .current_dir("/")
+        .stdout(Stdio::null());
+    if nix::unistd::geteuid().is_root() && owner.uid() != 0 {
+        command.uid(owner.uid()).gid(owner.gid());
+    }
+    let status = command.status().expect("run pg_ctl");
+    assert!(status.success(), "pg_ctl start failed");
+}
+
+/// Stops the private cluster and removes its files, even when the test fails.
+struct PrivateCluster {
+    options: claimtrack::embedded::ClusterOptions,
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let options = self.options.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                let _ = rt.block_on(claimtrack::embedded::stop_running(&options));
+            }
+            let _ = std::fs::remove_dir_all(&options.data_dir);
+        })
+        .join();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_follows_the_database_down_and_back_up_without_a_restart() {
+    // A private cluster: stopping it disturbs no other test.
+    let data_dir =
+        std::env::temp_dir().join(format!("claimtrack-ops-{}", uuid::Uuid::now_v7().simple()));
+    let private = PrivateCluster {
+        options: claimtrack::embedded::ClusterOptions::new(&data_dir),
+    };
+    let cluster = claimtrack::embedded::Cluster::ensure_running(&private.options)
+        .await
+        .expect("start a private cluster");
+    assert!(cluster.owned());
+    let url = cluster.database_url().to_owned();
+    let (port, pgdata, socket_dir) = (
+        cluster.port(),
+        cluster.cluster_dir().to_path_buf(),
+        cluster.socket_dir().to_path_buf(),
+    );
+    let service = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || Service::start(&url, &[]))
+            .await
+            .expect("start")
+    };
+    let service = Arc::new(service);
+
+    cluster.stop().await.expect("stop the cluster");
+    let down = {
+        let service = service.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let readyz = loop {
+                let readyz = service.readyz();
+                if readyz.0 == 503 || started.elapsed() > Duration::from_secs(20) {
+                    break readyz;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            // A query fails within the pool's acquire timeout (5 s) instead of hanging.
+            let asked = Instant::now();
+            let (_, body) = service.post("{ statements { totalCount } }", "ops-db-down");
+            (readyz, body, asked.elapsed())
+        })
+        .await
+        .expect("probe")
+    };
+    let ((status, retry_after), body, took) = down;
+    assert_eq!(status, 503, "readyz while the database is down");
+    assert_eq!(retry_after.as_deref(), Some("5"));
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INTERNAL",
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(7), "a query hung for {took:?}");
+
+    tokio::task::spawn_blocking(move || restart_cluster(&pgdata, &socket_dir, port))
+        .await
+        .expect("restart");
+    let up = {
+        let service = service.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            while service.readyz().0 != 200 {
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "readyz did not recover on its own"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            service.post("{ statements { totalCount } }", "ops-db-up").1
+        })
+        .await
+        .expect("probe")
+    };
+    assert_eq!(up["data"]["statements"]["totalCount"], 0, "{up}");
+
+    // The service first, then the cluster under it.
+    drop(service);
+    drop(private);
+}

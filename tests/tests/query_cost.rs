@@ -118,9 +118,11 @@ async fn statements_for_page(db: &TestDb, first: usize) -> usize {
         seen.fetch_add(1, Ordering::SeqCst);
     });
     let schema = build_schema(conn, &Limits::default());
-    let request = async_graphql::Request::new(PAGE).variables(async_graphql::Variables::from_json(
-        json!({ "first": first }),
-    ));
+    let request = async_graphql::Request::new(PAGE)
+        .variables(async_graphql::Variables::from_json(
+            json!({ "first": first }),
+        ))
+        .data(claimtrack::auth::Viewer::trusted());
     let response = serde_json::to_value(schema.execute(request).await).expect("json");
     assert!(response.get("errors").is_none(), "{response:#}");
     let edges = response["data"]["statements"]["edges"]

@@ -43,8 +43,16 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
 }
 
 fn post(port: u16, query: &str) -> Value {
-    ureq::post(&format!("http://127.0.0.1:{port}/graphql"))
-        .header("content-type", "application/json")
+    post_as(port, None, query)
+}
+
+fn post_as(port: u16, key: Option<&str>, query: &str) -> Value {
+    let mut request = ureq::post(&format!("http://127.0.0.1:{port}/graphql"))
+        .header("content-type", "application/json");
+    if let Some(key) = key {
+        request = request.header("authorization", &format!("Bearer {key}"));
+    }
+    request
         .send_json(json!({ "query": query }))
         .expect("POST /graphql")
         .body_mut()
@@ -146,9 +154,37 @@ fn serve_without_database_url_runs_the_demo_and_stops_cleanly_on_sigterm() {
     );
     assert_eq!(edges[0]["node"]["reportedBy"]["name"], "Sergei Lavrov");
 
-    // An empty statement is refused and nothing is written.
-    let refused = post(
+    // A write without a key is refused; an editor key made by the command line, on the
+    // cluster the service runs on, writes; an empty statement is refused all the same.
+    let create = r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#;
+    let anonymous = post(port, create);
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    let made = Command::new(&bin)
+        .args(["keys", "create", "--name", "serve test", "--role", "editor"])
+        .env_remove("DATABASE_URL")
+        .env("CLAIMTRACK_DATA_DIR", &data_dir)
+        .output()
+        .expect("run keys create");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let key = String::from_utf8(made.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let created = post_as(port, Some(&key), create);
+    assert!(
+        created["data"]["createSpeaker"]["speaker"]["id"].is_string(),
+        "{created}"
+    );
+    let refused = post_as(
         port,
+        Some(&key),
         r#"mutation { createStatement(input: {speakerId: "00000000-0000-7000-8000-000000000000", text: "  ",
             kind: QUOTE, statedOn: "2017-07-09", language: "en"}) { statement { id } } }"#,
     );

@@ -12,6 +12,7 @@ pub mod loader;
 pub mod outlet;
 pub mod pagination;
 pub mod position;
+pub mod purge;
 pub mod revision;
 pub mod scalars;
 pub mod search;
@@ -63,6 +64,7 @@ pub struct MutationRoot(
     verdict::VerdictMutation,
     link::LinkMutation,
     api_key::ApiKeyMutation,
+    purge::PurgeMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -10,6 +10,7 @@ pub mod generate;
 pub mod link;
 pub mod outlet;
 pub mod position;
+pub mod purge;
 pub mod record;
 pub mod scorecard;
 pub mod search;

@@ -167,5 +167,8 @@ pub enum ApiRole {
 pub enum RevisionAction {
     Create,
     Update,
+    /// A soft delete: the record is hidden, its content kept.
     Delete,
+    /// A hard delete: the record's row is gone and its revisions' content blanked.
+    Purge,
 }

@@ -1,5 +1,6 @@
 //! `revision`: the append-only audit trail. One row per change, written in the same
-//! transaction as the change, with the record before and after as JSON.
+//! transaction as the change, with the record before and after as JSON. A purge
+//! blanks the content of the purged record's revisions and nothing else.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,10 @@ pub struct Model {
     pub after: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Why the record was purged (PURGE revisions only).
+    pub reason: Option<String>,
+    /// When a purge blanked this revision's `before` and `after`.
+    pub redacted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261126_000002_add_positions;
 mod m20261126_000003_add_as_of_indexes;
 mod m20261126_000004_add_search;
 mod m20261126_000006_protect_revisions;
+mod m20261126_000007_add_purge;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_add_as_of_indexes::Migration),
             Box::new(m20261126_000004_add_search::Migration),
             Box::new(m20261126_000006_protect_revisions::Migration),
+            Box::new(m20261126_000007_add_purge::Migration),
         ]
     }
 }

@@ -96,6 +96,7 @@ pub const RULES: &[(Root, &str, Role)] = &[
     // Keys.
     (Mutation, "createApiKey", Admin),
     (Mutation, "revokeApiKey", Admin),
+    (Mutation, "purgeRecord", Admin),
 ];
 
 /// Introspection fields: governed by the schema's introspection switch, not by roles.

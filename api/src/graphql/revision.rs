@@ -22,7 +22,10 @@ const REVISIONS_CURSOR: &str = "revisions";
 pub enum RevisionAction {
     Create,
     Update,
+    /// A soft delete: the record is hidden, its content kept.
     Delete,
+    /// A hard delete: the record is gone and its revisions' content blanked.
+    Purge,
 }
 
 /// One change to one record.
@@ -64,6 +67,14 @@ impl Revision {
     }
     async fn after(&self) -> Option<&serde_json::Value> {
         self.row.after.as_ref()
+    }
+    /// Why the record was purged (PURGE revisions only).
+    async fn reason(&self) -> Option<&str> {
+        self.row.reason.as_deref()
+    }
+    /// When a purge blanked this revision's `before` and `after`.
+    async fn redacted_at(&self) -> Option<DateTime<Utc>> {
+        self.row.redacted_at
     }
 }
 

@@ -63,22 +63,61 @@ pub async fn write<C: ConnectionTrait>(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> ApiResult<()> {
+    let mut row = row(actor, entity_type, entity_id, version, action);
+    row.before = Set(before);
+    row.after = Set(after);
+    revision::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes the PURGE revision of a record whose row is gone: no content, the reason.
+pub async fn purged<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    entity_type: &str,
+    entity_id: Uuid,
+    version: i32,
+    reason: &str,
+) -> ApiResult<()> {
+    let mut row = row(
+        actor,
+        entity_type,
+        entity_id,
+        version,
+        RevisionAction::Purge,
+    );
+    row.reason = Set(Some(reason.to_owned()));
+    revision::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// A revision without content, stamped now.
+fn row(
+    actor: &Actor,
+    entity_type: &str,
+    entity_id: Uuid,
+    version: i32,
+    action: RevisionAction,
+) -> revision::ActiveModel {
     let now = Utc::now();
-    revision::Entity::insert(revision::ActiveModel {
+    revision::ActiveModel {
         id: Set(Uuid::now_v7()),
         entity_type: Set(entity_type.to_owned()),
         entity_id: Set(entity_id),
         version: Set(version),
         action: Set(action),
         actor_key_id: Set(actor.key_id),
-        before: Set(before),
-        after: Set(after),
+        before: Set(None),
+        after: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+        reason: Set(None),
+        redacted_at: Set(None),
+    }
 }
 
 pub fn snapshot<T: Serialize>(value: Option<&T>) -> ApiResult<Option<serde_json::Value>> {

@@ -20,6 +20,7 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
 use crate::graphql::{AppSchema, SchemaOptions, build_schema_with};
@@ -55,8 +56,10 @@ impl AppState {
         }
     }
 
-    /// Housekeeping on a timer: writes key use times, drops idle rate-limit buckets.
+    /// Housekeeping on a timer: reloads the keys, writes key use times, drops idle
+    /// rate-limit buckets.
     pub async fn maintain(&self) {
+        self.keys.reload().await;
         if let Err(e) = self.keys.flush_last_used().await {
             tracing::warn!(error = %e, "cannot record API key use times");
         }
@@ -137,13 +140,21 @@ async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer, Ref
         limit(state, ip)?;
         return Ok(Viewer::anonymous());
     };
+    let refused = || unauthenticated("the API key is not valid (unknown or revoked)");
+    let Ok(presented) = PresentedKey::parse(&token) else {
+        limit(state, ip)?;
+        return Err(refused());
+    };
     // A key not in memory costs a lookup: it draws on the address's bucket first, so
     // guessing keys is slow and cannot flood the database.
-    let recognized = state.keys.recognizes(&token);
-    if !recognized {
-        limit(state, ip)?;
-    }
-    match state.keys.authenticate(&token).await {
+    let (verdict, charged) = match state.keys.verify_in_memory(&presented).await {
+        Some(verdict) => (verdict, false),
+        None => {
+            limit(state, ip)?;
+            (state.keys.verify_fetched(&presented).await, true)
+        }
+    };
+    match verdict {
         Ok(viewer) => {
             if let Some(key) = &viewer.key {
                 limit(state, Bucket::Key(key.key_id))?;
@@ -151,12 +162,10 @@ async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer, Ref
             Ok(viewer)
         }
         Err(_) => {
-            if recognized {
+            if !charged {
                 limit(state, ip)?;
             }
-            Err(unauthenticated(
-                "the API key is not valid (unknown or revoked)",
-            ))
+            Err(refused())
         }
     }
 }

@@ -298,6 +298,29 @@ async fn key_use_is_recorded_by_the_timer_not_by_each_request() {
     assert!(last_used().await, "the timer did not record the use");
 }
 
+/// A key revoked elsewhere (another instance, the command line) keeps working here only
+/// until the maintenance timer reloads the keys.
+#[actix_web::test]
+async fn a_key_revoked_elsewhere_is_refused_after_the_next_reload() {
+    let db = TestDb::new().await;
+    let state = state_with(&db, Limits::default(), open_access());
+    let app = app!(state.clone());
+    let key = db.key(ApiRole::Editor).await;
+    let (_, body) = post(&app, Some(&key), "{ viewer { role } }", json!({})).await;
+    assert_eq!(body["data"]["viewer"]["role"], "EDITOR", "{body}");
+    let prefix = key.split('_').nth(1).unwrap();
+    let stored = claimtrack::service::api_key::find(db.db(), prefix)
+        .await
+        .unwrap();
+    claimtrack::service::api_key::revoke(db.db(), &claimtrack::service::Actor::system(), stored.id)
+        .await
+        .unwrap();
+    state.maintain().await;
+    let (status, body) = post(&app, Some(&key), "{ viewer { role } }", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+}
+
 /// The SDL's root fields, by root.
 fn schema_root_fields() -> BTreeSet<(String, String)> {
     let doc = async_graphql::parser::parse_schema(claimtrack::graphql::sdl()).unwrap();

@@ -1,9 +1,10 @@
 //! Verifying the key of each request without a database round trip: the active keys
-//! live in memory (there are few), reloaded every few seconds so keys revoked by
-//! another process stop working soon. An unknown prefix is looked up by itself (a key
-//! made a moment ago by the command line); the HTTP layer charges such lookups to the
-//! caller's address, so guessing cannot flood the database. Use times are gathered in
-//! memory and written by a timer, in one statement, not once per request.
+//! live in memory (there are few), reloaded by the server's maintenance timer every
+//! few seconds so keys revoked by another process stop working soon. An unknown prefix
+//! is looked up by itself (a key made a moment ago by the command line); the HTTP
+//! layer charges such lookups to the caller's address, so guessing cannot flood the
+//! database. Use times are gathered in memory and written by the same timer, in one
+//! statement, not once per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -22,6 +23,10 @@ use entity::api_key;
 /// How stale the in-memory keys may get: the longest a key revoked by another
 /// process keeps working here.
 pub const REFRESH: Duration = Duration::from_secs(5);
+
+/// Past this age the keys are reloaded on the request path: no timer is running (an
+/// in-process schema, a command-line tool), or it has fallen far behind.
+const STALE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -70,17 +75,40 @@ impl KeyStore {
     /// The viewer behind an `Authorization` bearer token.
     pub async fn authenticate(&self, token: &str) -> Result<Viewer, Refused> {
         let presented = PresentedKey::parse(token).map_err(|_| Refused::Malformed)?;
-        let age = self.age();
-        if age.is_none_or(|a| a > REFRESH) {
-            self.reload_if_older(REFRESH).await;
+        match self.verify_in_memory(&presented).await {
+            Some(verdict) => verdict,
+            None => self.verify_fetched(&presented).await,
         }
-        let entry = match self.lookup(&presented.prefix) {
-            Some(entry) => entry,
-            None => self
-                .fetch(&presented.prefix)
-                .await
-                .ok_or(Refused::Unknown)?,
-        };
+    }
+
+    /// Verifies a key against the keys in memory; None when its prefix is not among
+    /// them (only [`Self::verify_fetched`] can tell, at the cost of a lookup).
+    pub async fn verify_in_memory(
+        &self,
+        presented: &PresentedKey,
+    ) -> Option<Result<Viewer, Refused>> {
+        if self.age().is_none_or(|a| a > STALE) {
+            self.reload_if_older(STALE).await;
+        }
+        let entry = self.lookup(&presented.prefix)?;
+        Some(self.admit_presented(presented, entry))
+    }
+
+    /// Verifies a key whose prefix is not in memory by looking the prefix up.
+    pub async fn verify_fetched(&self, presented: &PresentedKey) -> Result<Viewer, Refused> {
+        let entry = self
+            .fetch(&presented.prefix)
+            .await
+            .ok_or(Refused::Unknown)?;
+        self.admit_presented(presented, entry)
+    }
+
+    /// Reloads the keys (the maintenance timer calls this every [`REFRESH`]).
+    pub async fn reload(&self) {
+        self.reload_if_older(Duration::ZERO).await;
+    }
+
+    fn admit_presented(&self, presented: &PresentedKey, entry: Entry) -> Result<Viewer, Refused> {
         if !presented.matches(&entry.hash) {
             return Err(Refused::Unknown);
         }
@@ -92,15 +120,9 @@ impl KeyStore {
             key: Some(Caller {
                 key_id: entry.id,
                 key_name: entry.name,
-                prefix: presented.prefix,
+                prefix: presented.prefix.clone(),
             }),
         })
-    }
-
-    /// Whether a token is well formed and its prefix is one of the keys in memory; a
-    /// token that is not costs a database lookup.
-    pub fn recognizes(&self, token: &str) -> bool {
-        PresentedKey::parse(token).is_ok_and(|p| self.lookup(&p.prefix).is_some())
     }
 
     /// Looks one prefix up in the database and keeps the key when it is active.
@@ -167,7 +189,7 @@ impl KeyStore {
     /// let anyone new in).
     async fn reload_if_older(&self, max_age: Duration) {
         let _guard = self.0.reloading.lock().await;
-        if self.age().is_some_and(|a| a <= max_age) {
+        if !max_age.is_zero() && self.age().is_some_and(|a| a <= max_age) {
             return;
         }
         match service::api_key::active(&self.0.db).await {

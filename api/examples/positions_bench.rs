@@ -14,7 +14,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{percentiles, timed};
 
 use claimtrack::config::{DbArgs, Limits};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
@@ -29,11 +31,6 @@ struct Pair {
 
 /// A query's name, text, and variables for one sampled pair.
 type Case = (&'static str, &'static str, Box<dyn Fn(&Pair) -> Value>);
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -123,37 +120,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for (name, query, vars) in &cases {
         // Check one answer for errors before trusting any number.
-        let check = schema
-            .execute(
-                async_graphql::Request::new(*query)
-                    .variables(async_graphql::Variables::from_json(vars(&pairs[0]))),
-            )
-            .await;
-        if !check.errors.is_empty() {
-            return Err(format!("{name}: {:?}", check.errors).into());
-        }
+        timed(&schema, name, query, vars(&pairs[0])).await?;
         let mut times = Vec::with_capacity(iterations);
         sql.0.store(0, Ordering::Relaxed);
         sql.1.store(0, Ordering::Relaxed);
         for i in 0..iterations {
-            let request = async_graphql::Request::new(*query).variables(
-                async_graphql::Variables::from_json(vars(&pairs[(i * 7919) % pairs.len()])),
-            );
-            let started = Instant::now();
-            let response = schema.execute(request).await;
-            times.push(started.elapsed());
-            if !response.errors.is_empty() {
-                return Err(format!("{name}: {:?}", response.errors).into());
-            }
+            let pair = &pairs[(i * 7919) % pairs.len()];
+            times.push(timed(&schema, name, query, vars(pair)).await?.0);
         }
-        times.sort();
+        let [p50, p95, p99] = percentiles(&mut times);
         let per_request = |n: u64| n as f64 / iterations as f64;
         println!(
             "{:<44} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>8.2}",
             name,
-            percentile(&times, 0.50),
-            percentile(&times, 0.95),
-            percentile(&times, 0.99),
+            p50,
+            p95,
+            p99,
             per_request(sql.0.load(Ordering::Relaxed)),
             per_request(sql.1.load(Ordering::Relaxed)) / 1000.0,
         );

@@ -11,7 +11,9 @@
     reason = "a benchmark reports on standard output"
 )]
 
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{percentiles, timed};
 
 use claimtrack::config::{DbArgs, Limits};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
@@ -52,11 +54,6 @@ const QUERIES: [&str; 20] = [
 
 /// A query's name, text, and variables for the i-th request.
 type Case = (&'static str, &'static str, Box<dyn Fn(usize) -> Value>);
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -168,50 +165,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for (name, query, vars) in &cases {
         // Check one answer for errors before trusting any number.
-        let check = schema
-            .execute(
-                async_graphql::Request::new(*query)
-                    .variables(async_graphql::Variables::from_json(vars(0))),
-            )
-            .await;
-        if !check.errors.is_empty() {
-            return Err(format!("{name}: {:?}", check.errors).into());
-        }
+        timed(&schema, name, query, vars(0)).await?;
         let mut times = Vec::with_capacity(iterations);
         let mut found = 0usize;
         for i in 0..iterations {
             let mut variables = vars(i);
             // The second page: ask for the first one's end cursor first (not timed).
             if variables.get("after").is_some() {
-                let first = schema
-                    .execute(
-                        async_graphql::Request::new(
-                            "query($q: String!) { search(query: $q, first: 20) { pageInfo { endCursor } } }",
-                        )
-                        .variables(async_graphql::Variables::from_json(variables.clone())),
-                    )
-                    .await;
-                let data = first.data.into_json()?;
+                let (_, data) = timed(
+                    &schema,
+                    name,
+                    "query($q: String!) { search(query: $q, first: 20) { pageInfo { endCursor } } }",
+                    variables.clone(),
+                )
+                .await?;
                 variables["after"] = data["search"]["pageInfo"]["endCursor"].clone();
             }
-            let request = async_graphql::Request::new(*query)
-                .variables(async_graphql::Variables::from_json(variables));
-            let started = Instant::now();
-            let response = schema.execute(request).await;
-            times.push(started.elapsed());
-            if !response.errors.is_empty() {
-                return Err(format!("{name}: {:?}", response.errors).into());
-            }
-            let data = response.data.into_json()?;
+            let (elapsed, data) = timed(&schema, name, query, variables).await?;
+            times.push(elapsed);
             found += count_hits(&data);
         }
-        times.sort();
+        let [p50, p95, p99] = percentiles(&mut times);
         println!(
             "{:<44} {:>8.2} {:>8.2} {:>8.2} {:>10.1}",
             name,
-            percentile(&times, 0.50),
-            percentile(&times, 0.95),
-            percentile(&times, 0.99),
+            p50,
+            p95,
+            p99,
             found as f64 / iterations as f64
         );
     }

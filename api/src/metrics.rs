@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest,
 };
@@ -24,14 +23,11 @@ use prometheus::{
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
-use crate::graphql::loader::{Db, Loaders};
+use crate::graphql::loader::{self, Loaders};
 
 /// Distinct operation names kept as label values; later ones count as `other`, so a
 /// client inventing names cannot grow the registry without bound.
 const MAX_OPERATION_NAMES: usize = 200;
-
-/// Batch size of the per-request loaders, as in [`crate::graphql::loader::loaders`].
-const MAX_BATCH_SIZE: usize = 500;
 
 /// Latency buckets, in seconds: fine below 10 ms, where the targets are.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -301,12 +297,11 @@ impl Extension for RequestMetricsExtension {
 /// Batch loaders whose tasks keep the request's span and SQL counter.
 fn request_loaders(db: DatabaseConnection) -> Loaders {
     let sql = REQUEST_SQL.try_with(Arc::clone).ok();
-    DataLoader::new(Db(db), move |task| {
+    loader::loaders_spawning(db, move |task| {
         let task = task.in_current_span();
         match &sql {
             Some(sql) => tokio::spawn(REQUEST_SQL.scope(sql.clone(), task)),
             None => tokio::spawn(task),
         }
     })
-    .max_batch_size(MAX_BATCH_SIZE)
 }

@@ -9,6 +9,7 @@ mod m20261126_000003_add_as_of_indexes;
 mod m20261126_000004_add_search;
 mod m20261126_000006_protect_revisions;
 mod m20261126_000007_add_purge;
+mod m20261126_000008_add_search_config_use;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_add_search::Migration),
             Box::new(m20261126_000006_protect_revisions::Migration),
             Box::new(m20261126_000007_add_purge::Migration),
+            Box::new(m20261126_000008_add_search_config_use::Migration),
         ]
     }
 }

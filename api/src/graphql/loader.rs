@@ -27,8 +27,20 @@ pub struct Db(pub DatabaseConnection);
 
 pub type Loaders = DataLoader<Db>;
 
+/// Most keys one batch query binds.
+const MAX_BATCH_SIZE: usize = 500;
+
 pub fn loaders(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(Db(db), tokio::spawn).max_batch_size(500)
+    loaders_spawning(db, tokio::spawn)
+}
+
+/// Loaders whose batch tasks are started by `spawner` (to carry a request's span and
+/// counters into them).
+pub fn loaders_spawning<S, R>(db: DatabaseConnection, spawner: S) -> Loaders
+where
+    S: Fn(futures::future::BoxFuture<'static, ()>) -> R + Send + Sync + 'static,
+{
+    DataLoader::new(Db(db), spawner).max_batch_size(MAX_BATCH_SIZE)
 }
 
 pub type LoadError = Arc<ApiError>;

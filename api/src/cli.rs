@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use actix_web::{App, HttpServer, middleware};
 use sea_orm::{DatabaseConnection, DbErr};
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use crate::config::{Cli, Command, DbCommand, GlobalArgs, KeysCommand, ServeArgs};
 use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError};
@@ -268,7 +268,12 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
             let mut tick = tokio::time::interval(crate::auth::keys::REFRESH);
             loop {
                 tick.tick().await;
-                state.maintain().await;
+                // ERROR level, like the request span, so that whatever the log filter
+                // keeps of its work is attributed to it.
+                state
+                    .maintain()
+                    .instrument(tracing::error_span!("maintenance"))
+                    .await;
             }
         })
     };

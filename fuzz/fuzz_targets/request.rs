@@ -19,9 +19,19 @@ use libfuzzer_sys::fuzz_target;
 
 fn schema() -> &'static AppSchema {
     static SCHEMA: OnceLock<AppSchema> = OnceLock::new();
-    // A disconnected pool: resolvers that reach the database fail with an error.
+    // A lazy pool aimed at a closed loopback port: resolvers that reach the database
+    // fail with an error at once, as they would with the database down.
     SCHEMA.get_or_init(|| {
-        claimtrack::graphql::build_schema(sea_orm::DatabaseConnection::default(), &Limits::default())
+        let mut options = sea_orm::ConnectOptions::new("postgres://fuzz@127.0.0.1:1/fuzz");
+        options
+            .connect_lazy(true)
+            .acquire_timeout(std::time::Duration::from_millis(50))
+            .connect_timeout(std::time::Duration::from_millis(50))
+            .sqlx_logging(false);
+        let db = runtime()
+            .block_on(sea_orm::Database::connect(options))
+            .unwrap_or_else(|e| panic!("lazy pool: {e}"));
+        claimtrack::graphql::build_schema(db, &Limits::default())
     })
 }
 

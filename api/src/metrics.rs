@@ -12,10 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextRequest,
-};
-use async_graphql::{Data, Response};
+use async_graphql::Response;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -223,79 +220,40 @@ pub fn count_sql(db: &mut DatabaseConnection) {
     db.set_metric_callback(|info| metrics().sql_statement(info));
 }
 
-/// The schema extension that counts GraphQL requests. Register it before the one that
-/// sets error codes, so it reads the codes the client gets.
-pub struct RequestMetrics;
-
-impl ExtensionFactory for RequestMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestMetricsExtension {
-            operation: Mutex::new(None),
-        })
-    }
+/// Runs one GraphQL request's work, counting the SQL statements it issues (in its own
+/// task and in the tasks of the loaders made by [`request_loaders`] inside it).
+pub async fn counting_sql<T>(work: impl Future<Output = T>) -> (T, u64) {
+    let sql = Arc::new(AtomicU64::new(0));
+    let out = REQUEST_SQL.scope(sql.clone(), work).await;
+    (out, sql.load(Ordering::Relaxed))
 }
 
-struct RequestMetricsExtension {
-    /// The operation that ran, once the document is parsed and validated.
-    operation: Mutex<Option<String>>,
+/// Counts a GraphQL request: `operation` is the one that ran (`None` when the request
+/// was refused before it could run: unparsable, invalid, over a limit), the outcome is
+/// the code of its first error (`ok` without errors).
+pub fn record_request(operation: Option<&str>, response: &Response, started: Instant, sql: u64) {
+    let outcome = match response.errors.first() {
+        None => "ok".to_owned(),
+        Some(error) => error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "INTERNAL".into()),
+    };
+    metrics().graphql_request(
+        operation.unwrap_or("invalid"),
+        &outcome,
+        started.elapsed().as_secs_f64(),
+        sql,
+    );
 }
 
-#[async_trait::async_trait]
-impl Extension for RequestMetricsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let started = Instant::now();
-        let sql = Arc::new(AtomicU64::new(0));
-        let response = REQUEST_SQL.scope(sql.clone(), next.run(ctx)).await;
-        let outcome = match response.errors.first() {
-            None => "ok".to_owned(),
-            Some(error) => error
-                .extensions
-                .as_ref()
-                .and_then(|ext| ext.get("code"))
-                .and_then(|code| match code {
-                    async_graphql::Value::String(code) => Some(code.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| "INTERNAL".into()),
-        };
-        let operation = self
-            .operation
-            .lock()
-            .ok()
-            .and_then(|mut op| op.take())
-            // Refused before it ran (unparsable, invalid, over a limit).
-            .unwrap_or_else(|| "invalid".into());
-        metrics().graphql_request(
-            &operation,
-            &outcome,
-            started.elapsed().as_secs_f64(),
-            sql.load(Ordering::Relaxed),
-        );
-        response
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Ok(mut op) = self.operation.lock() {
-            *op = Some(operation_name.unwrap_or("anonymous").to_owned());
-        }
-        // Loaders of this request only: the SQL they issue counts for it, and their
-        // tasks log inside its span.
-        let Some(db) = ctx.data_opt::<DatabaseConnection>() else {
-            return next.run(ctx, operation_name).await;
-        };
-        let mut data = Data::default();
-        data.insert(request_loaders(db.clone()));
-        next.run_with_data(ctx, operation_name, data).await
-    }
-}
-
-/// Batch loaders whose tasks keep the request's span and SQL counter.
-fn request_loaders(db: DatabaseConnection) -> Loaders {
+/// Batch loaders for one request, whose tasks keep its span and SQL counter.
+pub fn request_loaders(db: DatabaseConnection) -> Loaders {
     let sql = REQUEST_SQL.try_with(Arc::clone).ok();
     loader::loaders_spawning(db, move |task| {
         let task = task.in_current_span();

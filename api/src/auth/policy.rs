@@ -1,21 +1,17 @@
-//! The one table that says which role each root field needs, and the GraphQL
-//! extension that enforces it (with the document limits async-graphql lacks: document
-//! size, aliases, and a complexity where lists cost their page size) before validation, so a refused request runs no SQL and
-//! learns nothing about the data. The authorization-matrix test walks the same table.
+//! The one table that says which role each root field needs, and [`admit`], which
+//! enforces it (with the document limits async-graphql lacks: document size, aliases,
+//! and a complexity where lists cost their page size) before validation, so a refused
+//! request runs no SQL and learns nothing about the data. The authorization-matrix test walks the same table.
 //!
 //! Records that are not published (draft verdicts, suggested links) are filtered where
 //! they are read, with [`super::Viewer::sees_unpublished`].
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Positioned, Request, ServerError, ServerResult, Variables};
+use async_graphql::{Positioned, Request, ServerError, ServerResult};
 
 use super::{Role, Viewer};
 use crate::graphql::shape;
@@ -119,108 +115,74 @@ pub fn required(root: Root, field: &str, anonymous_read: bool) -> Role {
     }
 }
 
-/// What the extension enforces besides the table.
+/// What [`admit`] enforces besides the table.
 #[derive(Debug, Clone)]
 pub struct PolicyConfig {
     pub anonymous_read: bool,
     pub max_document_bytes: usize,
     pub max_aliases: usize,
     pub max_complexity: usize,
+    /// The root fields the schema has.
+    pub roots: RootFields,
 }
 
-/// The extension factory; one extension per request.
-pub struct Policy(pub PolicyConfig);
-
-impl ExtensionFactory for Policy {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PolicyExtension {
-            config: self.0.clone(),
-            operation_name: Mutex::new(None),
-        })
-    }
+/// The names of the schema's root fields.
+#[derive(Debug, Clone, Default)]
+pub struct RootFields {
+    pub query: HashSet<String>,
+    pub mutation: HashSet<String>,
 }
 
-struct PolicyExtension {
-    config: PolicyConfig,
-    /// Which operation of the document will run, remembered from the request.
-    operation_name: Mutex<Option<String>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for PolicyExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if request.query.len() > self.config.max_document_bytes {
-            return Err(refusal(
-                "BAD_USER_INPUT",
-                format!(
-                    "the query document is longer than {} bytes",
-                    self.config.max_document_bytes
-                ),
-            ));
-        }
-        if let Ok(mut name) = self.operation_name.lock() {
-            name.clone_from(&request.operation_name);
-        }
-        next.run(ctx, request).await
+/// Admits a request or refuses it, before validation: the document's size, then (once
+/// parsed; the parsed document stays in the request, so it is parsed once) its aliases,
+/// its complexity, and the roles its root fields need against the viewer's.
+pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> ServerResult<()> {
+    if request.query.len() > config.max_document_bytes {
+        return Err(refusal(
+            "BAD_USER_INPUT",
+            format!(
+                "the query document is longer than {} bytes",
+                config.max_document_bytes
+            ),
+        ));
     }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let aliases = shape::aliases(&document);
-        if aliases > self.config.max_aliases {
-            return Err(refusal(
-                "BAD_USER_INPUT",
-                format!(
-                    "the query uses {aliases} aliases; at most {} are allowed",
-                    self.config.max_aliases
-                ),
-            ));
-        }
-        let cost = shape::complexity(&document, variables);
-        if cost > self.config.max_complexity {
-            return Err(refusal(
-                "BAD_USER_INPUT",
-                format!(
-                    "the query's complexity is {cost}; at most {} is allowed (a list \
-                     field costs its page size times its fields)",
-                    self.config.max_complexity
-                ),
-            ));
-        }
-        let viewer = ctx.data_opt::<Viewer>().cloned().unwrap_or_default();
-        let operation_name = self.operation_name.lock().ok().and_then(|n| n.clone());
-        let registry = &ctx.schema_env.registry;
-        // A field the schema lacks is left to validation, which names it as the
-        // client's mistake.
-        let exists = |root: Root, field: &str| {
-            let ty = match root {
-                Root::Query => Some(registry.query_type.as_str()),
-                Root::Mutation => registry.mutation_type.as_deref(),
-            };
-            ty.and_then(|ty| registry.types.get(ty))
-                .and_then(|ty| ty.field_by_name(field))
-                .is_some()
-        };
-        check(
-            &document,
-            operation_name.as_deref(),
-            &viewer,
-            self.config.anonymous_read,
-            exists,
-        )?;
-        Ok(document)
+    let operation_name = request.operation_name.clone();
+    let variables = request.variables.clone();
+    let document = request.parsed_query()?;
+    let aliases = shape::aliases(document);
+    if aliases > config.max_aliases {
+        return Err(refusal(
+            "BAD_USER_INPUT",
+            format!(
+                "the query uses {aliases} aliases; at most {} are allowed",
+                config.max_aliases
+            ),
+        ));
     }
+    let cost = shape::complexity(document, &variables);
+    if cost > config.max_complexity {
+        return Err(refusal(
+            "BAD_USER_INPUT",
+            format!(
+                "the query's complexity is {cost}; at most {} is allowed (a list \
+                 field costs its page size times its fields)",
+                config.max_complexity
+            ),
+        ));
+    }
+    // A field the schema lacks is left to validation, which names it as the client's
+    // mistake.
+    let exists = |root: Root, field: &str| match root {
+        Root::Query => config.roots.query.contains(field),
+        Root::Mutation => config.roots.mutation.contains(field),
+    };
+    check(
+        document,
+        operation_name.as_deref(),
+        viewer,
+        config.anonymous_read,
+        exists,
+    )
 }
 
 /// Refuses the document when the operation that will run (all of them when that is

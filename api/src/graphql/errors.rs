@@ -1,33 +1,18 @@
 //! Gives every GraphQL error a stable `extensions.code`. Resolvers return
-//! [`ApiError`]s; this extension reads them back from each error's source, so a plain
+//! [`ApiError`]s; [`annotate`] reads them back from each error's source, so a plain
 //! `?` keeps the code. Errors from parsing and validation are the client's: they get
 //! BAD_USER_INPUT.
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{Response, ServerError};
 
 use crate::error::ApiError;
 
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            annotate(error);
-        }
-        response
+/// Gives each error of a response its code.
+pub fn annotate_all(response: &mut Response) {
+    for error in &mut response.errors {
+        annotate(error);
     }
 }
 

@@ -1,14 +1,30 @@
--- wrk script for bench/run: POSTs the GraphQL request in the file named by BENCH_BODY,
--- with `Authorization: Bearer $CLAIMTRACK_BENCH_KEY` when that is set, and prints one
+-- wrk script for bench/run: POSTs the GraphQL requests in the file named by BENCH_BODY
+-- (one JSON body a line; with several, each request takes one at random), with
+-- `Authorization: Bearer $CLAIMTRACK_BENCH_KEY` when that is set, and prints one
 -- machine-readable summary line (latencies in microseconds).
-local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+local bodies = {}
+for line in io.lines(os.getenv("BENCH_BODY")) do
+  if line ~= "" then
+    bodies[#bodies + 1] = line
+  end
+end
+assert(#bodies > 0, "no request body")
 wrk.method = "POST"
-wrk.body = file:read("*a")
-file:close()
+wrk.body = bodies[1]
 wrk.headers["Content-Type"] = "application/json"
 local key = os.getenv("CLAIMTRACK_BENCH_KEY")
 if key ~= nil and key ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. key
+end
+
+if #bodies > 1 then
+  function init(args)
+    math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  end
+
+  function request()
+    return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
+  end
 end
 
 function done(summary, latency, requests)

@@ -78,7 +78,8 @@ pub struct MutationRoot(
 );
 
 /// The schema, and what every request goes through around it: the policy (document
-/// limits and roles, before validation), loaders of its own, error codes and metrics.
+/// limits and roles, before validation), loaders of its own (the schema has none: every
+/// request brings them), error codes and metrics.
 ///
 /// These act once per request, so they wrap `execute` rather than being async-graphql
 /// extensions: a schema with extensions routes every field and list item through
@@ -216,7 +217,6 @@ pub fn build_schema_with(
         MutationRoot::default(),
         EmptySubscription,
     )
-    .data(loader::loaders(db.clone()))
     .data(db.clone())
     .data(keys)
     .limit_depth(limits.max_depth)

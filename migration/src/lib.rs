@@ -10,6 +10,7 @@ mod m20261126_000004_add_search;
 mod m20261126_000006_protect_revisions;
 mod m20261126_000007_add_purge;
 mod m20261126_000008_add_search_config_use;
+mod m20261127_000009_key_search_indexes_on_config;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_protect_revisions::Migration),
             Box::new(m20261126_000007_add_purge::Migration),
             Box::new(m20261126_000008_add_search_config_use::Migration),
+            Box::new(m20261127_000009_key_search_indexes_on_config::Migration),
         ]
     }
 }

@@ -93,6 +93,26 @@ async fn topic(db: &TestDb, name: &str) -> String {
     .await
 }
 
+/// An English article with this headline, from an outlet of its own.
+async fn headline(db: &TestDb, title: &str) -> String {
+    let outlet = create(
+        db,
+        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
+        "createOutlet",
+        "outlet",
+        json!({ "name": format!("Outlet of {title}") }),
+    )
+    .await;
+    create(
+        db,
+        "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }",
+        "createArticle",
+        "article",
+        json!({ "outletId": outlet, "title": title, "language": "en" }),
+    )
+    .await
+}
+
 async fn statement(db: &TestDb, input: Value) -> String {
     create(
         db,
@@ -685,6 +705,98 @@ async fn search_pages_every_hit_exactly_once_in_rank_order() {
     assert_eq!(levels.len(), 3);
 }
 
+/// The (rank, id) sequence of a search, page by page (`first` hits a page).
+async fn ranking(db: &TestDb, q: &str, filter: Value, first: usize) -> Vec<(f64, String)> {
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let data = db
+            .ok(
+                SEARCH,
+                json!({ "q": q, "filter": filter, "first": first, "after": after }),
+            )
+            .await;
+        let search = &data["search"];
+        for e in search["edges"].as_array().unwrap() {
+            seen.push((
+                e["node"]["rank"].as_f64().unwrap(),
+                e["node"]["statement"]["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        if search["pageInfo"]["hasNextPage"] == false {
+            return seen;
+        }
+        after = Some(search["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+    }
+}
+
+#[tokio::test]
+async fn search_pages_agree_with_the_whole_ranking_across_claims_and_headlines() {
+    let db = TestDb::new().await;
+    let anna = speaker(&db, "Anna").await;
+    let boris = speaker(&db, "Boris").await;
+    let subsidies = claim(&db, "Farm subsidies must end").await;
+    let article = headline(&db, "The farm subsidies debate").await;
+    let mut all = Vec::new();
+    for n in 0..24 {
+        let who = if n % 2 == 0 { &anna } else { &boris };
+        // Some say it themselves (at three densities), some only take a stance on the
+        // claim, some were only reported under the headline, some several of these;
+        // a few say "wheat", which the second query excludes.
+        let own = match n % 4 {
+            0 => "Farm subsidies feed us.".to_owned(),
+            1 => "Farm subsidies, farm subsidies and more farm subsidies.".to_owned(),
+            2 if n % 3 == 0 => format!("We grow wheat in field {n}."),
+            _ => format!("Nothing to add on day {n}."),
+        };
+        let mut input = said(who, &own, "en", "2020-01-01");
+        if n % 3 != 1 {
+            input = with(
+                input,
+                "stances",
+                json!([{ "claimId": subsidies, "stance": "OPPOSES" }]),
+            );
+        }
+        if n % 5 < 2 {
+            input = with(
+                input,
+                "appearances",
+                json!([{ "articleId": article, "first": true }]),
+            );
+        }
+        all.push(statement(&db, input).await);
+    }
+    for (q, filter) in [
+        ("farm subsidies", json!(null)),
+        ("subsidies -wheat", json!(null)),
+        ("farm OR subsidies", json!({ "speakerIds": [boris] })),
+    ] {
+        let whole = ranking(&db, q, filter.clone(), 100).await;
+        assert!(whole.len() > 8, "{q}: {whole:?}");
+        for pair in whole.windows(2) {
+            assert!(
+                pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
+                "{q}: {pair:?}"
+            );
+        }
+        // Every first page is the head of the whole ranking, and paging through gives
+        // the whole ranking again.
+        for first in [1, 2, 3, 5, 7] {
+            assert_eq!(
+                ranking(&db, q, filter.clone(), first).await,
+                whole,
+                "{q}, {first} a page"
+            );
+        }
+        let ids: Vec<String> = whole.iter().map(|(_, id)| id.clone()).collect();
+        assert!(ids.iter().all(|id| all.contains(id)));
+    }
+    // The exclusion removes the statements that say "wheat", however they were found.
+    let excluded = ranking(&db, "subsidies -wheat", json!(null), 100).await;
+    let with_wheat = ranking(&db, "subsidies", json!(null), 100).await;
+    assert!(excluded.len() < with_wheat.len());
+}
+
 #[tokio::test]
 async fn search_refuses_a_cursor_of_another_list() {
     let db = TestDb::new().await;
@@ -722,22 +834,7 @@ async fn search_finds_statements_through_claims_and_headlines() {
         ),
     )
     .await;
-    let outlet = create(
-        &db,
-        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
-        "createOutlet",
-        "outlet",
-        json!({ "name": "Daily" }),
-    )
-    .await;
-    let article = create(
-        &db,
-        "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }",
-        "createArticle",
-        "article",
-        json!({ "outletId": outlet, "title": "Senate debates farm subsidies", "language": "en" }),
-    )
-    .await;
+    let article = headline(&db, "Senate debates farm subsidies").await;
     let through_title = statement(
         &db,
         with(
@@ -768,6 +865,96 @@ async fn search_finds_statements_through_claims_and_headlines() {
     assert_eq!(edge["statement"]["id"], json!(through_title));
     assert_eq!(edge["highlight"], "It is a good day for farmers.");
     assert_eq!(data["search"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn search_filters_statements_found_through_claims_and_headlines() {
+    let db = TestDb::new().await;
+    let anna = speaker(&db, "Anna").await;
+    let boris = speaker(&db, "Boris").await;
+    let wage = claim(&db, "The minimum wage will double by 2030").await;
+    let stance = json!([{ "claimId": wage, "stance": "SUPPORTS" }]);
+    let anna_wage = statement(
+        &db,
+        with(
+            said(&anna, "We will make it happen.", "en", "2022-01-01"),
+            "stances",
+            stance.clone(),
+        ),
+    )
+    .await;
+    let boris_wage = statement(
+        &db,
+        with(
+            said(&boris, "Wir schaffen das.", "de", "2022-01-02"),
+            "stances",
+            stance,
+        ),
+    )
+    .await;
+    let article = headline(&db, "Senate debates farm subsidies").await;
+    let appearance = json!([{ "articleId": article, "first": true }]);
+    let anna_farm = statement(
+        &db,
+        with(
+            said(&anna, "It is a good day for farmers.", "en", "2022-02-01"),
+            "appearances",
+            appearance.clone(),
+        ),
+    )
+    .await;
+    let boris_farm = statement(
+        &db,
+        with(
+            said(&boris, "Ein guter Tag für die Bauern.", "de", "2022-02-02"),
+            "appearances",
+            appearance,
+        ),
+    )
+    .await;
+    assert_eq!(
+        sorted(hits(&db, "minimum wage", json!(null)).await),
+        sorted(vec![anna_wage.clone(), boris_wage.clone()])
+    );
+    // The filter narrows what claims and headlines find, in the page, the count and
+    // the facets alike.
+    assert_eq!(
+        hits(&db, "minimum wage", json!({ "speakerIds": [boris] })).await,
+        vec![boris_wage.clone()]
+    );
+    assert_eq!(
+        hits(&db, "subsidies", json!({ "language": "de" })).await,
+        vec![boris_farm.clone()]
+    );
+    assert_eq!(
+        hits(&db, "subsidies", json!({ "statedTo": "2022-02-01" })).await,
+        vec![anna_farm.clone()]
+    );
+    let data = db
+        .ok(
+            FACETS,
+            json!({ "q": "subsidies OR wage", "filter": { "speakerIds": [anna] } }),
+        )
+        .await;
+    assert_eq!(data["search"]["totalCount"], 2);
+    assert_eq!(
+        data["search"]["facets"]["speakers"],
+        json!([{ "speaker": { "name": "Anna" }, "count": 2 }])
+    );
+    // A deleted statement is found no more, however it was found.
+    db.ok(
+        "mutation($id: ID!) { deleteStatement(input: {id: $id, version: 1}) { deletedId } }",
+        json!({ "id": anna_wage }),
+    )
+    .await;
+    assert_eq!(
+        hits(&db, "minimum wage", json!(null)).await,
+        vec![boris_wage]
+    );
+    assert_eq!(
+        sorted(hits(&db, "subsidies", json!(null)).await),
+        sorted(vec![anna_farm, boris_farm])
+    );
 }
 
 // ---------------------------------------------------------------------------------

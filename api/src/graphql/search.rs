@@ -4,7 +4,7 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use sea_orm::{ConnectionTrait, DbBackend, QuerySelect, QueryTrait};
+use sea_orm::{DbBackend, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -33,7 +33,8 @@ impl SearchHit {
     async fn statement(&self) -> Statement {
         Statement::from(self.0.statement.clone())
     }
-    /// Relevance (`ts_rank_cd`): higher is better; only comparable within one search.
+    /// Relevance (`ts_rank`, weighted: the statement's own words count most): higher is
+    /// better; only comparable within one search.
     async fn rank(&self) -> f64 {
         // The shortest decimal of the stored single-precision value (0.1, not 0.10000000149).
         self.0.rank.to_string().parse().unwrap_or_default()
@@ -56,13 +57,7 @@ pub struct SearchResults {
 impl SearchResults {
     /// How many statements the search found.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let count = search::count(&self.query, &self.conditions);
-        let row = db(ctx).query_one_raw(count).await.map_err(ApiError::from)?;
-        Ok(row
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .transpose()
-            .map_err(ApiError::from)?
-            .unwrap_or(0))
+        Ok(search::count(db(ctx), &self.query, &self.conditions).await?)
     }
     /// Counts of the statements found, by speaker, topic, stance, language and year.
     async fn facets(&self, ctx: &Context<'_>) -> Result<SearchFacets> {
@@ -209,6 +204,11 @@ fn conditions(filter: &StatementFilter) -> ApiResult<Conditions> {
     Ok(Conditions {
         sql: built.sql[at + WHERE.len()..].to_owned(),
         values: built.values.map(|v| v.0).unwrap_or_default(),
+        narrow: filter.speaker_ids.is_some()
+            || filter.speaker_slugs.is_some()
+            || filter.claim_ids.is_some()
+            || filter.claim_slugs.is_some()
+            || filter.article_ids.is_some(),
     })
 }
 

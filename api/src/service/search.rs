@@ -27,7 +27,8 @@ pub mod similar;
 use std::collections::BTreeMap;
 
 use sea_orm::{
-    ConnectionTrait, DbBackend, FromQueryResult, Iden, Iterable, QueryResult, Statement, Value,
+    ConnectionTrait, DbBackend, FromQueryResult, Iden, Iterable, QueryResult, Statement,
+    TransactionSession, TransactionTrait, Value,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -47,6 +48,9 @@ pub const MAX_FACET_ENTRIES: u64 = 20;
 pub struct Conditions {
     pub sql: String,
     pub values: Vec<Value>,
+    /// Few statements meet them (they name speakers, claims or articles): a search
+    /// starts from those statements rather than from the text's matches.
+    pub narrow: bool,
 }
 
 impl Conditions {
@@ -55,6 +59,7 @@ impl Conditions {
         Self {
             sql: "statement.deleted_at IS NULL".into(),
             values: Vec::new(),
+            narrow: false,
         }
     }
 }
@@ -262,39 +267,43 @@ impl Sql {
 }
 
 /// `matched (id, rank)`: every statement the query matches, by its own document, a
-/// claim it takes a stance on, or an article that reported it; its best rank.
-fn matched(sql: &mut Sql, query: &Query) -> String {
+/// claim it takes a stance on, or an article that reported it, and that meets the
+/// filter's `conditions`; its best rank.
+///
+/// Each arm meets the conditions itself, with the statement under its own name
+/// (`statement`, as the conditions call it), so a selective filter (a speaker, a claim,
+/// a language) narrows every arm before its matches are ranked, instead of every match
+/// of the whole data set being ranked and then filtered.
+///
+/// With `top`, each arm lists only its best `top` statements (rank, then id), which is
+/// enough for the first `top` of the whole ranking: a statement ranks by its best arm,
+/// and one that is not among the first `top` of that arm has `top` statements before
+/// it there, each ranking at least as high overall. A claim or a headline matched by
+/// thousands of statements then costs an index read per statement and a table read for
+/// the first few, not a table read for each. Later pages need every match (a statement
+/// already shown may rank lower in another arm), so they go without `top`.
+fn matched(sql: &mut Sql, query: &Query, conditions: &Conditions, top: Option<usize>) -> String {
+    let conds = &conditions.sql;
+    // Narrow conditions leave few statements to rank: every arm starts from them.
+    let top = top.filter(|_| !conditions.narrow);
+    let limit = top.map(|n| sql.bind(i64::try_from(n).unwrap_or(i64::MAX)));
+    let best = |arm: String| match &limit {
+        Some(limit) => format!("({arm} ORDER BY 2 DESC, 1 LIMIT {limit})"),
+        None => arm,
+    };
     let mut arms: Vec<String> = Vec::new();
     for reading in &query.statements {
         let configs = sql.bind(reading.configs.clone());
         let q = sql.bind(reading.tsquery.clone());
-        arms.push(format!(
-            "SELECT s.id, ts_rank(s.search_doc, {q}::tsquery) FROM statement s \
-             WHERE s.deleted_at IS NULL AND s.search_config = ANY({configs}::regconfig[]) \
-             AND s.search_doc @@ {q}::tsquery"
-        ));
-    }
-    if let Some(simple) = &query.simple {
-        let q = sql.bind(simple.clone());
-        arms.push(format!(
-            "SELECT st.statement_id, ts_rank(c.search_doc, {q}::tsquery) \
-             FROM claim c JOIN stance st ON st.claim_id = c.id \
-             WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
-        ));
-    }
-    for reading in &query.articles {
-        let configs = sql.bind(reading.configs.clone());
-        let q = sql.bind(reading.tsquery.clone());
-        arms.push(format!(
-            "SELECT ap.statement_id, ts_rank(a.search_doc, {q}::tsquery) \
-             FROM article a JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL \
-             WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
-             AND a.search_doc @@ {q}::tsquery"
-        ));
+        arms.push(best(format!(
+            "SELECT statement.id, ts_rank(statement.search_doc, {q}::tsquery) FROM statement \
+             WHERE {conds} AND statement.search_config = ANY({configs}::regconfig[]) \
+             AND statement.search_doc @@ {q}::tsquery"
+        )));
     }
     // A statement found through a claim or a headline must not say what the query
-    // excludes: each hit's own document is checked against the exclusions of its
-    // language (statements found by their own words passed that check already).
+    // excludes: its own document is checked against the exclusions of its language
+    // (statements found by their own words passed that check already).
     let own_words = if query.exclusions.is_empty() {
         String::new()
     } else {
@@ -303,14 +312,49 @@ fn matched(sql: &mut Sql, query: &Query) -> String {
         let configs = sql.bind(configs);
         let queries = sql.bind(queries);
         format!(
-            " JOIN statement own ON own.id = arm.id \
-              LEFT JOIN (SELECT unnest({configs}::text[])::regconfig AS c, unnest({queries}::text[])::tsquery AS q) x \
-                ON x.c = own.search_config \
-              WHERE x.q IS NULL OR NOT own.search_doc @@ x.q"
+            " AND NOT EXISTS (SELECT 1 FROM unnest({configs}::text[], {queries}::text[]) x (c, q) \
+               WHERE x.c::regconfig = statement.search_config AND statement.search_doc @@ x.q::tsquery)"
         )
     };
+    // Claims and headlines are ranked once each, and rank the statements they lead to.
+    // For a first page, each statement takes its best claim or headline and they come
+    // best first, fenced (`OFFSET 0`), so that statements are read in that order only
+    // until the arm has its `top`.
+    let through = |found: String| {
+        let found = if limit.is_some() {
+            format!(
+                "SELECT id, max(rank) FROM ({found}) f (id, rank) GROUP BY 1 ORDER BY 2 DESC, 1 OFFSET 0"
+            )
+        } else {
+            found
+        };
+        format!(
+            "SELECT statement.id, found.rank FROM ({found}) found (id, rank) \
+             JOIN statement ON statement.id = found.id WHERE {conds}{own_words}"
+        )
+    };
+    if let Some(simple) = &query.simple {
+        let q = sql.bind(simple.clone());
+        arms.push(best(through(format!(
+            "SELECT st.statement_id, c.rank \
+             FROM (SELECT c.id, ts_rank(c.search_doc, {q}::tsquery) AS rank FROM claim c \
+                   WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery) c \
+             JOIN stance st ON st.claim_id = c.id"
+        ))));
+    }
+    for reading in &query.articles {
+        let configs = sql.bind(reading.configs.clone());
+        let q = sql.bind(reading.tsquery.clone());
+        arms.push(best(through(format!(
+            "SELECT ap.statement_id, a.rank \
+             FROM (SELECT a.id, ts_rank(a.search_doc, {q}::tsquery) AS rank FROM article a \
+                   WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
+                   AND a.search_doc @@ {q}::tsquery) a \
+             JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL"
+        ))));
+    }
     format!(
-        "matched AS (SELECT arm.id, max(arm.rank) AS rank FROM ({}) arm (id, rank){own_words} GROUP BY arm.id)",
+        "matched AS (SELECT arm.id, max(arm.rank) AS rank FROM ({}) arm (id, rank) GROUP BY arm.id)",
         arms.join(" UNION ALL ")
     )
 }
@@ -334,7 +378,7 @@ pub struct Hit {
 /// One page of hits after `after`, best first; `limit + 1` are read to tell whether
 /// more follow (the extra one is returned last).
 #[instrument(skip(db, conditions))]
-pub async fn page<C: ConnectionTrait>(
+pub async fn page<C: TransactionTrait>(
     db: &C,
     query: &Query,
     conditions: &Conditions,
@@ -345,7 +389,12 @@ pub async fn page<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query);
+    let cte = matched(
+        &mut sql,
+        query,
+        conditions,
+        after.is_none().then_some(limit + 1),
+    );
     let columns: Vec<String> = statement::Column::iter()
         .map(|c| format!("statement.{}", c.to_string()))
         .collect();
@@ -353,20 +402,21 @@ pub async fn page<C: ConnectionTrait>(
         Some(key) => {
             let rank = sql.bind(key.rank);
             let id = sql.bind(key.id);
-            format!(
-                " AND (m.rank < {rank}::real OR (m.rank = {rank}::real AND statement.id > {id}))"
-            )
+            format!(" WHERE m.rank < {rank}::real OR (m.rank = {rank}::real AND m.id > {id})")
         }
         None => String::new(),
     };
     let limit = sql.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    // The page is cut from the ranked ids before any statement is read.
     sql.text = format!(
-        "WITH {cte} SELECT {}, m.rank FROM matched m JOIN statement ON statement.id = m.id \
-         WHERE {}{keyset} ORDER BY m.rank DESC, statement.id LIMIT {limit}",
-        columns.join(", "),
-        conditions.sql
+        "WITH {cte}, top AS (SELECT m.id, m.rank FROM matched m{keyset} \
+                             ORDER BY m.rank DESC, m.id LIMIT {limit}) \
+         SELECT {}, top.rank FROM top JOIN statement ON statement.id = top.id \
+         ORDER BY top.rank DESC, top.id",
+        columns.join(", ")
     );
-    let rows: Vec<QueryResult> = db.query_all_raw(sql.statement()).await?;
+    let txn = custom_plans(db).await?;
+    let rows: Vec<QueryResult> = txn.query_all_raw(sql.statement()).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {
         hits.push(Hit {
@@ -375,7 +425,8 @@ pub async fn page<C: ConnectionTrait>(
             highlight: String::new(),
         });
     }
-    highlight(db, query, &mut hits).await?;
+    highlight(&txn, query, &mut hits).await?;
+    txn.commit().await?;
     Ok(hits)
 }
 
@@ -429,19 +480,45 @@ async fn highlight<C: ConnectionTrait>(db: &C, query: &Query, hits: &mut [Hit]) 
     Ok(())
 }
 
-/// `SELECT COUNT(*)` of every hit, for `totalCount`.
-pub fn count(query: &Query, conditions: &Conditions) -> Statement {
-    let mut sql = Sql::after(conditions);
+/// How many statements the search finds, for `totalCount`.
+#[instrument(skip(db, conditions))]
+pub async fn count<C: TransactionTrait>(
+    db: &C,
+    query: &Query,
+    conditions: &Conditions,
+) -> ApiResult<i64> {
     if query.is_empty() {
-        sql.text = "SELECT 0::bigint".into();
-        return sql.statement();
+        return Ok(0);
     }
-    let cte = matched(&mut sql, query);
-    sql.text = format!(
-        "WITH {cte} SELECT COUNT(*) FROM matched m JOIN statement ON statement.id = m.id WHERE {}",
-        conditions.sql
-    );
-    sql.statement()
+    let mut sql = Sql::after(conditions);
+    let cte = matched(&mut sql, query, conditions, None);
+    sql.text = format!("WITH {cte} SELECT COUNT(*) FROM matched");
+    let txn = custom_plans(db).await?;
+    let row = txn.query_one_raw(sql.statement()).await?;
+    txn.commit().await?;
+    Ok(row
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// A read-only transaction for a search's statements, planned for their values.
+///
+/// The service's connections plan prepared statements generically (see
+/// [`crate::db::connect`]), which suits its many small statements. A search's cost lies
+/// in how many rows its text query and filter values select, which a generic plan
+/// cannot know: it guessed whole-table scans of claims and headlines, and made a search
+/// three to four times slower than a plan for the values at hand.
+async fn custom_plans<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> {
+    let txn = db
+        .begin_with_config(None, Some(sea_orm::AccessMode::ReadOnly))
+        .await?;
+    // Ranking tens of thousands of hits sorts in memory rather than on disk.
+    txn.execute_unprepared(
+        "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '32MB'",
+    )
+    .await?;
+    Ok(txn)
 }
 
 /// Counts of hits by speaker, topic, stance, language and year. Speakers and topics
@@ -465,7 +542,7 @@ struct FacetRow {
 /// Counts every hit once per facet value (a statement with stances on two claims
 /// counts once per distinct stance).
 #[instrument(skip(db, conditions))]
-pub async fn facets<C: ConnectionTrait>(
+pub async fn facets<C: TransactionTrait>(
     db: &C,
     query: &Query,
     conditions: &Conditions,
@@ -474,11 +551,11 @@ pub async fn facets<C: ConnectionTrait>(
         return Ok(Facets::default());
     }
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query);
+    let cte = matched(&mut sql, query, conditions, None);
     let top = sql.bind(i64::try_from(MAX_FACET_ENTRIES).unwrap_or(20));
     sql.text = format!(
         "WITH {cte}, hits AS MATERIALIZED (SELECT statement.id, statement.speaker_id, statement.language, \
-                statement.stated_on FROM matched m JOIN statement ON statement.id = m.id WHERE {conds}) \
+                statement.stated_on FROM matched m JOIN statement ON statement.id = m.id) \
          (SELECT 'speaker' AS facet, speaker_id::text AS key, COUNT(*) AS n FROM hits \
             GROUP BY speaker_id ORDER BY n DESC, key LIMIT {top}) \
          UNION ALL (SELECT 'topic' AS facet, t.topic_id::text AS key, COUNT(*) AS n FROM hits h \
@@ -487,10 +564,13 @@ pub async fn facets<C: ConnectionTrait>(
          UNION ALL (SELECT 'stance', st.stance::text, COUNT(DISTINCT h.id) FROM hits h \
             JOIN stance st ON st.statement_id = h.id GROUP BY st.stance) \
          UNION ALL (SELECT 'language', language::text, COUNT(*) FROM hits GROUP BY language) \
-         UNION ALL (SELECT 'year', extract(year FROM stated_on)::int::text, COUNT(*) FROM hits GROUP BY 2)",
-        conds = conditions.sql
+         UNION ALL (SELECT 'year', extract(year FROM stated_on)::int::text, COUNT(*) FROM hits GROUP BY 2)"
     );
-    let rows = FacetRow::find_by_statement(sql.statement()).all(db).await?;
+    let txn = custom_plans(db).await?;
+    let rows = FacetRow::find_by_statement(sql.statement())
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
     let mut facets = Facets::default();
     for row in rows {
         match row.facet.as_str() {

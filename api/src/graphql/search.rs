@@ -51,18 +51,33 @@ impl SearchHit {
 pub struct SearchResults {
     query: Query,
     conditions: Conditions,
+    /// `facets` is asked for: `totalCount` comes from them rather than from a count of
+    /// its own (both go through every hit).
+    with_facets: bool,
+    facets: tokio::sync::OnceCell<search::Facets>,
+}
+
+impl SearchResults {
+    /// The facets, counted once however many fields ask.
+    async fn counted(&self, ctx: &Context<'_>) -> ApiResult<&search::Facets> {
+        self.facets
+            .get_or_try_init(|| search::facets(db(ctx), &self.query, &self.conditions))
+            .await
+    }
 }
 
 #[Object]
 impl SearchResults {
     /// How many statements the search found.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        if self.with_facets {
+            return Ok(self.counted(ctx).await?.total);
+        }
         Ok(search::count(db(ctx), &self.query, &self.conditions).await?)
     }
     /// Counts of the statements found, by speaker, topic, stance, language and year.
     async fn facets(&self, ctx: &Context<'_>) -> Result<SearchFacets> {
-        let facets = search::facets(db(ctx), &self.query, &self.conditions).await?;
-        Ok(SearchFacets(facets))
+        Ok(SearchFacets(self.counted(ctx).await?.clone()))
     }
 }
 
@@ -261,6 +276,8 @@ impl SearchQuery {
             SearchResults {
                 query: parsed,
                 conditions,
+                with_facets: ctx.look_ahead().field("facets").exists(),
+                facets: tokio::sync::OnceCell::new(),
             },
         );
         connection.edges.extend(hits.into_iter().map(|hit| {

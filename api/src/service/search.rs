@@ -525,6 +525,8 @@ async fn custom_plans<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> 
 /// list the most frequent [`MAX_FACET_ENTRIES`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Facets {
+    /// Every hit (each has one language, so this is the sum of `languages`).
+    pub total: i64,
     pub speakers: Vec<(Uuid, i64)>,
     pub topics: Vec<(Uuid, i64)>,
     pub stances: Vec<(entity::StanceKind, i64)>,
@@ -593,6 +595,7 @@ pub async fn facets<C: TransactionTrait>(
             _ => {}
         }
     }
+    facets.total = facets.languages.iter().map(|(_, n)| n).sum();
     // Most frequent first, ties by key; years in calendar order.
     facets
         .stances

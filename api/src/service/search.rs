@@ -53,17 +53,6 @@ pub struct Conditions {
     pub narrow: bool,
 }
 
-impl Conditions {
-    /// Every live statement.
-    pub fn live() -> Self {
-        Self {
-            sql: "statement.deleted_at IS NULL".into(),
-            values: Vec::new(),
-            narrow: false,
-        }
-    }
-}
-
 /// One reading of the query, shared by the configurations that read it alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Reading {

@@ -11,6 +11,7 @@ mod m20261126_000006_protect_revisions;
 mod m20261126_000007_add_purge;
 mod m20261126_000008_add_search_config_use;
 mod m20261127_000009_key_search_indexes_on_config;
+mod m20261127_000010_add_statement_text_bands;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_add_purge::Migration),
             Box::new(m20261126_000008_add_search_config_use::Migration),
             Box::new(m20261127_000009_key_search_indexes_on_config::Migration),
+            Box::new(m20261127_000010_add_statement_text_bands::Migration),
         ]
     }
 }

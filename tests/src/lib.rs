@@ -157,6 +157,7 @@ pub const TABLES: &[&str] = &[
     "claim",
     "claim_topic",
     "statement",
+    "statement_text_band",
     "statement_topic",
     "stance",
     "appearance",

@@ -153,6 +153,11 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
     let viewer = admin(&db).await;
     let while_it_stood = instant().await;
     assert!(mentions_of_secret(&db).await > 0);
+    let bands = format!(
+        "SELECT count(*) FROM statement_text_band WHERE statement_id = '{}'",
+        purged.as_str().unwrap()
+    );
+    assert_eq!(scalar(&db, &bands).await, 20);
     // OPPOSES after SUPPORTS: the statement also has a suggested REVERSES link.
     let suggestion = db
         .db()
@@ -194,6 +199,11 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
     assert!(response.get("errors").is_none(), "{response:#}");
     let payload = &response["data"]["purgeRecord"];
     assert_eq!(payload["purgedId"], purged);
+    assert_eq!(
+        scalar(&db, &bands).await,
+        0,
+        "the text's signature goes too"
+    );
     let kinds: Vec<&str> = payload["purged"]
         .as_array()
         .unwrap()

@@ -5,6 +5,8 @@
 //! claim's matching statements and attaching them; contradiction candidates from
 //! similar text.
 
+use claimtrack::service::search::similar::{self, Strategy};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
 
@@ -1056,6 +1058,145 @@ async fn similar_statements_of_a_statement_leave_it_out() {
     let found = similar_ids(&db.ok(SIMILAR, json!({ "id": negated, "min": 0.8 })).await);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, same);
+}
+
+/// Similar statements through the signature bands: (id, similarity), best first.
+async fn by_bands(db: &TestDb, text: &str, except: Option<&str>, min: f64) -> Vec<(String, f64)> {
+    by(db, Strategy::Bands, text, except, min).await
+}
+
+async fn by(
+    db: &TestDb,
+    strategy: Strategy,
+    text: &str,
+    except: Option<&str>,
+    min: f64,
+) -> Vec<(String, f64)> {
+    let except = except.map(|id| id.parse().unwrap());
+    similar::similar_by(db.db(), strategy, text, except, min, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.statement.id.to_string(), f64::from(s.similarity)))
+        .collect()
+}
+
+/// Rows of `statement_text_band` for a statement, and how many bands its text has.
+async fn bands_of(db: &TestDb, id: &str) -> (i64, i64) {
+    let row = db
+        .db()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT (SELECT count(*) FROM statement_text_band WHERE statement_id = s.id), \
+                        cardinality(statement_text_bands(s.text))::bigint FROM statement s WHERE s.id = '{id}'"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_small_collection_is_searched_exactly_a_large_one_by_bands() {
+    let db = TestDb::new().await;
+    tax_statements(&db).await;
+    assert_eq!(Strategy::choose(db.db()).await.unwrap(), Strategy::Trigrams);
+    // What the planner believes of the table decides, as it would after ANALYZE.
+    db.db()
+        .execute_unprepared(&format!(
+            "UPDATE pg_class SET reltuples = {} WHERE oid = 'statement'::regclass",
+            similar::EXACT_UP_TO + 1
+        ))
+        .await
+        .unwrap();
+    assert_eq!(Strategy::choose(db.db()).await.unwrap(), Strategy::Bands);
+}
+
+#[tokio::test]
+async fn similar_statements_through_bands_are_near_duplicates_ranked_exactly() {
+    let db = TestDb::new().await;
+    let [same, negated, shorter, other] = tax_statements(&db).await;
+    let text = "We will cut taxes for working families next year.";
+    let found = by_bands(&db, text, None, 0.5).await;
+    let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids[..2], [same.as_str(), negated.as_str()], "{found:?}");
+    assert!(!ids.contains(&other.as_str()), "{found:?}");
+    assert!((found[0].1 - 1.0).abs() < 1e-6, "{found:?}");
+    assert!(found.iter().all(|(_, s)| *s >= 0.5), "{found:?}");
+    for pair in found.windows(2) {
+        assert!(pair[0].1 >= pair[1].1, "{found:?}");
+    }
+    // Where the bands find a statement, its similarity is the exact one.
+    let exact = by(&db, Strategy::Trigrams, text, None, 0.3).await;
+    for (id, similarity) in &found {
+        let (_, expected) = exact.iter().find(|(e, _)| e == id).unwrap();
+        assert!((similarity - expected).abs() < 1e-6, "{found:?} {exact:?}");
+    }
+    // Near-duplicates are found by both ways alike.
+    assert_eq!(
+        found_ids(&by_bands(&db, text, None, 0.8).await),
+        found_ids(&by(&db, Strategy::Trigrams, text, None, 0.8).await)
+    );
+    // The statement asked about is left out; the threshold holds.
+    let of_negated = by_bands(&db, text, Some(&negated), 0.5).await;
+    assert!(!found_ids(&of_negated).contains(&negated), "{of_negated:?}");
+    assert!(
+        by_bands(&db, text, None, 0.95)
+            .await
+            .iter()
+            .all(|(id, _)| *id == same)
+    );
+    assert!(!found_ids(&by_bands(&db, text, None, 0.95).await).contains(&shorter));
+}
+
+fn found_ids(found: &[(String, f64)]) -> Vec<String> {
+    found.iter().map(|(id, _)| id.clone()).collect()
+}
+
+#[tokio::test]
+async fn signature_bands_follow_text_edits_and_deletes() {
+    let db = TestDb::new().await;
+    let [same, negated, _, other] = tax_statements(&db).await;
+    let text = "We will cut taxes for working families next year.";
+    for id in [&same, &negated, &other] {
+        let (rows, bands) = bands_of(&db, id).await;
+        assert_eq!(rows, bands, "every band of {id} is listed");
+        assert_eq!(bands, 20);
+    }
+    const UPDATE: &str = "mutation($input: UpdateStatementInput!) { updateStatement(input: $input) { statement { id } } }";
+    // An edit that keeps the text keeps the bands.
+    db.ok(
+        UPDATE,
+        json!({ "input": { "id": other, "version": 1, "context": "At a rally" } }),
+    )
+    .await;
+    assert_eq!(bands_of(&db, &other).await, (20, 20));
+    // New text, new bands: the edited statement is found by its new text only.
+    db.ok(
+        UPDATE,
+        json!({ "input": { "id": other, "version": 2, "text": "We will cut taxes for all working families next year." } }),
+    )
+    .await;
+    assert_eq!(bands_of(&db, &other).await, (20, 20));
+    assert!(found_ids(&by_bands(&db, text, None, 0.7).await).contains(&other));
+    assert!(
+        found_ids(&by_bands(&db, "The weather in Hamburg was pleasant.", None, 0.7).await)
+            .is_empty()
+    );
+    // A deleted statement leaves the bands and is found no more.
+    db.ok(
+        "mutation($input: DeleteInput!) { deleteStatement(input: $input) { deletedId } }",
+        json!({ "input": { "id": negated, "version": 1 } }),
+    )
+    .await;
+    assert_eq!(bands_of(&db, &negated).await, (0, 20));
+    assert!(!found_ids(&by_bands(&db, text, None, 0.5).await).contains(&negated));
+    assert!(!found_ids(&by(&db, Strategy::Trigrams, text, None, 0.5).await).contains(&negated));
 }
 
 #[tokio::test]

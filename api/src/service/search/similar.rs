@@ -2,10 +2,24 @@
 //!
 //! Similarity is trigram similarity over normalized text: pg_trgm lower-cases, reads
 //! words of letters and digits and ignores punctuation, and the query text has its
-//! runs of white space collapsed. Searches go through the trigram GIN index on
-//! `statement.text` with the `%` (similarity) and `<%` (word similarity) operators,
-//! the threshold set for the one transaction (`SET LOCAL`), so the index discards
-//! what cannot reach it instead of every row being compared.
+//! runs of white space collapsed.
+//!
+//! Similar statements are found one of two ways ([`Strategy`]), chosen by the size
+//! of the collection:
+//! - **Trigrams**, exact: the trigram GIN index on `statement.text` with the `%`
+//!   operator, the threshold set for the one transaction (`SET LOCAL`). The index
+//!   merges the posting lists of every trigram of the text, and common trigrams are
+//!   in most statements, so its cost grows with the collection: a few milliseconds
+//!   for thousands of statements, seconds for a million.
+//! - **Bands**, approximate: the statements sharing a band of the text's MinHash
+//!   signature (`statement_text_band`, migration `000010`), those sharing the most
+//!   bands first, [`BAND_CANDIDATES`] of them (or four times the page) re-ranked by
+//!   exact similarity. Its cost follows the number of statements like the text, not
+//!   the collection's size. A statement at similarity s shares a band with
+//!   probability 1 - (1 - s^4)^20: 0.73 at 0.5, 0.94 at 0.6, 0.996 at 0.7, above
+//!   0.9999 at 0.8; whatever is listed is at least `minSimilarity` similar, exactly.
+//!
+//! Claim matching uses word similarity (`<%`) through the trigram index.
 //!
 //! A claim's matching statements are those whose text holds a stretch like the claim
 //! (word similarity: a claim is short, a statement long) and that take no stance on
@@ -30,6 +44,11 @@ pub const DEFAULT_MIN_SIMILARITY: f64 = 0.5;
 /// Lowest similarity a client may ask for: below it nearly everything shares enough
 /// trigrams with everything, and the index would discard nothing.
 pub const LOWEST_MIN_SIMILARITY: f64 = 0.3;
+/// Statements up to which a similarity search goes through the trigram index
+/// ([`Strategy::Trigrams`]); above, through the signature bands.
+pub const EXACT_UP_TO: i64 = 25_000;
+/// Fewest candidates the band search re-ranks.
+pub const BAND_CANDIDATES: usize = 200;
 /// Most statements attached to a claim in one request.
 pub const MAX_ATTACH: usize = 100;
 
@@ -86,6 +105,39 @@ fn read(rows: Vec<QueryResult>) -> ApiResult<Vec<Similar>> {
         .collect()
 }
 
+/// How a similarity search finds its statements (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Through the trigram index: exact, for small collections.
+    Trigrams,
+    /// Through the signature bands, re-ranked exactly: for large collections.
+    Bands,
+}
+
+impl Strategy {
+    /// The strategy for the collection at hand: the planner's row estimate for
+    /// `statement`, or, before the table was ever analyzed, a count that stops past
+    /// [`EXACT_UP_TO`].
+    pub async fn choose<C: ConnectionTrait>(db: &C) -> ApiResult<Self> {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
+                        ELSE (SELECT count(*) FROM (SELECT 1 FROM statement LIMIT $1) s) END AS n \
+                 FROM pg_class c WHERE c.oid = 'statement'::regclass",
+                [Value::from(EXACT_UP_TO + 1)],
+            ))
+            .await?
+            .ok_or_else(|| ApiError::Internal("no statement table".into()))?;
+        let statements: i64 = row.try_get("", "n")?;
+        Ok(if statements <= EXACT_UP_TO {
+            Self::Trigrams
+        } else {
+            Self::Bands
+        })
+    }
+}
+
 /// Live statements whose text is at least `min` similar to `text` (normalized), most
 /// similar first, ties by id; `except` leaves one statement out (the one asked about).
 #[instrument(skip(db, text))]
@@ -96,24 +148,64 @@ pub async fn similar<C: TransactionTrait + ConnectionTrait>(
     min: f64,
     limit: usize,
 ) -> ApiResult<Vec<Similar>> {
+    let strategy = Strategy::choose(db).await?;
+    similar_by(db, strategy, text, except, min, limit).await
+}
+
+/// [`similar`], the strategy given.
+#[instrument(skip(db, text))]
+pub async fn similar_by<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    strategy: Strategy,
+    text: &str,
+    except: Option<Uuid>,
+    min: f64,
+    limit: usize,
+) -> ApiResult<Vec<Similar>> {
+    let mut values = vec![
+        Value::from(text.to_owned()),
+        Value::from(except),
+        Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+    ];
+    let sql = match strategy {
+        Strategy::Trigrams => format!(
+            "SELECT {}, similarity(statement.text, $1) AS similarity FROM statement \
+             WHERE statement.deleted_at IS NULL AND statement.text % $1 \
+               AND statement.id IS DISTINCT FROM $2 \
+             ORDER BY similarity DESC, statement.id LIMIT $3",
+            columns()
+        ),
+        Strategy::Bands => {
+            values.push(Value::from(
+                i64::try_from(BAND_CANDIDATES.max(limit.saturating_mul(4))).unwrap_or(i64::MAX),
+            ));
+            values.push(Value::from(min));
+            // The candidates sharing the most bands, then their exact similarity;
+            // `OFFSET 0` keeps the similarity from being computed twice per row.
+            format!(
+                "WITH candidate AS ( \
+                     SELECT b.statement_id, count(*) AS shared FROM statement_text_band b \
+                     WHERE b.band = ANY (statement_text_bands($1)) \
+                       AND b.statement_id IS DISTINCT FROM $2 \
+                     GROUP BY b.statement_id ORDER BY shared DESC, b.statement_id LIMIT $4) \
+                 SELECT * FROM ( \
+                     SELECT {}, similarity(statement.text, $1) AS similarity \
+                     FROM candidate JOIN statement ON statement.id = candidate.statement_id \
+                     WHERE statement.deleted_at IS NULL OFFSET 0) found \
+                 WHERE similarity >= $5 ORDER BY similarity DESC, id LIMIT $3",
+                columns()
+            )
+        }
+    };
     let txn = db.begin().await?;
-    set_threshold(&txn, "pg_trgm.similarity_threshold", min).await?;
-    let sql = format!(
-        "SELECT {}, similarity(statement.text, $1) AS similarity FROM statement \
-         WHERE statement.deleted_at IS NULL AND statement.text % $1 \
-           AND statement.id IS DISTINCT FROM $2 \
-         ORDER BY similarity DESC, statement.id LIMIT $3",
-        columns()
-    );
+    if strategy == Strategy::Trigrams {
+        set_threshold(&txn, "pg_trgm.similarity_threshold", min).await?;
+    }
     let rows = txn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
-            [
-                Value::from(text.to_owned()),
-                Value::from(except),
-                Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
-            ],
+            values,
         ))
         .await?;
     txn.commit().await?;

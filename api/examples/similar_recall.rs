@@ -4,7 +4,7 @@
 //! page's statements, how many the bands list), recall by similarity, and the time of
 //! each way.
 //!
-//! `cargo run --release -p claimtrack --example similar_recall -- <DATABASE_URL> [samples] [min]`
+//! `cargo run --release -p claimtrack --example similar_recall -- <DATABASE_URL> [samples] [min] [page]`
 
 #![expect(
     clippy::print_stdout,
@@ -22,8 +22,6 @@ use claimtrack::service::search::similar::{Strategy, similar_by};
 use common::percentiles;
 use sea_orm::{DbBackend, FromQueryResult, Statement};
 
-/// Statements per page, as `similarStatements(first: 20)`.
-const PAGE: usize = 20;
 /// Lower bounds of the similarity ranges recall is reported by.
 const RANGES: [f32; 5] = [0.5, 0.6, 0.7, 0.8, 0.9];
 
@@ -38,9 +36,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args
         .next()
-        .ok_or("usage: similar_recall <DATABASE_URL> [samples] [min]")?;
+        .ok_or("usage: similar_recall <DATABASE_URL> [samples] [min] [page]")?;
     let samples: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(30);
     let min: f64 = args.next().map(|n| n.parse()).transpose()?.unwrap_or(0.5);
+    let page: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(20);
     let db = claimtrack::db::connect(&url, &DbArgs::default()).await?;
     let drawn = Sample::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -66,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &sample.text,
             Some(sample.id),
             min,
-            PAGE,
+            page,
         )
         .await?;
         exact_times.push(started.elapsed());
@@ -77,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &sample.text,
             Some(sample.id),
             min,
-            PAGE,
+            page,
         )
         .await?;
         band_times.push(started.elapsed());
@@ -96,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "{} statements, minSimilarity {min}, pages of {PAGE}\n",
+        "{} statements, minSimilarity {min}, pages of {page}\n",
         drawn.len()
     );
     println!(

@@ -293,7 +293,7 @@ impl SearchQuery {
     /// Statements whose text is like `text`, or like the text of statement
     /// `statementId` (which is left out): repeated and near-duplicate statements,
     /// across speakers, most similar first. `minSimilarity` is the lowest trigram
-    /// similarity listed, from 0.3 to 1 (default 0.5). Up to 25,000 statements the
+    /// similarity listed, from 0.3 to 1 (default 0.5). Up to 10,000 statements the
     /// list is exact; in a larger collection candidates come from the text's MinHash
     /// signature, which finds a statement at similarity 0.8 or more almost surely,
     /// 0.7 with probability 0.996, 0.6 with 0.94 and 0.5 with 0.73, and every

@@ -1101,6 +1101,30 @@ async fn bands_of(db: &TestDb, id: &str) -> (i64, i64) {
     )
 }
 
+/// Listed bands that are not a live statement's current ones, and current bands of
+/// live statements that are not listed: both 0 when the triggers kept up.
+async fn band_drift(db: &TestDb) -> (i64, i64) {
+    let row = db
+        .db()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "WITH want AS (SELECT DISTINCT b.band, s.id FROM statement s, \
+                           unnest(statement_text_bands(s.text)) b(band) WHERE s.deleted_at IS NULL) \
+             SELECT (SELECT count(*) FROM statement_text_band t WHERE NOT EXISTS \
+                       (SELECT 1 FROM want w WHERE w.band = t.band AND w.id = t.statement_id)), \
+                    (SELECT count(*) FROM want w WHERE NOT EXISTS \
+                       (SELECT 1 FROM statement_text_band t WHERE t.band = w.band AND t.statement_id = w.id))"
+                .to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+    )
+}
+
 #[tokio::test]
 async fn a_small_collection_is_searched_exactly_a_large_one_by_bands() {
     let db = TestDb::new().await;
@@ -1197,6 +1221,8 @@ async fn signature_bands_follow_text_edits_and_deletes() {
     assert_eq!(bands_of(&db, &negated).await, (0, 20));
     assert!(!found_ids(&by_bands(&db, text, None, 0.5).await).contains(&negated));
     assert!(!found_ids(&by(&db, Strategy::Trigrams, text, None, 0.5).await).contains(&negated));
+    // Across the whole table, exactly the live statements' current bands are listed.
+    assert_eq!(band_drift(&db).await, (0, 0));
 }
 
 #[tokio::test]

@@ -711,6 +711,110 @@ async fn search_pages_every_hit_exactly_once_in_rank_order() {
     assert_eq!(levels.len(), 3);
 }
 
+const PAGE_OF_IDS: &str = "query($q: String!, $first: Int, $after: String) {
+    search(query: $q, first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        edges { node { statement { id } } }
+    }
+}";
+
+/// A schema on a connection of its own that counts the search page statements it runs.
+async fn counting_schema(
+    db: &TestDb,
+) -> (
+    claimtrack::graphql::AppSchema,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let mut conn = claimtrack::db::connect(&db.url(), &Default::default())
+        .await
+        .unwrap();
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = counter.clone();
+    conn.set_metric_callback(move |info| {
+        if info.statement.sql.contains("arms AS") {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let schema = claimtrack::graphql::build_schema(conn, &claimtrack::config::Limits::default());
+    (schema, counter)
+}
+
+/// A page of ids through `schema`, and the page's end cursor; how many page
+/// statements it ran.
+async fn ids_page(
+    schema: &claimtrack::graphql::AppSchema,
+    counter: &std::sync::atomic::AtomicUsize,
+    first: usize,
+    after: Option<&str>,
+) -> (Vec<String>, String, usize) {
+    let before = counter.load(std::sync::atomic::Ordering::SeqCst);
+    let request = async_graphql::Request::new(PAGE_OF_IDS)
+        .variables(async_graphql::Variables::from_json(
+            json!({ "q": "budget", "first": first, "after": after }),
+        ))
+        .data(claimtrack::auth::Viewer::trusted());
+    let response = serde_json::to_value(schema.execute(request).await).unwrap();
+    assert!(response.get("errors").is_none(), "{response:#}");
+    let search = &response["data"]["search"];
+    let ids = search["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["statement"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    let cursor = search["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let ran = counter.load(std::sync::atomic::Ordering::SeqCst) - before;
+    (ids, cursor, ran)
+}
+
+#[tokio::test]
+async fn later_pages_read_each_arms_best_and_stay_exact_when_statements_arrive() {
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Budget Speaker").await;
+    for n in 0..12 {
+        statement(
+            &db,
+            said(
+                &s,
+                &format!("The budget rose in district {n}."),
+                "en",
+                "2019-01-01",
+            ),
+        )
+        .await;
+    }
+    let (schema, counter) = counting_schema(&db).await;
+    let whole = |first| ids_page(&schema, &counter, first, None);
+    let all = whole(100).await.0;
+    let (first_page, cursor, _) = ids_page(&schema, &counter, 3, None).await;
+    assert_eq!(first_page, all[..3]);
+    // Nothing changed: the next page comes from each arm's best, in one statement.
+    let (next, _, ran) = ids_page(&schema, &counter, 3, Some(&cursor)).await;
+    assert_eq!(next, all[3..6]);
+    assert_eq!(ran, 1);
+    // Ten statements now rank above the cursor: each arm's best no longer reaches the
+    // page, which is read again from every match, and is still the one after the cursor.
+    for n in 0..10 {
+        statement(
+            &db,
+            said(
+                &s,
+                &format!("Budget, budget and the budget again, {n}."),
+                "en",
+                "2019-02-01",
+            ),
+        )
+        .await;
+    }
+    let now = whole(100).await.0;
+    assert_eq!(now.len(), 22);
+    let at = now.iter().position(|id| *id == first_page[2]).unwrap();
+    assert_eq!(at, 12, "the new statements rank first");
+    let (next, _, ran) = ids_page(&schema, &counter, 3, Some(&cursor)).await;
+    assert_eq!(next, now[at + 1..at + 4]);
+    assert_eq!(ran, 2);
+}
+
 /// The (rank, id) sequence of a search, page by page (`first` hits a page).
 async fn ranking(db: &TestDb, q: &str, filter: Value, first: usize) -> Vec<(f64, String)> {
     let mut seen = Vec::new();

@@ -280,13 +280,22 @@ impl SearchQuery {
                 facets: tokio::sync::OnceCell::new(),
             },
         );
-        connection.edges.extend(hits.into_iter().map(|hit| {
-            let key = RankKey {
-                rank: hit.rank,
-                id: hit.statement.id,
-            };
-            Edge::new(pagination::encode_key(CURSOR, &key), SearchHit(hit))
-        }));
+        // How many hits come before this page: known on a first page, and carried on
+        // by cursors from one page to the next.
+        let before = match after {
+            None => Some(0),
+            Some(key) => key.shown,
+        };
+        connection
+            .edges
+            .extend(hits.into_iter().zip(1u32..).map(|(hit, i)| {
+                let key = RankKey {
+                    rank: hit.rank,
+                    id: hit.statement.id,
+                    shown: before.and_then(|b| b.checked_add(i)),
+                };
+                Edge::new(pagination::encode_key(CURSOR, &key), SearchHit(hit))
+            }));
         Ok(connection)
     }
 

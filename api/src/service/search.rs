@@ -257,7 +257,8 @@ impl Sql {
 
 /// `matched (id, rank)`: every statement the query matches, by its own document, a
 /// claim it takes a stance on, or an article that reported it, and that meets the
-/// filter's `conditions`; its best rank.
+/// filter's `conditions`; its best rank. Before it, `arms (id, rank, arm)`: what each
+/// arm found, numbered by arm.
 ///
 /// Each arm meets the conditions itself, with the statement under its own name
 /// (`statement`, as the conditions call it), so a selective filter (a speaker, a claim,
@@ -269,8 +270,8 @@ impl Sql {
 /// and one that is not among the first `top` of that arm has `top` statements before
 /// it there, each ranking at least as high overall. A claim or a headline matched by
 /// thousands of statements then costs an index read per statement and a table read for
-/// the first few, not a table read for each. Later pages need every match (a statement
-/// already shown may rank lower in another arm), so they go without `top`.
+/// the first few, not a table read for each. The same holds for the statements at
+/// positions up to `top` of any page, which is how later pages use it (see [`page`]).
 fn matched(sql: &mut Sql, query: &Query, conditions: &Conditions, top: Option<usize>) -> String {
     let conds = &conditions.sql;
     // Narrow conditions leave few statements to rank: every arm starts from them.
@@ -342,17 +343,30 @@ fn matched(sql: &mut Sql, query: &Query, conditions: &Conditions, top: Option<us
              JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL"
         ))));
     }
+    let arms: Vec<String> = arms
+        .into_iter()
+        .enumerate()
+        .map(|(i, arm)| format!("SELECT a.id, a.rank, {i} AS arm FROM ({arm}) a (id, rank)"))
+        .collect();
     format!(
-        "matched AS (SELECT arm.id, max(arm.rank) AS rank FROM ({}) arm (id, rank) GROUP BY arm.id)",
+        "arms AS ({}), \
+         matched AS (SELECT arms.id, max(arms.rank) AS rank FROM arms GROUP BY arms.id)",
         arms.join(" UNION ALL ")
     )
 }
 
-/// Where a hit sits in the ranking: best rank first, then id.
+/// Deepest position a page may reach through each arm's best (see [`page`]); past it,
+/// every match is ranked.
+const DEEPEST_TOP: usize = 2_000;
+
+/// Where a hit sits in the ranking: best rank first, then id; and, when known, how
+/// many hits come up to it (the hit itself included).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RankKey {
     pub rank: f32,
     pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<u32>,
 }
 
 /// One hit of a page.
@@ -366,6 +380,14 @@ pub struct Hit {
 
 /// One page of hits after `after`, best first; `limit + 1` are read to tell whether
 /// more follow (the extra one is returned last).
+///
+/// A page whose last hit sits at position p of the ranking needs only each arm's
+/// best p (see [`matched`]). A first page knows p. A later page knows it from its
+/// cursor (`shown`), but statements may have arrived since that cursor was made and
+/// pushed the page down, so it checks what it got: an arm that listed all of its p
+/// might have left out statements that rank after its last one, and if that last one
+/// ranks before the page's last hit, such a statement could belong on the page. Then,
+/// and for pages deeper than [`DEEPEST_TOP`], the page is read again from every match.
 #[instrument(skip(db, conditions))]
 pub async fn page<C: TransactionTrait>(
     db: &C,
@@ -377,13 +399,40 @@ pub async fn page<C: TransactionTrait>(
     if query.is_empty() {
         return Ok(Vec::new());
     }
+    let top = match after {
+        None => Some(limit + 1),
+        Some(key) => key
+            .shown
+            .and_then(|shown| usize::try_from(shown).ok())
+            .map(|shown| shown + limit + 1)
+            .filter(|p| *p <= DEEPEST_TOP),
+    };
+    // Narrow conditions rank every match of their few statements (see `matched`).
+    let top = top.filter(|_| !conditions.narrow);
+    let checked = after.is_some() && top.is_some();
+    let txn = custom_plans(db).await?;
+    let mut found = page_rows(&txn, query, conditions, after, limit, top).await?;
+    if checked && (found.is_empty() || found.iter().any(|(_, exact)| !exact)) {
+        found = page_rows(&txn, query, conditions, after, limit, None).await?;
+    }
+    let mut hits: Vec<Hit> = found.into_iter().map(|(hit, _)| hit).collect();
+    highlight(&txn, query, &mut hits).await?;
+    txn.commit().await?;
+    Ok(hits)
+}
+
+/// The hits of a page (without highlights), each with whether the page is known to be
+/// exact (see [`page`]): always so without `top` or without `after`.
+async fn page_rows<C: ConnectionTrait>(
+    txn: &C,
+    query: &Query,
+    conditions: &Conditions,
+    after: Option<RankKey>,
+    limit: usize,
+    top: Option<usize>,
+) -> ApiResult<Vec<(Hit, bool)>> {
     let mut sql = Sql::after(conditions);
-    let cte = matched(
-        &mut sql,
-        query,
-        conditions,
-        after.is_none().then_some(limit + 1),
-    );
+    let cte = matched(&mut sql, query, conditions, top);
     let columns: Vec<String> = statement::Column::iter()
         .map(|c| format!("statement.{}", c.to_string()))
         .collect();
@@ -395,28 +444,49 @@ pub async fn page<C: TransactionTrait>(
         }
         None => String::new(),
     };
-    let limit = sql.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+    let page = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    let exact = match (after, top) {
+        (Some(_), Some(top)) => {
+            let top = sql.bind(i64::try_from(top).unwrap_or(i64::MAX));
+            let full = sql.bind(page);
+            // An arm cut at `top` whose last statement ranks before the page's last
+            // hit (or that was cut while the page came out short) may have left out
+            // one of the page's statements.
+            format!(
+                "NOT EXISTS (SELECT 1 FROM (SELECT count(*) AS n, \
+                        (array_agg(arms.rank ORDER BY arms.rank, arms.id DESC))[1] AS rank, \
+                        (array_agg(arms.id ORDER BY arms.rank, arms.id DESC))[1] AS id \
+                      FROM arms GROUP BY arms.arm) cut \
+                    LEFT JOIN (SELECT top.rank, top.id FROM top ORDER BY top.rank, top.id DESC LIMIT 1) last \
+                      ON true \
+                    WHERE cut.n >= {top} AND ((SELECT count(*) FROM top) < {full} \
+                      OR cut.rank > last.rank OR (cut.rank = last.rank AND cut.id < last.id)))"
+            )
+        }
+        _ => "true".to_owned(),
+    };
+    let page = sql.bind(page);
     // The page is cut from the ranked ids before any statement is read.
     sql.text = format!(
         "WITH {cte}, top AS (SELECT m.id, m.rank FROM matched m{keyset} \
-                             ORDER BY m.rank DESC, m.id LIMIT {limit}) \
-         SELECT {}, top.rank FROM top JOIN statement ON statement.id = top.id \
+                             ORDER BY m.rank DESC, m.id LIMIT {page}) \
+         SELECT {}, top.rank, {exact} AS exact FROM top JOIN statement ON statement.id = top.id \
          ORDER BY top.rank DESC, top.id",
         columns.join(", ")
     );
-    let txn = custom_plans(db).await?;
     let rows: Vec<QueryResult> = txn.query_all_raw(sql.statement()).await?;
-    let mut hits = Vec::with_capacity(rows.len());
-    for row in rows {
-        hits.push(Hit {
-            statement: statement::Model::from_query_result(&row, "")?,
-            rank: row.try_get::<f32>("", "rank")?,
-            highlight: String::new(),
-        });
-    }
-    highlight(&txn, query, &mut hits).await?;
-    txn.commit().await?;
-    Ok(hits)
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                Hit {
+                    statement: statement::Model::from_query_result(&row, "")?,
+                    rank: row.try_get::<f32>("", "rank")?,
+                    highlight: String::new(),
+                },
+                row.try_get::<bool>("", "exact")?,
+            ))
+        })
+        .collect()
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -3,6 +3,25 @@
 
 pub use sea_orm_migration::prelude::*;
 
+/// The `MigrationTrait` of a migration that runs one SQL script up and another down
+/// (`UP` and `DOWN`, as `&str`).
+macro_rules! sql_migration {
+    ($up:expr, $down:expr) => {
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                manager.get_connection().execute_unprepared($up).await?;
+                Ok(())
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                manager.get_connection().execute_unprepared($down).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
 mod m20261126_000001_create_schema;
 mod m20261126_000002_add_positions;
 mod m20261126_000003_add_as_of_indexes;

@@ -1273,11 +1273,16 @@ async fn similar_statements_through_bands_are_near_duplicates_ranked_exactly() {
     // The statement asked about is left out; the threshold holds.
     let of_negated = by_bands(&db, text, Some(&negated), 0.5).await;
     assert!(!found_ids(&of_negated).contains(&negated), "{of_negated:?}");
+    assert!(found_ids(&of_negated).contains(&same), "{of_negated:?}");
     assert!(
         by_bands(&db, text, None, 0.95)
             .await
             .iter()
             .all(|(id, _)| *id == same)
+    );
+    assert_eq!(
+        found_ids(&by_bands(&db, text, None, 0.95).await),
+        vec![same]
     );
     assert!(!found_ids(&by_bands(&db, text, None, 0.95).await).contains(&shorter));
 }

@@ -274,8 +274,6 @@ impl Sql {
 /// positions up to `top` of any page, which is how later pages use it (see [`page`]).
 fn matched(sql: &mut Sql, query: &Query, conditions: &Conditions, top: Option<usize>) -> String {
     let conds = &conditions.sql;
-    // Narrow conditions leave few statements to rank: every arm starts from them.
-    let top = top.filter(|_| !conditions.narrow);
     let limit = top.map(|n| sql.bind(i64::try_from(n).unwrap_or(i64::MAX)));
     let best = |arm: String| match &limit {
         Some(limit) => format!("({arm} ORDER BY 2 DESC, 1 LIMIT {limit})"),
@@ -407,7 +405,8 @@ pub async fn page<C: TransactionTrait>(
             .map(|shown| shown + limit + 1)
             .filter(|p| *p <= DEEPEST_TOP),
     };
-    // Narrow conditions rank every match of their few statements (see `matched`).
+    // Narrow conditions leave few statements to rank: every arm starts from them and
+    // ranks them all.
     let top = top.filter(|_| !conditions.narrow);
     let checked = after.is_some() && top.is_some();
     let txn = custom_plans(db).await?;

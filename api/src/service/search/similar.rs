@@ -199,18 +199,18 @@ pub async fn similar_by<C: TransactionTrait + ConnectionTrait>(
             )
         }
     };
-    let txn = db.begin().await?;
-    if strategy == Strategy::Trigrams {
-        set_threshold(&txn, "pg_trgm.similarity_threshold", min).await?;
-    }
-    let rows = txn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
-    txn.commit().await?;
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
+    let rows = match strategy {
+        // The index's threshold is a setting, for this transaction only.
+        Strategy::Trigrams => {
+            let txn = db.begin().await?;
+            set_threshold(&txn, "pg_trgm.similarity_threshold", min).await?;
+            let rows = txn.query_all_raw(statement).await?;
+            txn.commit().await?;
+            rows
+        }
+        Strategy::Bands => db.query_all_raw(statement).await?,
+    };
     read(rows)
 }
 

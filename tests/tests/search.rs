@@ -718,39 +718,39 @@ const PAGE_OF_IDS: &str = "query($q: String!, $first: Int, $after: String) {
     }
 }";
 
-/// A schema on a connection of its own that counts the search page statements it runs.
-async fn counting_schema(
-    db: &TestDb,
-) -> (
-    claimtrack::graphql::AppSchema,
-    std::sync::Arc<std::sync::atomic::AtomicUsize>,
-) {
+/// The search page statements a [`recording_schema`] ran, in order.
+type PageStatements = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A schema on a connection of its own that records the search page statements it
+/// runs.
+async fn recording_schema(db: &TestDb) -> (claimtrack::graphql::AppSchema, PageStatements) {
     let mut conn = claimtrack::db::connect(&db.url(), &Default::default())
         .await
         .unwrap();
-    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = counter.clone();
+    let recorded = PageStatements::default();
+    let seen = recorded.clone();
     conn.set_metric_callback(move |info| {
         if info.statement.sql.contains("arms AS") {
-            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            seen.lock().unwrap().push(info.statement.sql.clone());
         }
     });
     let schema = claimtrack::graphql::build_schema(conn, &claimtrack::config::Limits::default());
-    (schema, counter)
+    (schema, recorded)
 }
 
-/// A page of ids through `schema`, and the page's end cursor; how many page
+/// A page of ids for `q` through `schema`, and the page's end cursor; the search page
 /// statements it ran.
 async fn ids_page(
     schema: &claimtrack::graphql::AppSchema,
-    counter: &std::sync::atomic::AtomicUsize,
+    recorded: &PageStatements,
+    q: &str,
     first: usize,
     after: Option<&str>,
-) -> (Vec<String>, String, usize) {
-    let before = counter.load(std::sync::atomic::Ordering::SeqCst);
+) -> (Vec<String>, String, Vec<String>) {
+    let before = recorded.lock().unwrap().len();
     let request = async_graphql::Request::new(PAGE_OF_IDS)
         .variables(async_graphql::Variables::from_json(
-            json!({ "q": "budget", "first": first, "after": after }),
+            json!({ "q": q, "first": first, "after": after }),
         ))
         .data(claimtrack::auth::Viewer::trusted());
     let response = serde_json::to_value(schema.execute(request).await).unwrap();
@@ -763,7 +763,7 @@ async fn ids_page(
         .map(|e| e["node"]["statement"]["id"].as_str().unwrap().to_owned())
         .collect();
     let cursor = search["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
-    let ran = counter.load(std::sync::atomic::Ordering::SeqCst) - before;
+    let ran = recorded.lock().unwrap()[before..].to_vec();
     (ids, cursor, ran)
 }
 
@@ -783,15 +783,15 @@ async fn later_pages_read_each_arms_best_and_stay_exact_when_statements_arrive()
         )
         .await;
     }
-    let (schema, counter) = counting_schema(&db).await;
-    let whole = |first| ids_page(&schema, &counter, first, None);
+    let (schema, recorded) = recording_schema(&db).await;
+    let whole = |first| ids_page(&schema, &recorded, "budget", first, None);
     let all = whole(100).await.0;
-    let (first_page, cursor, _) = ids_page(&schema, &counter, 3, None).await;
+    let (first_page, cursor, _) = ids_page(&schema, &recorded, "budget", 3, None).await;
     assert_eq!(first_page, all[..3]);
     // Nothing changed: the next page comes from each arm's best, in one statement.
-    let (next, _, ran) = ids_page(&schema, &counter, 3, Some(&cursor)).await;
+    let (next, _, ran) = ids_page(&schema, &recorded, "budget", 3, Some(&cursor)).await;
     assert_eq!(next, all[3..6]);
-    assert_eq!(ran, 1);
+    assert_eq!(ran.len(), 1);
     // Ten statements now rank above the cursor: each arm's best no longer reaches the
     // page, which is read again from every match, and is still the one after the cursor.
     for n in 0..10 {
@@ -810,9 +810,9 @@ async fn later_pages_read_each_arms_best_and_stay_exact_when_statements_arrive()
     assert_eq!(now.len(), 22);
     let at = now.iter().position(|id| *id == first_page[2]).unwrap();
     assert_eq!(at, 12, "the new statements rank first");
-    let (next, _, ran) = ids_page(&schema, &counter, 3, Some(&cursor)).await;
+    let (next, _, ran) = ids_page(&schema, &recorded, "budget", 3, Some(&cursor)).await;
     assert_eq!(next, now[at + 1..at + 4]);
-    assert_eq!(ran, 2);
+    assert_eq!(ran.len(), 2);
 }
 
 /// The (rank, id) sequence of a search, page by page (`first` hits a page).
@@ -905,6 +905,95 @@ async fn search_pages_agree_with_the_whole_ranking_across_claims_and_headlines()
     let excluded = ranking(&db, "subsidies -wheat", json!(null), 100).await;
     let with_wheat = ranking(&db, "subsidies", json!(null), 100).await;
     assert!(excluded.len() < with_wheat.len());
+}
+
+#[tokio::test]
+async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
+    let db = TestDb::new().await;
+    let anna = speaker(&db, "Anna").await;
+    // Thirty claims of one template rank alike; one says it twice and ranks above them.
+    let mut claims = Vec::new();
+    for n in 0..30 {
+        claims.push(claim(&db, &format!("Farm subsidies must end, case {n}")).await);
+    }
+    let louder = claim(&db, "Farm subsidies, farm subsidies must end").await;
+    let headlines = [
+        headline(&db, "The farm subsidies debate").await,
+        headline(&db, "Another farm subsidies debate").await,
+    ];
+    let mut all = Vec::new();
+    for n in 0..60 {
+        // Most only take a stance (two per claim); every seventh says "wheat", which a
+        // query below excludes; every fifth is German, which a filter below leaves out;
+        // every eleventh is also reported under a headline; three take the louder claim.
+        let text = match n % 7 {
+            0 => format!("We grow wheat in field {n}."),
+            _ => format!("Nothing to add on day {n}."),
+        };
+        let language = if n % 5 == 0 { "de" } else { "en" };
+        let on = if n < 57 { &claims[n / 2] } else { &louder };
+        let mut input = with(
+            said(&anna, &text, language, "2020-01-01"),
+            "stances",
+            json!([{ "claimId": on, "stance": "OPPOSES" }]),
+        );
+        if n % 11 == 0 {
+            input = with(
+                input,
+                "appearances",
+                json!([{ "articleId": headlines[n % 2], "first": true }]),
+            );
+        }
+        all.push(statement(&db, input).await);
+    }
+    for (q, filter) in [
+        ("farm subsidies", json!(null)),
+        ("subsidies -wheat", json!(null)),
+        ("farm subsidies", json!({ "language": "en" })),
+        ("subsidies debate", json!(null)),
+    ] {
+        // A page of 100 reads every match (no level holds that many).
+        let whole = ranking(&db, q, filter.clone(), 100).await;
+        assert!(whole.len() >= 6, "{q}: {whole:?}");
+        for pair in whole.windows(2) {
+            assert!(
+                pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
+                "{q}: {pair:?}"
+            );
+        }
+        for first in [1, 4, 9, 25] {
+            assert_eq!(
+                ranking(&db, q, filter.clone(), first).await,
+                whole,
+                "{q} {filter}, {first} a page"
+            );
+        }
+    }
+    // The louder claim's three statements come first, then the rest by id.
+    let whole = ranking(&db, "farm subsidies", json!(null), 100).await;
+    assert_eq!(whole.len(), 60);
+    let mut rest = all[..57].to_vec();
+    rest.sort();
+    let expected: Vec<&String> = all[57..].iter().chain(rest.iter()).collect();
+    let got: Vec<&String> = whole.iter().map(|(_, id)| id).collect();
+    assert_eq!(got, expected);
+    // A first page walks the claims' two rank levels (the louder claim, then the
+    // thirty), and the headlines' one, in one statement.
+    let (schema, recorded) = recording_schema(&db).await;
+    let (page, _, ran) = ids_page(&schema, &recorded, "farm subsidies", 5, None).await;
+    assert_eq!(
+        page,
+        got[..5].iter().map(|id| (*id).clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(ran.len(), 1);
+    let walks = ran[0].split(", arms AS").next().unwrap();
+    assert!(walks.starts_with("WITH walk0 "), "{}", ran[0]);
+    assert_eq!(walks.matches("link.claim_id = ANY(").count(), 2, "{walks}");
+    assert_eq!(
+        walks.matches("link.article_id = ANY(").count(),
+        1,
+        "{walks}"
+    );
 }
 
 #[tokio::test]

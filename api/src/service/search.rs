@@ -255,6 +255,114 @@ impl Sql {
     }
 }
 
+/// A way to statements through rows of another table whose text matches: claims they
+/// take a stance on, or headlines of articles that reported them.
+struct Through {
+    /// The matching rows as `(id, rank)`, each ranked once.
+    ranked: String,
+    /// The links from a matching row to its statements (`link.statement_id`), under
+    /// the alias `link`, live ones only.
+    links: &'static str,
+    /// The link's column naming the matching row.
+    key: &'static str,
+}
+
+/// The query's ways through claims and headlines, in the order [`matched`] lists
+/// their arms, with their values bound in `sql`.
+fn throughs(sql: &mut Sql, query: &Query) -> Vec<Through> {
+    let mut throughs = Vec::new();
+    if let Some(simple) = &query.simple {
+        let q = sql.bind(simple.clone());
+        throughs.push(Through {
+            ranked: format!(
+                "SELECT c.id, ts_rank(c.search_doc, {q}::tsquery) FROM claim c \
+                 WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
+            ),
+            links: "stance link",
+            key: "link.claim_id",
+        });
+    }
+    for reading in &query.articles {
+        let configs = sql.bind(reading.configs.clone());
+        let q = sql.bind(reading.tsquery.clone());
+        throughs.push(Through {
+            ranked: format!(
+                "SELECT a.id, ts_rank(a.search_doc, {q}::tsquery) FROM article a \
+                 WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
+                 AND a.search_doc @@ {q}::tsquery"
+            ),
+            links: "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
+            key: "link.article_id",
+        });
+    }
+    throughs
+}
+
+/// Rows of a way through claims or headlines that share a rank: the rank and their ids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    rank: f32,
+    ids: Vec<Uuid>,
+}
+
+/// Most rank levels of a way through claims or headlines a page walks.
+const MAX_LEVELS: usize = 8;
+
+/// Most rows, over its levels, a page walks through for one way; past them, the way
+/// is read like the rest.
+const MAX_LEVEL_IDS: usize = 100_000;
+
+#[derive(Debug, FromQueryResult)]
+struct LevelRow {
+    arm: i32,
+    rank: f32,
+    ids: Vec<Uuid>,
+}
+
+/// For each way through claims and headlines (see [`throughs`]), its best rank levels
+/// (up to [`MAX_LEVELS`], best first, holding up to [`MAX_LEVEL_IDS`] rows in all).
+async fn best_levels<C: ConnectionTrait>(db: &C, query: &Query) -> ApiResult<Vec<Vec<Level>>> {
+    let mut sql = Sql {
+        text: String::new(),
+        values: Vec::new(),
+    };
+    let throughs = throughs(&mut sql, query);
+    if throughs.is_empty() {
+        return Ok(Vec::new());
+    }
+    sql.text = throughs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "(SELECT {i} AS arm, r.rank, array_agg(r.id) AS ids FROM ({}) r (id, rank) \
+                 GROUP BY r.rank ORDER BY r.rank DESC LIMIT {MAX_LEVELS})",
+                t.ranked
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut levels = vec![Vec::new(); throughs.len()];
+    let mut rows = LevelRow::find_by_statement(sql.statement()).all(db).await?;
+    rows.sort_by(|a, b| a.arm.cmp(&b.arm).then(b.rank.total_cmp(&a.rank)));
+    for row in rows {
+        let Some(arm) = usize::try_from(row.arm)
+            .ok()
+            .and_then(|i| levels.get_mut(i))
+        else {
+            continue;
+        };
+        let held: usize = arm.iter().map(|l: &Level| l.ids.len()).sum();
+        if held + row.ids.len() <= MAX_LEVEL_IDS {
+            arm.push(Level {
+                rank: row.rank,
+                ids: row.ids,
+            });
+        }
+    }
+    Ok(levels)
+}
+
 /// `matched (id, rank)`: every statement the query matches, by its own document, a
 /// claim it takes a stance on, or an article that reported it, and that meets the
 /// filter's `conditions`; its best rank. Before it, `arms (id, rank, arm)`: what each
@@ -272,7 +380,26 @@ impl Sql {
 /// thousands of statements then costs an index read per statement and a table read for
 /// the first few, not a table read for each. The same holds for the statements at
 /// positions up to `top` of any page, which is how later pages use it (see [`page`]).
-fn matched(sql: &mut Sql, query: &Query, conditions: &Conditions, top: Option<usize>) -> String {
+///
+/// `levels` (from [`best_levels`], or empty) lists, for the ways through claims and
+/// headlines, their best rank levels. With `top`, such an arm first reads, from each
+/// level, the first `top` statements by id that the level's rows lead to ("walks"):
+/// where thousands of claims of one template share a rank, that takes the planner a
+/// few hundred index entries in statement order instead of every link of every
+/// matching row. A statement among the arm's best `top` whose best level is walked is
+/// among the first `top` of that level (the level's statements before it by id all
+/// rank at least as high), so it is found, at its best rank; one found at a lower rank
+/// than its best was cut from its best level behind `top` better ones, and so is not
+/// among the arm's best `top` at all. When the walks find `top` statements, those of
+/// levels below them cannot reach the arm's best `top` either; when they find fewer,
+/// the arm also reads every link of every matching row.
+fn matched(
+    sql: &mut Sql,
+    query: &Query,
+    conditions: &Conditions,
+    top: Option<usize>,
+    levels: &[Vec<Level>],
+) -> String {
     let conds = &conditions.sql;
     let limit = top.map(|n| sql.bind(i64::try_from(n).unwrap_or(i64::MAX)));
     let best = |arm: String| match &limit {
@@ -304,53 +431,62 @@ fn matched(sql: &mut Sql, query: &Query, conditions: &Conditions, top: Option<us
                WHERE x.c::regconfig = statement.search_config AND statement.search_doc @@ x.q::tsquery)"
         )
     };
-    // Claims and headlines are ranked once each, and rank the statements they lead to.
-    // For a first page, each statement takes its best claim or headline and they come
-    // best first, fenced (`OFFSET 0`), so that statements are read in that order only
-    // until the arm has its `top`.
-    let through = |found: String| {
-        let found = if limit.is_some() {
-            format!(
+    // Claims and headlines are ranked once each (fenced, `OFFSET 0`), and rank the
+    // statements they lead to. For a first page, each statement takes its best claim or
+    // headline and they come best first, fenced, so that statements are read in that
+    // order only until the arm has its `top`.
+    let mut walks: Vec<String> = Vec::new();
+    for (i, through) in throughs(sql, query).into_iter().enumerate() {
+        let Through { ranked, links, key } = through;
+        let mut found = format!(
+            "SELECT link.statement_id, r.rank FROM ({ranked} OFFSET 0) r (id, rank) \
+             JOIN {links} ON {key} = r.id"
+        );
+        if let (Some(limit), Some(levels)) = (&limit, levels.get(i).filter(|l| !l.is_empty())) {
+            let walk = format!("walk{i}");
+            let each: Vec<String> = levels
+                .iter()
+                .map(|level| {
+                    let ids = sql.bind(level.ids.clone());
+                    let rank = sql.bind(level.rank);
+                    format!(
+                        "(SELECT DISTINCT link.statement_id, {rank}::real FROM {links} \
+                           JOIN statement ON statement.id = link.statement_id \
+                           WHERE {key} = ANY({ids}::uuid[]) AND {conds}{own_words} \
+                           ORDER BY 1 LIMIT {limit})"
+                    )
+                })
+                .collect();
+            walks.push(format!(
+                "{walk} (statement_id, rank) AS MATERIALIZED ({})",
+                each.join(" UNION ALL ")
+            ));
+            found = format!(
+                "SELECT {walk}.statement_id, {walk}.rank FROM {walk} UNION ALL {found} \
+                 WHERE (SELECT count(DISTINCT {walk}.statement_id) FROM {walk}) < {limit}"
+            );
+        }
+        if limit.is_some() {
+            found = format!(
                 "SELECT id, max(rank) FROM ({found}) f (id, rank) GROUP BY 1 ORDER BY 2 DESC, 1 OFFSET 0"
-            )
-        } else {
-            found
-        };
-        format!(
+            );
+        }
+        arms.push(best(format!(
             "SELECT statement.id, found.rank FROM ({found}) found (id, rank) \
              JOIN statement ON statement.id = found.id WHERE {conds}{own_words}"
-        )
-    };
-    if let Some(simple) = &query.simple {
-        let q = sql.bind(simple.clone());
-        arms.push(best(through(format!(
-            "SELECT st.statement_id, c.rank \
-             FROM (SELECT c.id, ts_rank(c.search_doc, {q}::tsquery) AS rank FROM claim c \
-                   WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery) c \
-             JOIN stance st ON st.claim_id = c.id"
-        ))));
-    }
-    for reading in &query.articles {
-        let configs = sql.bind(reading.configs.clone());
-        let q = sql.bind(reading.tsquery.clone());
-        arms.push(best(through(format!(
-            "SELECT ap.statement_id, a.rank \
-             FROM (SELECT a.id, ts_rank(a.search_doc, {q}::tsquery) AS rank FROM article a \
-                   WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
-                   AND a.search_doc @@ {q}::tsquery) a \
-             JOIN appearance ap ON ap.article_id = a.id AND ap.deleted_at IS NULL"
-        ))));
+        )));
     }
     let arms: Vec<String> = arms
         .into_iter()
         .enumerate()
         .map(|(i, arm)| format!("SELECT a.id, a.rank, {i} AS arm FROM ({arm}) a (id, rank)"))
         .collect();
-    format!(
+    walks.push(format!(
         "arms AS ({}), \
          matched AS (SELECT arms.id, max(arms.rank) AS rank FROM arms GROUP BY arms.id)",
         arms.join(" UNION ALL ")
-    )
+    ));
+    walks.join(", ")
 }
 
 /// Deepest position a page may reach through each arm's best (see [`page`]); past it,
@@ -410,9 +546,14 @@ pub async fn page<C: TransactionTrait>(
     let top = top.filter(|_| !conditions.narrow);
     let checked = after.is_some() && top.is_some();
     let txn = custom_plans(db).await?;
-    let mut found = page_rows(&txn, query, conditions, after, limit, top).await?;
+    // The levels and the page are read in one snapshot (see `custom_plans`).
+    let levels = match top {
+        Some(_) => best_levels(&txn, query).await?,
+        None => Vec::new(),
+    };
+    let mut found = page_rows(&txn, query, conditions, after, limit, top, &levels).await?;
     if checked && (found.is_empty() || found.iter().any(|(_, exact)| !exact)) {
-        found = page_rows(&txn, query, conditions, after, limit, None).await?;
+        found = page_rows(&txn, query, conditions, after, limit, None, &[]).await?;
     }
     let mut hits: Vec<Hit> = found.into_iter().map(|(hit, _)| hit).collect();
     highlight(&txn, query, &mut hits).await?;
@@ -429,9 +570,10 @@ async fn page_rows<C: ConnectionTrait>(
     after: Option<RankKey>,
     limit: usize,
     top: Option<usize>,
+    levels: &[Vec<Level>],
 ) -> ApiResult<Vec<(Hit, bool)>> {
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, top);
+    let cte = matched(&mut sql, query, conditions, top, levels);
     let columns: Vec<String> = statement::Column::iter()
         .map(|c| format!("statement.{}", c.to_string()))
         .collect();
@@ -549,7 +691,7 @@ pub async fn count<C: TransactionTrait>(
         return Ok(0);
     }
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, None);
+    let cte = matched(&mut sql, query, conditions, None, &[]);
     sql.text = format!("WITH {cte} SELECT COUNT(*) FROM matched");
     let txn = custom_plans(db).await?;
     let row = txn.query_one_raw(sql.statement()).await?;
@@ -567,9 +709,17 @@ pub async fn count<C: TransactionTrait>(
 /// in how many rows its text query and filter values select, which a generic plan
 /// cannot know: it guessed whole-table scans of claims and headlines, and made a search
 /// three to four times slower than a plan for the values at hand.
+///
+/// Its statements share one snapshot (`REPEATABLE READ`, which a read-only transaction
+/// gets without any risk of a serialization failure): a page walks the rank levels
+/// read by the statement before it, and shows the highlights of the very rows it
+/// ranked.
 async fn custom_plans<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> {
     let txn = db
-        .begin_with_config(None, Some(sea_orm::AccessMode::ReadOnly))
+        .begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
         .await?;
     // Ranking tens of thousands of hits sorts in memory rather than on disk.
     txn.execute_unprepared(
@@ -611,7 +761,7 @@ pub async fn facets<C: TransactionTrait>(
         return Ok(Facets::default());
     }
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, None);
+    let cte = matched(&mut sql, query, conditions, None, &[]);
     let top = sql.bind(i64::try_from(MAX_FACET_ENTRIES).unwrap_or(20));
     sql.text = format!(
         "WITH {cte}, hits AS MATERIALIZED (SELECT statement.id, statement.speaker_id, statement.language, \

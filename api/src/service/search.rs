@@ -57,6 +57,11 @@ pub struct Conditions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Reading {
     configs: Vec<String>,
+    /// The same configurations by oid. The arms compare with these: an oid array is a
+    /// constant when the statement is planned (`$n::int8[]::oid[]` folds), so the
+    /// configuration keys the index scan, where a cast of names to `regconfig` (a
+    /// stable function) would only filter the rows it found in every configuration.
+    oids: Vec<i64>,
     tsquery: String,
 }
 
@@ -84,6 +89,7 @@ impl Query {
 #[derive(Debug, FromQueryResult)]
 struct ReadingRow {
     config: String,
+    config_oid: i64,
     tsquery: String,
     exclusions: Option<String>,
     /// Statements use this configuration.
@@ -157,7 +163,7 @@ pub async fn parse<C: ConnectionTrait>(
     // exclusions), empty when nothing is left (only stop words).
     let rows = ReadingRow::find_by_statement(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT c.config::text AS config, q::text AS tsquery, \
+        "SELECT c.config::text AS config, c.config::oid::int8 AS config_oid, q::text AS tsquery, \
                 CASE WHEN querytree(x) NOT IN ('', 'T') THEN x::text END AS exclusions, \
                 c.statements, c.articles \
          FROM (SELECT config, bool_or(source = 'statement') AS statements, \
@@ -172,17 +178,19 @@ pub async fn parse<C: ConnectionTrait>(
     .all(db)
     .await?;
     let readings = |used: fn(&ReadingRow) -> bool| -> Vec<Reading> {
-        let mut by_query: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut by_query: BTreeMap<String, Reading> = BTreeMap::new();
         for row in rows.iter().filter(|r| used(r)) {
-            by_query
+            let reading = by_query
                 .entry(row.tsquery.clone())
-                .or_default()
-                .push(row.config.clone());
+                .or_insert_with(|| Reading {
+                    configs: Vec::new(),
+                    oids: Vec::new(),
+                    tsquery: row.tsquery.clone(),
+                });
+            reading.configs.push(row.config.clone());
+            reading.oids.push(row.config_oid);
         }
-        by_query
-            .into_iter()
-            .map(|(tsquery, configs)| Reading { configs, tsquery })
-            .collect()
+        by_query.into_values().collect()
     };
     let articles = readings(|r| r.articles);
     let statements = match language {
@@ -193,6 +201,7 @@ pub async fn parse<C: ConnectionTrait>(
                 .filter(|r| r.statements && r.config == config)
                 .map(|r| Reading {
                     configs: vec![config.clone()],
+                    oids: vec![r.config_oid],
                     tsquery: r.tsquery.clone(),
                 })
                 .collect()
@@ -283,12 +292,12 @@ fn throughs(sql: &mut Sql, query: &Query) -> Vec<Through> {
         });
     }
     for reading in &query.articles {
-        let configs = sql.bind(reading.configs.clone());
+        let configs = sql.bind(reading.oids.clone());
         let q = sql.bind(reading.tsquery.clone());
         throughs.push(Through {
             ranked: format!(
                 "SELECT a.id, ts_rank(a.search_doc, {q}::tsquery) FROM article a \
-                 WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::regconfig[]) \
+                 WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::int8[]::oid[]::regconfig[]) \
                  AND a.search_doc @@ {q}::tsquery"
             ),
             links: "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
@@ -408,11 +417,11 @@ fn matched(
     };
     let mut arms: Vec<String> = Vec::new();
     for reading in &query.statements {
-        let configs = sql.bind(reading.configs.clone());
+        let configs = sql.bind(reading.oids.clone());
         let q = sql.bind(reading.tsquery.clone());
         arms.push(best(format!(
             "SELECT statement.id, ts_rank(statement.search_doc, {q}::tsquery) FROM statement \
-             WHERE {conds} AND statement.search_config = ANY({configs}::regconfig[]) \
+             WHERE {conds} AND statement.search_config = ANY({configs}::int8[]::oid[]::regconfig[]) \
              AND statement.search_doc @@ {q}::tsquery"
         )));
     }

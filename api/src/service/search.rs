@@ -17,7 +17,9 @@
 //! default weights (A 1.0, B 0.4, C 0.2, D 0.1): claim texts and headlines are weight
 //! D, so a statement's own words count most; a statement matched several ways takes its
 //! best rank. (`ts_rank_cd`, which also weighs how close the matched words sit, costs
-//! about four times as much per hit, and every hit is ranked before a page is known.) Ties break on id, and pages follow the (rank, id) key, never an offset.
+//! about four times as much per hit, and every statement found by its own words is
+//! ranked before a page is known.) Ties break on id, and pages follow the (rank, id)
+//! key, never an offset.
 //!
 //! A query with nothing to look for (empty, stop words only, or only exclusions) finds
 //! nothing; malformed syntax is read as well as it can be, never an error.
@@ -440,15 +442,17 @@ fn matched(
                WHERE x.c::regconfig = statement.search_config AND statement.search_doc @@ x.q::tsquery)"
         )
     };
-    // Claims and headlines are ranked once each (fenced, `OFFSET 0`), and rank the
-    // statements they lead to. For a first page, each statement takes its best claim or
-    // headline and they come best first, fenced, so that statements are read in that
-    // order only until the arm has its `top`.
+    // Claims and headlines rank the statements they lead to. For a page, each claim or
+    // headline is ranked once (fenced, `OFFSET 0`), each statement takes its best one
+    // and they come best first, fenced, so that statements are read in that order only
+    // until the arm has its `top`. Counting every match, the planner does better
+    // unfenced (a count of 88,176 matches: 372 ms against 537).
+    let fence = if limit.is_some() { " OFFSET 0" } else { "" };
     let mut walks: Vec<String> = Vec::new();
     for (i, through) in throughs(sql, query).into_iter().enumerate() {
         let Through { ranked, links, key } = through;
         let mut found = format!(
-            "SELECT link.statement_id, r.rank FROM ({ranked} OFFSET 0) r (id, rank) \
+            "SELECT link.statement_id, r.rank FROM ({ranked}{fence}) r (id, rank) \
              JOIN {links} ON {key} = r.id"
         );
         if let (Some(limit), Some(levels)) = (&limit, levels.get(i).filter(|l| !l.is_empty())) {

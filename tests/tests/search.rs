@@ -699,13 +699,7 @@ async fn search_pages_every_hit_exactly_once_in_rank_order() {
     assert_eq!(pages, 5);
     let ids: Vec<String> = seen.iter().map(|(_, id)| id.clone()).collect();
     assert_eq!(sorted(ids), sorted(all));
-    // Best rank first; ties by id.
-    for pair in seen.windows(2) {
-        assert!(
-            pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
-            "{pair:?}"
-        );
-    }
+    assert_best_first("budget", &seen);
     let levels: std::collections::BTreeSet<String> =
         seen.iter().map(|(r, _)| r.to_string()).collect();
     assert_eq!(levels.len(), 3);
@@ -815,6 +809,16 @@ async fn later_pages_read_each_arms_best_and_stay_exact_when_statements_arrive()
     assert_eq!(ran.len(), 2);
 }
 
+/// Asserts that the hits of `q` come best rank first, ties by id.
+fn assert_best_first(q: &str, hits: &[(f64, String)]) {
+    for pair in hits.windows(2) {
+        assert!(
+            pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
+            "{q}: {pair:?}"
+        );
+    }
+}
+
 /// The (rank, id) sequence of a search, page by page (`first` hits a page).
 async fn ranking(db: &TestDb, q: &str, filter: Value, first: usize) -> Vec<(f64, String)> {
     let mut seen = Vec::new();
@@ -883,12 +887,7 @@ async fn search_pages_agree_with_the_whole_ranking_across_claims_and_headlines()
     ] {
         let whole = ranking(&db, q, filter.clone(), 100).await;
         assert!(whole.len() > 8, "{q}: {whole:?}");
-        for pair in whole.windows(2) {
-            assert!(
-                pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
-                "{q}: {pair:?}"
-            );
-        }
+        assert_best_first(q, &whole);
         // Every first page is the head of the whole ranking, and paging through gives
         // the whole ranking again.
         for first in [1, 2, 3, 5, 7] {
@@ -955,12 +954,7 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
         // A page of 100 reads every match (no level holds that many).
         let whole = ranking(&db, q, filter.clone(), 100).await;
         assert!(whole.len() >= 6, "{q}: {whole:?}");
-        for pair in whole.windows(2) {
-            assert!(
-                pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 < pair[1].1),
-                "{q}: {pair:?}"
-            );
-        }
+        assert_best_first(q, &whole);
         for first in [1, 4, 9, 25] {
             assert_eq!(
                 ranking(&db, q, filter.clone(), first).await,

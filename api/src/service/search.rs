@@ -241,6 +241,7 @@ async fn language_config<C: ConnectionTrait>(db: &C, language: &str) -> ApiResul
 }
 
 /// SQL under construction: the text and the values of its placeholders.
+#[derive(Default)]
 struct Sql {
     text: String,
     values: Vec<Value>,
@@ -311,7 +312,7 @@ fn throughs(sql: &mut Sql, query: &Query) -> Vec<Through> {
 
 /// Rows of a way through claims or headlines that share a rank: the rank and their ids.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Level {
+struct Level {
     rank: f32,
     ids: Vec<Uuid>,
 }
@@ -333,10 +334,7 @@ struct LevelRow {
 /// For each way through claims and headlines (see [`throughs`]), its best rank levels
 /// (up to [`MAX_LEVELS`], best first, holding up to [`MAX_LEVEL_IDS`] rows in all).
 async fn best_levels<C: ConnectionTrait>(db: &C, query: &Query) -> ApiResult<Vec<Vec<Level>>> {
-    let mut sql = Sql {
-        text: String::new(),
-        values: Vec::new(),
-    };
+    let mut sql = Sql::default();
     let throughs = throughs(&mut sql, query);
     if throughs.is_empty() {
         return Ok(Vec::new());
@@ -353,25 +351,33 @@ async fn best_levels<C: ConnectionTrait>(db: &C, query: &Query) -> ApiResult<Vec
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
-    let mut levels = vec![Vec::new(); throughs.len()];
-    let mut rows = LevelRow::find_by_statement(sql.statement()).all(db).await?;
+    let rows = LevelRow::find_by_statement(sql.statement()).all(db).await?;
+    Ok(walkable(rows, throughs.len(), MAX_LEVEL_IDS))
+}
+
+/// Each of `arms` arms' levels among `rows`, best first, as far as they hold at most
+/// `most_ids` rows: the walked levels must be the arm's best ones with none left out
+/// between them (see [`matched`]), so a level too large ends its arm's list.
+fn walkable(mut rows: Vec<LevelRow>, arms: usize, most_ids: usize) -> Vec<Vec<Level>> {
     rows.sort_by(|a, b| a.arm.cmp(&b.arm).then(b.rank.total_cmp(&a.rank)));
+    let mut levels: Vec<Vec<Level>> = vec![Vec::new(); arms];
+    let mut held = vec![0usize; arms];
+    let mut full = vec![false; arms];
     for row in rows {
-        let Some(arm) = usize::try_from(row.arm)
-            .ok()
-            .and_then(|i| levels.get_mut(i))
-        else {
+        let Some(i) = usize::try_from(row.arm).ok().filter(|i| *i < arms) else {
             continue;
         };
-        let held: usize = arm.iter().map(|l: &Level| l.ids.len()).sum();
-        if held + row.ids.len() <= MAX_LEVEL_IDS {
-            arm.push(Level {
-                rank: row.rank,
-                ids: row.ids,
-            });
+        if full[i] || held[i] + row.ids.len() > most_ids {
+            full[i] = true;
+            continue;
         }
+        held[i] += row.ids.len();
+        levels[i].push(Level {
+            rank: row.rank,
+            ids: row.ids,
+        });
     }
-    Ok(levels)
+    levels
 }
 
 /// `matched (id, rank)`: every statement the query matches, by its own document, a
@@ -830,7 +836,38 @@ pub async fn facets<C: TransactionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use super::exclusions;
+    use super::{Level, LevelRow, exclusions, walkable};
+    use uuid::Uuid;
+
+    fn row(arm: i32, rank: f32, n: usize) -> LevelRow {
+        LevelRow {
+            arm,
+            rank,
+            ids: (0..n).map(|_| Uuid::now_v7()).collect(),
+        }
+    }
+
+    fn ranks(levels: &[Level]) -> Vec<f32> {
+        levels.iter().map(|l| l.rank).collect()
+    }
+
+    #[test]
+    fn walked_levels_are_each_arms_best_with_none_left_out_between() {
+        let rows = vec![
+            row(1, 0.5, 3),
+            row(0, 0.1, 2),
+            row(0, 0.3, 4),
+            row(1, 0.9, 20),
+            row(0, 0.2, 5),
+            row(1, 0.2, 1),
+        ];
+        let levels = walkable(rows, 2, 10);
+        // Arm 0: best first, and the third level would pass the limit of 10 ids.
+        assert_eq!(ranks(&levels[0]), vec![0.3, 0.2]);
+        // Arm 1: its best level is too large, so none is walked, not the smaller ones
+        // below it (their statements would seem the arm's best).
+        assert_eq!(ranks(&levels[1]), Vec::<f32>::new());
+    }
 
     #[test]
     fn exclusions_are_the_dashed_terms_outside_phrases() {

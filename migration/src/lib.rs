@@ -31,6 +31,7 @@ mod m20261126_000007_add_purge;
 mod m20261126_000008_add_search_config_use;
 mod m20261127_000009_key_search_indexes_on_config;
 mod m20261127_000010_add_statement_text_bands;
+mod m20261127_000011_index_search_per_config;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_add_search_config_use::Migration),
             Box::new(m20261127_000009_key_search_indexes_on_config::Migration),
             Box::new(m20261127_000010_add_statement_text_bands::Migration),
+            Box::new(m20261127_000011_index_search_per_config::Migration),
         ]
     }
 }

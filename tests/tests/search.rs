@@ -269,6 +269,62 @@ async fn search_stems_german_compounds_and_honours_the_language_filter() {
     );
 }
 
+/// A reading scans only its own configuration's rows: statements and headlines have a
+/// GIN index per configuration that `text_search_config` can give them.
+#[tokio::test]
+async fn every_language_has_a_search_index_of_its_own() {
+    let db = TestDb::new().await;
+    let configs: Vec<String> = db
+        .db()
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT DISTINCT text_search_config(tag)::text FROM unnest(ARRAY['en', 'ru', 'de', \
+             'fr', 'es', 'pt-BR', 'tr', 'xx', '']) tag ORDER BY 1",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(configs.contains(&"simple".to_owned()) && configs.len() == 8);
+    // Each configuration's GIN index on the document, for live rows of that
+    // configuration only.
+    let indexes: Vec<(String, String, String)> = db
+        .db()
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT t.relname::text, pg_get_indexdef(i.indexrelid), pg_get_expr(i.indpred, i.indrelid) \
+             FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+             WHERE t.relname IN ('statement', 'article') AND i.indpred IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row.try_get_by_index(0).unwrap(),
+                row.try_get_by_index(1).unwrap(),
+                row.try_get_by_index(2).unwrap(),
+            )
+        })
+        .collect();
+    for config in &configs {
+        for table in ["statement", "article"] {
+            let predicate = format!(
+                "(((search_config)::oid = ('{config}'::regconfig)::oid) AND (deleted_at IS NULL))"
+            );
+            let found: Vec<&String> = indexes
+                .iter()
+                .filter(|(t, def, pred)| {
+                    t == table && *pred == predicate && def.contains("USING gin (search_doc)")
+                })
+                .map(|(_, def, _)| def)
+                .collect();
+            assert_eq!(found.len(), 1, "{table} in {config}: {found:?}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Web-search syntax
 

@@ -55,15 +55,15 @@ pub struct Conditions {
     pub narrow: bool,
 }
 
-/// One reading of the query, shared by the configurations that read it alike.
+/// The query as one text-search configuration reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Reading {
-    configs: Vec<String>,
-    /// The same configurations by oid. The arms compare with these: an oid array is a
-    /// constant when the statement is planned (`$n::int8[]::oid[]` folds), so the
-    /// configuration keys the index scan, where a cast of names to `regconfig` (a
-    /// stable function) would only filter the rows it found in every configuration.
-    oids: Vec<i64>,
+    config: String,
+    /// The same configuration by oid. The arms compare with this: an oid is a constant
+    /// when the statement is planned (`$n::int8::oid` folds), so the scan takes the
+    /// configuration's own index (each has one, migration `000011`), where a cast of
+    /// a name to `regconfig` (a stable function) would only filter what it found.
+    oid: i64,
     tsquery: String,
 }
 
@@ -174,38 +174,24 @@ pub async fn parse<C: ConnectionTrait>(
                      UNION ALL SELECT 'simple'::regconfig, 'claim') used \
                GROUP BY config) c, \
               websearch_to_tsquery(c.config, $1) q, websearch_to_tsquery(c.config, $2) x \
-         WHERE querytree(q) NOT IN ('', 'T')",
+         WHERE querytree(q) NOT IN ('', 'T') ORDER BY c.config::text",
         [Value::from(text.to_owned()), Value::from(exclusions(text))],
     ))
     .all(db)
     .await?;
-    let readings = |used: fn(&ReadingRow) -> bool| -> Vec<Reading> {
-        let mut by_query: BTreeMap<String, Reading> = BTreeMap::new();
-        for row in rows.iter().filter(|r| used(r)) {
-            let reading = by_query
-                .entry(row.tsquery.clone())
-                .or_insert_with(|| Reading {
-                    configs: Vec::new(),
-                    oids: Vec::new(),
-                    tsquery: row.tsquery.clone(),
-                });
-            reading.configs.push(row.config.clone());
-            reading.oids.push(row.config_oid);
-        }
-        by_query.into_values().collect()
+    let reading = |row: &ReadingRow| Reading {
+        config: row.config.clone(),
+        oid: row.config_oid,
+        tsquery: row.tsquery.clone(),
     };
-    let articles = readings(|r| r.articles);
+    let articles = rows.iter().filter(|r| r.articles).map(reading).collect();
     let statements = match language {
-        None => readings(|r| r.statements),
+        None => rows.iter().filter(|r| r.statements).map(reading).collect(),
         Some(language) => {
             let config = language_config(db, language).await?;
             rows.iter()
                 .filter(|r| r.statements && r.config == config)
-                .map(|r| Reading {
-                    configs: vec![config.clone()],
-                    oids: vec![r.config_oid],
-                    tsquery: r.tsquery.clone(),
-                })
+                .map(reading)
                 .collect()
         }
     };
@@ -295,12 +281,12 @@ fn throughs(sql: &mut Sql, query: &Query) -> Vec<Through> {
         });
     }
     for reading in &query.articles {
-        let configs = sql.bind(reading.oids.clone());
+        let config = sql.bind(reading.oid);
         let q = sql.bind(reading.tsquery.clone());
         throughs.push(Through {
             ranked: format!(
                 "SELECT a.id, ts_rank(a.search_doc, {q}::tsquery) FROM article a \
-                 WHERE a.deleted_at IS NULL AND a.search_config = ANY({configs}::int8[]::oid[]::regconfig[]) \
+                 WHERE a.deleted_at IS NULL AND a.search_config = {config}::int8::oid::regconfig \
                  AND a.search_doc @@ {q}::tsquery"
             ),
             links: "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
@@ -425,11 +411,11 @@ fn matched(
     };
     let mut arms: Vec<String> = Vec::new();
     for reading in &query.statements {
-        let configs = sql.bind(reading.oids.clone());
+        let config = sql.bind(reading.oid);
         let q = sql.bind(reading.tsquery.clone());
         arms.push(best(format!(
             "SELECT statement.id, ts_rank(statement.search_doc, {q}::tsquery) FROM statement \
-             WHERE {conds} AND statement.search_config = ANY({configs}::int8[]::oid[]::regconfig[]) \
+             WHERE {conds} AND statement.search_config = {config}::int8::oid::regconfig \
              AND statement.search_doc @@ {q}::tsquery"
         )));
     }
@@ -665,7 +651,7 @@ async fn highlight<C: ConnectionTrait>(db: &C, query: &Query, hits: &mut [Hit]) 
     let (configs, queries): (Vec<String>, Vec<String>) = query
         .statements
         .iter()
-        .flat_map(|r| r.configs.iter().map(|c| (c.clone(), r.tsquery.clone())))
+        .map(|r| (r.config.clone(), r.tsquery.clone()))
         .unzip();
     let ids: Vec<Uuid> = hits.iter().map(|h| h.statement.id).collect();
     let rows = HighlightRow::find_by_statement(Statement::from_sql_and_values(

@@ -280,20 +280,52 @@ fn throughs(sql: &mut Sql, query: &Query) -> Vec<Through> {
             key: "link.claim_id",
         });
     }
-    for reading in &query.articles {
-        let config = sql.bind(reading.oid);
-        let q = sql.bind(reading.tsquery.clone());
+    if let Some(Matching { matches, rank }) = matching(sql, "a", &query.articles) {
         throughs.push(Through {
             ranked: format!(
-                "SELECT a.id, ts_rank(a.search_doc, {q}::tsquery) FROM article a \
-                 WHERE a.deleted_at IS NULL AND a.search_config = {config}::int8::oid::regconfig \
-                 AND a.search_doc @@ {q}::tsquery"
+                "SELECT a.id, {rank} FROM article a WHERE a.deleted_at IS NULL AND ({matches})"
             ),
             links: "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
             key: "link.article_id",
         });
     }
     throughs
+}
+
+/// The rows of `alias` (a statement or an article) that match the query as their own
+/// configuration reads it, and their rank.
+struct Matching {
+    /// One condition per reading, ORed: each takes its configuration's own index, and
+    /// one scan of the table reads what they found together.
+    matches: String,
+    /// `ts_rank` with the row's own configuration's reading.
+    rank: String,
+}
+
+/// The [`Matching`] of `readings` on `alias`, with their values bound in `sql`; none
+/// without readings.
+fn matching(sql: &mut Sql, alias: &str, readings: &[Reading]) -> Option<Matching> {
+    if readings.is_empty() {
+        return None;
+    }
+    let mut matches: Vec<String> = Vec::new();
+    let mut cases: Vec<String> = Vec::new();
+    for reading in readings {
+        let config = sql.bind(reading.oid);
+        let q = sql.bind(reading.tsquery.clone());
+        matches.push(format!(
+            "({alias}.search_config = {config}::int8::oid::regconfig \
+             AND {alias}.search_doc @@ {q}::tsquery)"
+        ));
+        cases.push(format!("WHEN {config}::int8::oid THEN {q}::tsquery"));
+    }
+    Some(Matching {
+        matches: matches.join(" OR "),
+        rank: format!(
+            "ts_rank({alias}.search_doc, CASE {alias}.search_config::oid {} END)",
+            cases.join(" ")
+        ),
+    })
 }
 
 /// Rows of a way through claims or headlines that share a rank: the rank and their ids.
@@ -410,13 +442,9 @@ fn matched(
         None => arm,
     };
     let mut arms: Vec<String> = Vec::new();
-    for reading in &query.statements {
-        let config = sql.bind(reading.oid);
-        let q = sql.bind(reading.tsquery.clone());
+    if let Some(Matching { matches, rank }) = matching(sql, "statement", &query.statements) {
         arms.push(best(format!(
-            "SELECT statement.id, ts_rank(statement.search_doc, {q}::tsquery) FROM statement \
-             WHERE {conds} AND statement.search_config = {config}::int8::oid::regconfig \
-             AND statement.search_doc @@ {q}::tsquery"
+            "SELECT statement.id, {rank} FROM statement WHERE {conds} AND ({matches})"
         )));
     }
     // A statement found through a claim or a headline must not say what the query

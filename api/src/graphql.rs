@@ -218,6 +218,7 @@ pub fn build_schema_with(
         EmptySubscription,
     )
     .data(db.clone())
+    .data(crate::service::search::SecondReads::for_pool(&db))
     .data(keys)
     .limit_depth(limits.max_depth)
     .limit_directives(limits.max_directives);

@@ -774,9 +774,18 @@ type PageStatements = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 /// A schema on a connection of its own that records the search page statements it
 /// runs.
 async fn recording_schema(db: &TestDb) -> (claimtrack::graphql::AppSchema, PageStatements) {
-    let mut conn = claimtrack::db::connect(&db.url(), &Default::default())
-        .await
-        .unwrap();
+    recording_schema_with_pool(db, claimtrack::config::DbArgs::default().db_pool_size).await
+}
+
+async fn recording_schema_with_pool(
+    db: &TestDb,
+    pool_size: u32,
+) -> (claimtrack::graphql::AppSchema, PageStatements) {
+    let args = claimtrack::config::DbArgs {
+        db_pool_size: pool_size,
+        ..Default::default()
+    };
+    let mut conn = claimtrack::db::connect(&db.url(), &args).await.unwrap();
     let recorded = PageStatements::default();
     let seen = recorded.clone();
     conn.set_metric_callback(move |info| {
@@ -1044,6 +1053,60 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
         1,
         "{walks}"
     );
+    // The statements' own words were ranked on the pool's second connection while
+    // the levels were read, and come into the page's statement ranked.
+    let arms = ran[0].split(", arms AS").nth(1).unwrap();
+    assert!(arms.contains("unnest("), "{arms}");
+    // A pool too small to lend a second connection ranks them in the page's own
+    // statement, to the same page.
+    let (schema, recorded) = recording_schema_with_pool(&db, 1).await;
+    let (alone, _, ran) = ids_page(&schema, &recorded, "farm subsidies", 5, None).await;
+    assert_eq!(alone, page);
+    let arms = ran[0].split(", arms AS").nth(1).unwrap();
+    assert!(
+        !arms.contains("unnest(") && arms.contains("ts_rank(statement.search_doc"),
+        "{arms}"
+    );
+}
+
+/// How many statements `c` sees.
+async fn statement_count(c: &impl ConnectionTrait) -> i64 {
+    c.query_one_raw(sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        "SELECT count(*) FROM statement",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get_by_index(0)
+    .unwrap()
+}
+
+/// A search's second connection reads what its first one sees: a statement that
+/// arrives after the search began is in neither.
+#[tokio::test]
+async fn a_searchs_second_connection_reads_in_its_snapshot() {
+    use sea_orm::TransactionTrait;
+    let db = TestDb::new().await;
+    let s = speaker(&db, "Olaf Scholz").await;
+    statement(&db, said(&s, "The budget holds.", "en", "2021-03-01")).await;
+    let txn = db
+        .db()
+        .begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
+        .await
+        .unwrap();
+    assert_eq!(statement_count(&txn).await, 1);
+    statement(&db, said(&s, "The budget grows.", "en", "2021-03-02")).await;
+    let beside = claimtrack::service::search::sharing_snapshot(db.db(), &txn)
+        .await
+        .unwrap();
+    assert_eq!(statement_count(&beside).await, 1);
+    assert_eq!(statement_count(db.db()).await, 2);
+    beside.commit().await.unwrap();
+    txn.commit().await.unwrap();
 }
 
 #[tokio::test]

@@ -267,7 +267,8 @@ impl SearchQuery {
             .transpose()?;
         let conditions = conditions(&filter)?;
         let parsed = search::parse(db(ctx), &query, filter.language.as_deref()).await?;
-        let mut hits = search::page(db(ctx), &parsed, &conditions, after, limit).await?;
+        let second = ctx.data_opt::<search::SecondReads>();
+        let mut hits = search::page(db(ctx), second, &parsed, &conditions, after, limit).await?;
         let more = hits.len() > limit;
         hits.truncate(limit);
         let mut connection = Connection::with_additional_fields(

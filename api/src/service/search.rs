@@ -7,8 +7,9 @@
 //! its own configuration: a Russian query meets Russian rows through the Russian
 //! stemmer ("рабочей группы" finds "рабочая группа"), while in English rows the same
 //! words only match as written. Only the configurations that rows use are read
-//! (`search_config_use`, kept by triggers), and those that read the query alike share
-//! one index scan. With a language in the filter, only that language's reading is used.
+//! (`search_config_use`, kept by triggers); each configuration has an index of its own,
+//! and one scan of a table reads what every configuration's index found (an OR of the
+//! readings). With a language in the filter, only that language's reading is used.
 //!
 //! Claims and article titles make statements findable too: a statement matches when a
 //! claim it takes a stance on matches (claims carry no language, so their text is read
@@ -27,11 +28,13 @@
 pub mod similar;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sea_orm::{
-    ConnectionTrait, DbBackend, FromQueryResult, Iden, Iterable, QueryResult, Statement,
-    TransactionSession, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, FromQueryResult, Iden,
+    Iterable, QueryResult, Statement, TransactionSession, TransactionTrait, Value,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -398,6 +401,40 @@ fn walkable(mut rows: Vec<LevelRow>, arms: usize, most_ids: usize) -> Vec<Vec<Le
     levels
 }
 
+/// The statements the query matches by their own words and that meet the filter's
+/// `conditions`, as `(id, rank)`; none without readings for statements.
+fn own_words(sql: &mut Sql, query: &Query, conditions: &Conditions) -> Option<String> {
+    let Matching { matches, rank } = matching(sql, "statement", &query.statements)?;
+    Some(format!(
+        "SELECT statement.id, {rank} FROM statement WHERE {} AND ({matches})",
+        conditions.sql
+    ))
+}
+
+/// A statement among the best its own words find, with its rank.
+#[derive(Debug, Clone, Copy, FromQueryResult)]
+struct OwnHit {
+    id: Uuid,
+    rank: f32,
+}
+
+/// The best `top` statements by their own words (rank, then id).
+async fn best_own<C: ConnectionTrait>(
+    db: &C,
+    query: &Query,
+    conditions: &Conditions,
+    top: usize,
+) -> ApiResult<Vec<OwnHit>> {
+    let mut sql = Sql::after(conditions);
+    let Some(arm) = own_words(&mut sql, query, conditions) else {
+        return Ok(Vec::new());
+    };
+    let limit = sql.bind(i64::try_from(top).unwrap_or(i64::MAX));
+    sql.text =
+        format!("SELECT o.id, o.rank FROM ({arm}) o (id, rank) ORDER BY 2 DESC, 1 LIMIT {limit}");
+    Ok(OwnHit::find_by_statement(sql.statement()).all(db).await?)
+}
+
 /// `matched (id, rank)`: every statement the query matches, by its own document, a
 /// claim it takes a stance on, or an article that reported it, and that meets the
 /// filter's `conditions`; its best rank. Before it, `arms (id, rank, arm)`: what each
@@ -416,8 +453,8 @@ fn walkable(mut rows: Vec<LevelRow>, arms: usize, most_ids: usize) -> Vec<Vec<Le
 /// the first few, not a table read for each. The same holds for the statements at
 /// positions up to `top` of any page, which is how later pages use it (see [`page`]).
 ///
-/// `levels` (from [`best_levels`], or empty) lists, for the ways through claims and
-/// headlines, their best rank levels. With `top`, such an arm first reads, from each
+/// `ahead.levels` (from [`best_levels`], or empty) lists, for the ways through claims
+/// and headlines, their best rank levels. With `top`, such an arm first reads, from each
 /// level, the first `top` statements by id that the level's rows lead to ("walks"):
 /// where thousands of claims of one template share a rank, that takes the planner a
 /// few hundred index entries in statement order instead of every link of every
@@ -428,12 +465,15 @@ fn walkable(mut rows: Vec<LevelRow>, arms: usize, most_ids: usize) -> Vec<Vec<Le
 /// among the arm's best `top` at all. When the walks find `top` statements, those of
 /// levels below them cannot reach the arm's best `top` either; when they find fewer,
 /// the arm also reads every link of every matching row.
+///
+/// `ahead.own`, when read (with `top`, in the same snapshot), is the statements' own
+/// words' arm already cut to its best `top`, bound as values.
 fn matched(
     sql: &mut Sql,
     query: &Query,
     conditions: &Conditions,
     top: Option<usize>,
-    levels: &[Vec<Level>],
+    ahead: &ReadAhead,
 ) -> String {
     let conds = &conditions.sql;
     let limit = top.map(|n| sql.bind(i64::try_from(n).unwrap_or(i64::MAX)));
@@ -442,10 +482,19 @@ fn matched(
         None => arm,
     };
     let mut arms: Vec<String> = Vec::new();
-    if let Some(Matching { matches, rank }) = matching(sql, "statement", &query.statements) {
-        arms.push(best(format!(
-            "SELECT statement.id, {rank} FROM statement WHERE {conds} AND ({matches})"
-        )));
+    match &ahead.own {
+        Some(own) => {
+            let ids = sql.bind(own.iter().map(|hit| hit.id).collect::<Vec<Uuid>>());
+            let ranks = sql.bind(own.iter().map(|hit| hit.rank).collect::<Vec<f32>>());
+            arms.push(format!(
+                "SELECT * FROM unnest({ids}::uuid[], {ranks}::real[])"
+            ));
+        }
+        None => {
+            if let Some(arm) = own_words(sql, query, conditions) {
+                arms.push(best(arm));
+            }
+        }
     }
     // A statement found through a claim or a headline must not say what the query
     // excludes: its own document is checked against the exclusions of its language
@@ -475,7 +524,8 @@ fn matched(
             "SELECT link.statement_id, r.rank FROM ({ranked}{fence}) r (id, rank) \
              JOIN {links} ON {key} = r.id"
         );
-        if let (Some(limit), Some(levels)) = (&limit, levels.get(i).filter(|l| !l.is_empty())) {
+        if let (Some(limit), Some(levels)) = (&limit, ahead.levels.get(i).filter(|l| !l.is_empty()))
+        {
             let walk = format!("walk{i}");
             let each: Vec<String> = levels
                 .iter()
@@ -555,9 +605,10 @@ pub struct Hit {
 /// might have left out statements that rank after its last one, and if that last one
 /// ranks before the page's last hit, such a statement could belong on the page. Then,
 /// and for pages deeper than [`DEEPEST_TOP`], the page is read again from every match.
-#[instrument(skip(db, conditions))]
-pub async fn page<C: TransactionTrait>(
-    db: &C,
+#[instrument(skip(db, second, conditions))]
+pub async fn page(
+    db: &DatabaseConnection,
+    second: Option<&SecondReads>,
     query: &Query,
     conditions: &Conditions,
     after: Option<RankKey>,
@@ -580,18 +631,98 @@ pub async fn page<C: TransactionTrait>(
     let checked = after.is_some() && top.is_some();
     let txn = custom_plans(db).await?;
     // The levels and the page are read in one snapshot (see `custom_plans`).
-    let levels = match top {
-        Some(_) => best_levels(&txn, query).await?,
-        None => Vec::new(),
+    let ahead = match top {
+        Some(top) => levels_and_own(db, second, &txn, query, conditions, top).await?,
+        None => ReadAhead::default(),
     };
-    let mut found = page_rows(&txn, query, conditions, after, limit, top, &levels).await?;
+    let mut found = page_rows(&txn, query, conditions, after, limit, top, &ahead).await?;
     if checked && (found.is_empty() || found.iter().any(|(_, exact)| !exact)) {
-        found = page_rows(&txn, query, conditions, after, limit, None, &[]).await?;
+        let all = ReadAhead::default();
+        found = page_rows(&txn, query, conditions, after, limit, None, &all).await?;
     }
     let mut hits: Vec<Hit> = found.into_iter().map(|(hit, _)| hit).collect();
     highlight(&txn, query, &mut hits).await?;
     txn.commit().await?;
     Ok(hits)
+}
+
+/// Searches that may read on a second connection of the pool at once (see
+/// [`levels_and_own`]).
+#[derive(Debug, Clone)]
+pub struct SecondReads {
+    permits: Arc<Semaphore>,
+}
+
+impl SecondReads {
+    /// A quarter of the pool's connections. Fewer than the pool holds, so the searches
+    /// that hold one connection and wait for a second can never hold them all: some
+    /// connection is always free or held by a request that waits for no other.
+    pub fn for_pool(db: &DatabaseConnection) -> Self {
+        let size = db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections();
+        Self {
+            permits: Arc::new(Semaphore::new(usize::try_from(size / 4).unwrap_or(0))),
+        }
+    }
+
+    /// Leave to read on a second connection, when the pool has one idle or room to
+    /// open one and other searches do not hold every permit; never waits.
+    fn take(&self, db: &DatabaseConnection) -> Option<OwnedSemaphorePermit> {
+        let pool = db.get_postgres_connection_pool();
+        let room = pool.num_idle() > 0 || pool.size() < pool.options().get_max_connections();
+        if !room {
+            return None;
+        }
+        Arc::clone(&self.permits).try_acquire_owned().ok()
+    }
+}
+
+/// What a page read before its own statement (see [`levels_and_own`]).
+#[derive(Debug, Default)]
+struct ReadAhead {
+    /// The ways through claims and headlines' best rank levels (see [`best_levels`]).
+    levels: Vec<Vec<Level>>,
+    /// The statements' own best, when read beside the levels.
+    own: Option<Vec<OwnHit>>,
+}
+
+/// What a page reads before its own statement: the best rank levels of the ways
+/// through claims and headlines, and, when a second connection is free and there
+/// are levels to read, the statements' own best `top` at the same time. Ranking a
+/// broad query's own words and its claims and headlines each take tens of
+/// milliseconds at a million statements; side by side, a page waits for the longer
+/// one only. The second connection reads in `txn`'s snapshot.
+async fn levels_and_own(
+    db: &DatabaseConnection,
+    second: Option<&SecondReads>,
+    txn: &DatabaseTransaction,
+    query: &Query,
+    conditions: &Conditions,
+    top: usize,
+) -> ApiResult<ReadAhead> {
+    let side_by_side = query.simple.is_some() || !query.articles.is_empty();
+    let side_by_side = side_by_side && !query.statements.is_empty();
+    let permit = second
+        .filter(|_| side_by_side)
+        .and_then(|second| second.take(db));
+    let Some(_permit) = permit else {
+        return Ok(ReadAhead {
+            levels: best_levels(txn, query).await?,
+            own: None,
+        });
+    };
+    let beside = sharing_snapshot(db, txn).await?;
+    let (levels, own) = tokio::try_join!(
+        best_levels(&beside, query),
+        best_own(txn, query, conditions, top)
+    )?;
+    beside.commit().await?;
+    Ok(ReadAhead {
+        levels,
+        own: Some(own),
+    })
 }
 
 /// The hits of a page (without highlights), each with whether the page is known to be
@@ -603,10 +734,10 @@ async fn page_rows<C: ConnectionTrait>(
     after: Option<RankKey>,
     limit: usize,
     top: Option<usize>,
-    levels: &[Vec<Level>],
+    ahead: &ReadAhead,
 ) -> ApiResult<Vec<(Hit, bool)>> {
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, top, levels);
+    let cte = matched(&mut sql, query, conditions, top, ahead);
     let columns: Vec<String> = statement::Column::iter()
         .map(|c| format!("statement.{}", c.to_string()))
         .collect();
@@ -724,7 +855,7 @@ pub async fn count<C: TransactionTrait>(
         return Ok(0);
     }
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, None, &[]);
+    let cte = matched(&mut sql, query, conditions, None, &ReadAhead::default());
     sql.text = format!("WITH {cte} SELECT COUNT(*) FROM matched");
     let txn = custom_plans(db).await?;
     let row = txn.query_one_raw(sql.statement()).await?;
@@ -754,12 +885,49 @@ async fn custom_plans<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> 
             Some(sea_orm::AccessMode::ReadOnly),
         )
         .await?;
-    // Ranking tens of thousands of hits sorts in memory rather than on disk.
-    txn.execute_unprepared(
-        "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '32MB'",
-    )
-    .await?;
+    txn.execute_unprepared(CUSTOM_PLANS).await?;
     Ok(txn)
+}
+
+/// The settings of a search's transactions: plans for the values at hand, and room
+/// to sort tens of thousands of hits in memory rather than on disk.
+const CUSTOM_PLANS: &str =
+    "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '32MB'";
+
+/// A transaction on another connection of `db` that reads in `txn`'s snapshot (an
+/// exported one), with the same settings as [`custom_plans`].
+pub async fn sharing_snapshot(
+    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
+) -> ApiResult<DatabaseTransaction> {
+    let snapshot: String = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_export_snapshot()",
+        ))
+        .await?
+        .map(|row| row.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or_default();
+    // PostgreSQL names snapshots in hexadecimal digits and dashes; the name is written
+    // into the statement (`SET TRANSACTION SNAPSHOT` takes no parameter).
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(ApiError::Internal(format!(
+            "unexpected snapshot name {snapshot:?}"
+        )));
+    }
+    let beside = db
+        .begin_with_config(
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        )
+        .await?;
+    beside
+        .execute_unprepared(&format!(
+            "SET TRANSACTION SNAPSHOT '{snapshot}'; {CUSTOM_PLANS}"
+        ))
+        .await?;
+    Ok(beside)
 }
 
 /// Counts of hits by speaker, topic, stance, language and year. Speakers and topics
@@ -794,7 +962,7 @@ pub async fn facets<C: TransactionTrait>(
         return Ok(Facets::default());
     }
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, None, &[]);
+    let cte = matched(&mut sql, query, conditions, None, &ReadAhead::default());
     let top = sql.bind(i64::try_from(MAX_FACET_ENTRIES).unwrap_or(20));
     sql.text = format!(
         "WITH {cte}, hits AS MATERIALIZED (SELECT statement.id, statement.speaker_id, statement.language, \

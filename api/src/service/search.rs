@@ -657,11 +657,9 @@ impl SecondReads {
     /// A quarter of the pool's connections. Fewer than the pool holds, so the searches
     /// that hold one connection and wait for a second can never hold them all: some
     /// connection is always free or held by a request that waits for no other.
+    /// None without a pool (a schema built only to print itself).
     pub fn for_pool(db: &DatabaseConnection) -> Self {
-        let size = db
-            .get_postgres_connection_pool()
-            .options()
-            .get_max_connections();
+        let size = pool(db).map_or(0, |pool| pool.options().get_max_connections());
         Self {
             permits: Arc::new(Semaphore::new(usize::try_from(size / 4).unwrap_or(0))),
         }
@@ -670,12 +668,22 @@ impl SecondReads {
     /// Leave to read on a second connection, when the pool has one idle or room to
     /// open one and other searches do not hold every permit; never waits.
     fn take(&self, db: &DatabaseConnection) -> Option<OwnedSemaphorePermit> {
-        let pool = db.get_postgres_connection_pool();
+        let pool = pool(db)?;
         let room = pool.num_idle() > 0 || pool.size() < pool.options().get_max_connections();
         if !room {
             return None;
         }
         Arc::clone(&self.permits).try_acquire_owned().ok()
+    }
+}
+
+/// The PostgreSQL pool behind `db`, if it is one.
+fn pool(db: &DatabaseConnection) -> Option<&sea_orm::sqlx::PgPool> {
+    match db.inner {
+        sea_orm::DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            Some(db.get_postgres_connection_pool())
+        }
+        _ => None,
     }
 }
 

@@ -654,10 +654,10 @@ pub struct SecondReads {
 }
 
 impl SecondReads {
-    /// A quarter of the pool's connections. Fewer than the pool holds, so the searches
+    /// A quarter of the pool's connections (none without a PostgreSQL pool, as in a
+    /// schema built only to print itself). Fewer than the pool holds, so the searches
     /// that hold one connection and wait for a second can never hold them all: some
     /// connection is always free or held by a request that waits for no other.
-    /// None without a pool (a schema built only to print itself).
     pub fn for_pool(db: &DatabaseConnection) -> Self {
         let size = pool(db).map_or(0, |pool| pool.options().get_max_connections());
         Self {

@@ -10,7 +10,7 @@ use claimtrack::config::Limits;
 use claimtrack::graphql::{AppSchema, build_schema};
 use entity::ApiRole;
 use migration::MigratorTrait;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, TryGetable};
 use serde_json::Value;
 
 /// Advisory lock key guarding template creation across test processes.
@@ -109,16 +109,7 @@ impl TestDb {
 
     /// How many rows a table holds (soft-deleted ones included).
     pub async fn count(&self, table: &str) -> i64 {
-        let row = self
-            .db
-            .query_one_raw(Statement::from_string(
-                self.db.get_database_backend(),
-                format!("SELECT COUNT(*) FROM {table}"),
-            ))
-            .await
-            .expect("count rows")
-            .expect("a row");
-        row.try_get_by_index::<i64>(0).expect("a count")
+        scalar(&self.db, &format!("SELECT COUNT(*) FROM {table}")).await
     }
 
     /// Row counts of every table, to prove a refused request wrote nothing.
@@ -129,6 +120,16 @@ impl TestDb {
         }
         out
     }
+}
+
+/// The one value `sql` selects, read on `c` (a pool or a transaction).
+pub async fn scalar<T: TryGetable>(c: &impl ConnectionTrait, sql: &str) -> T {
+    c.query_one_raw(Statement::from_string(c.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get_by_index(0)
+        .expect("a value")
 }
 
 /// The `claimtrack` binary, built (incrementally) before it is handed out: tests of

@@ -14,13 +14,7 @@ const SCALE: Scale = Scale {
 };
 
 async fn text(db: &TestDb, sql: &str) -> String {
-    db.db()
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned()))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
+    tests::scalar(db.db(), sql).await
 }
 
 #[tokio::test]

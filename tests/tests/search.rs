@@ -1071,15 +1071,7 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
 
 /// How many statements `c` sees.
 async fn statement_count(c: &impl ConnectionTrait) -> i64 {
-    c.query_one_raw(sea_orm::Statement::from_string(
-        sea_orm::DbBackend::Postgres,
-        "SELECT count(*) FROM statement",
-    ))
-    .await
-    .unwrap()
-    .unwrap()
-    .try_get_by_index(0)
-    .unwrap()
+    tests::scalar(c, "SELECT count(*) FROM statement").await
 }
 
 /// A search's second connection reads what its first one sees: a statement that

@@ -430,9 +430,16 @@ async fn best_own<C: ConnectionTrait>(
         return Ok(Vec::new());
     };
     let limit = sql.bind(i64::try_from(top).unwrap_or(i64::MAX));
-    sql.text =
-        format!("SELECT o.id, o.rank FROM ({arm}) o (id, rank) ORDER BY 2 DESC, 1 LIMIT {limit}");
+    sql.text = best_first(
+        &format!("SELECT o.id, o.rank FROM ({arm}) o (id, rank)"),
+        &limit,
+    );
     Ok(OwnHit::find_by_statement(sql.statement()).all(db).await?)
+}
+
+/// The first `limit` rows of `arm` (`id, rank`), best rank first, then by id.
+fn best_first(arm: &str, limit: &str) -> String {
+    format!("{arm} ORDER BY 2 DESC, 1 LIMIT {limit}")
 }
 
 /// `matched (id, rank)`: every statement the query matches, by its own document, a
@@ -478,7 +485,7 @@ fn matched(
     let conds = &conditions.sql;
     let limit = top.map(|n| sql.bind(i64::try_from(n).unwrap_or(i64::MAX)));
     let best = |arm: String| match &limit {
-        Some(limit) => format!("({arm} ORDER BY 2 DESC, 1 LIMIT {limit})"),
+        Some(limit) => format!("({})", best_first(&arm, limit)),
         None => arm,
     };
     let mut arms: Vec<String> = Vec::new();
@@ -710,8 +717,8 @@ async fn levels_and_own(
     conditions: &Conditions,
     top: usize,
 ) -> ApiResult<ReadAhead> {
-    let side_by_side = query.simple.is_some() || !query.articles.is_empty();
-    let side_by_side = side_by_side && !query.statements.is_empty();
+    let has_levels = query.simple.is_some() || !query.articles.is_empty();
+    let side_by_side = has_levels && !query.statements.is_empty();
     let permit = second
         .filter(|_| side_by_side)
         .and_then(|second| second.take(db));
@@ -887,20 +894,32 @@ pub async fn count<C: TransactionTrait>(
 /// read by the statement before it, and shows the highlights of the very rows it
 /// ranked.
 async fn custom_plans<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> {
+    custom_plans_in(db, None).await
+}
+
+/// [`custom_plans`], reading in an exported `snapshot` when one is named.
+async fn custom_plans_in<C: TransactionTrait>(
+    db: &C,
+    snapshot: Option<&str>,
+) -> ApiResult<C::Transaction> {
     let txn = db
         .begin_with_config(
             Some(sea_orm::IsolationLevel::RepeatableRead),
             Some(sea_orm::AccessMode::ReadOnly),
         )
         .await?;
-    txn.execute_unprepared(CUSTOM_PLANS).await?;
+    // The snapshot comes first: it must be set before the transaction's first query.
+    let import = snapshot
+        .map(|name| format!("SET TRANSACTION SNAPSHOT '{name}'; "))
+        .unwrap_or_default();
+    // Plans for the values at hand, and room to sort tens of thousands of hits in
+    // memory rather than on disk.
+    txn.execute_unprepared(&format!(
+        "{import}SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '32MB'"
+    ))
+    .await?;
     Ok(txn)
 }
-
-/// The settings of a search's transactions: plans for the values at hand, and room
-/// to sort tens of thousands of hits in memory rather than on disk.
-const CUSTOM_PLANS: &str =
-    "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '32MB'";
 
 /// A transaction on another connection of `db` that reads in `txn`'s snapshot (an
 /// exported one), with the same settings as [`custom_plans`].
@@ -924,18 +943,7 @@ pub async fn sharing_snapshot(
             "unexpected snapshot name {snapshot:?}"
         )));
     }
-    let beside = db
-        .begin_with_config(
-            Some(sea_orm::IsolationLevel::RepeatableRead),
-            Some(sea_orm::AccessMode::ReadOnly),
-        )
-        .await?;
-    beside
-        .execute_unprepared(&format!(
-            "SET TRANSACTION SNAPSHOT '{snapshot}'; {CUSTOM_PLANS}"
-        ))
-        .await?;
-    Ok(beside)
+    custom_plans_in(db, Some(&snapshot)).await
 }
 
 /// Counts of hits by speaker, topic, stance, language and year. Speakers and topics

@@ -258,41 +258,57 @@ impl Sql {
 
 /// A way to statements through rows of another table whose text matches: claims they
 /// take a stance on, or headlines of articles that reported them.
-struct Through {
-    /// The matching rows as `(id, rank)`, each ranked once.
-    ranked: String,
-    /// The links from a matching row to its statements (`link.statement_id`), under
-    /// the alias `link`, live ones only.
-    links: &'static str,
-    /// The link's column naming the matching row.
-    key: &'static str,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Claims,
+    Headlines,
 }
 
-/// The query's ways through claims and headlines, in the order [`matched`] lists
-/// their arms, with their values bound in `sql`.
-fn throughs(sql: &mut Sql, query: &Query) -> Vec<Through> {
-    let mut throughs = Vec::new();
-    if let Some(simple) = &query.simple {
-        let q = sql.bind(simple.clone());
-        throughs.push(Through {
-            ranked: format!(
-                "SELECT c.id, ts_rank(c.search_doc, {q}::tsquery) FROM claim c \
-                 WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
-            ),
-            links: "stance link",
-            key: "link.claim_id",
-        });
+impl Way {
+    /// The query's ways, in the order [`matched`] lists their arms.
+    fn all(query: &Query) -> Vec<Way> {
+        let claims = query.simple.as_ref().map(|_| Way::Claims);
+        let headlines = (!query.articles.is_empty()).then_some(Way::Headlines);
+        claims.into_iter().chain(headlines).collect()
     }
-    if let Some(Matching { matches, rank }) = matching(sql, "a", &query.articles) {
-        throughs.push(Through {
-            ranked: format!(
-                "SELECT a.id, {rank} FROM article a WHERE a.deleted_at IS NULL AND ({matches})"
-            ),
-            links: "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
-            key: "link.article_id",
-        });
+
+    /// The matching rows as `(id, rank)`, each ranked once, with their values bound in
+    /// `sql`.
+    fn ranked(self, sql: &mut Sql, query: &Query) -> String {
+        match self {
+            Way::Claims => {
+                let q = sql.bind(query.simple.clone().unwrap_or_default());
+                format!(
+                    "SELECT c.id, ts_rank(c.search_doc, {q}::tsquery) FROM claim c \
+                     WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
+                )
+            }
+            Way::Headlines => {
+                let Matching { matches, rank } =
+                    matching(sql, "a", &query.articles).unwrap_or_else(Matching::none);
+                format!(
+                    "SELECT a.id, {rank} FROM article a WHERE a.deleted_at IS NULL AND ({matches})"
+                )
+            }
+        }
     }
-    throughs
+
+    /// The links from a matching row to its statements (`link.statement_id`), under
+    /// the alias `link`, live ones only.
+    fn links(self) -> &'static str {
+        match self {
+            Way::Claims => "stance link",
+            Way::Headlines => "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
+        }
+    }
+
+    /// The link's column naming the matching row.
+    fn key(self) -> &'static str {
+        match self {
+            Way::Claims => "link.claim_id",
+            Way::Headlines => "link.article_id",
+        }
+    }
 }
 
 /// The rows of `alias` (a statement or an article) that match the query as their own
@@ -303,6 +319,16 @@ struct Matching {
     matches: String,
     /// `ts_rank` with the row's own configuration's reading.
     rank: String,
+}
+
+impl Matching {
+    /// Matches no row.
+    fn none() -> Self {
+        Self {
+            matches: "false".to_owned(),
+            rank: "0::real".to_owned(),
+        }
+    }
 }
 
 /// The [`Matching`] of `readings` on `alias`, with their values bound in `sql`; none
@@ -352,28 +378,29 @@ struct LevelRow {
     ids: Vec<Uuid>,
 }
 
-/// For each way through claims and headlines (see [`throughs`]), its best rank levels
+/// For each way through claims and headlines (see [`Way::all`]), its best rank levels
 /// (up to [`MAX_LEVELS`], best first, holding up to [`MAX_LEVEL_IDS`] rows in all).
 async fn best_levels<C: ConnectionTrait>(db: &C, query: &Query) -> ApiResult<Vec<Vec<Level>>> {
-    let mut sql = Sql::default();
-    let throughs = throughs(&mut sql, query);
-    if throughs.is_empty() {
+    let ways = Way::all(query);
+    if ways.is_empty() {
         return Ok(Vec::new());
     }
-    sql.text = throughs
+    let mut sql = Sql::default();
+    let text = ways
         .iter()
         .enumerate()
-        .map(|(i, t)| {
+        .map(|(i, way)| {
             format!(
                 "(SELECT {i} AS arm, r.rank, array_agg(r.id) AS ids FROM ({}) r (id, rank) \
                  GROUP BY r.rank ORDER BY r.rank DESC LIMIT {MAX_LEVELS})",
-                t.ranked
+                way.ranked(&mut sql, query)
             )
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
+    sql.text = text;
     let rows = LevelRow::find_by_statement(sql.statement()).all(db).await?;
-    Ok(walkable(rows, throughs.len(), MAX_LEVEL_IDS))
+    Ok(walkable(rows, ways.len(), MAX_LEVEL_IDS))
 }
 
 /// Each of `arms` arms' levels among `rows`, best first, as far as they hold at most
@@ -401,6 +428,110 @@ fn walkable(mut rows: Vec<LevelRow>, arms: usize, most_ids: usize) -> Vec<Vec<Le
     levels
 }
 
+#[derive(Debug, FromQueryResult)]
+struct WalkRow {
+    arm: i32,
+    id: Uuid,
+    rank: f32,
+}
+
+/// Walks each way's `levels` (from [`best_levels`]): from each level, the first `top`
+/// statements by id that its rows lead to and that meet `conditions` (see [`matched`]).
+/// For each way, none when it has no level to walk, else the statements found, each
+/// once at its best level's rank.
+///
+/// The levels' ids are bound here, in a statement of their own, so the page's
+/// statement does not plan them (PostgreSQL estimates each element of a bound array:
+/// thousands of ids cost milliseconds). Index-only scans in statement order find each
+/// level's first statements after a few hundred index entries.
+async fn walk<C: ConnectionTrait>(
+    db: &C,
+    query: &Query,
+    conditions: &Conditions,
+    levels: &[Vec<Level>],
+    top: usize,
+) -> ApiResult<Vec<Option<Vec<Ranked>>>> {
+    let ways = Way::all(query);
+    let mut walked: Vec<Option<BTreeMap<Uuid, f32>>> = (0..ways.len())
+        .map(|i| {
+            levels
+                .get(i)
+                .filter(|l| !l.is_empty())
+                .map(|_| BTreeMap::new())
+        })
+        .collect();
+    if walked.iter().all(Option::is_none) {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::after(conditions);
+    let limit = sql.bind(i64::try_from(top).unwrap_or(i64::MAX));
+    let excluded = excluded(&mut sql, query);
+    let conds = &conditions.sql;
+    let mut each: Vec<String> = Vec::new();
+    for (i, (way, levels)) in ways.iter().zip(levels).enumerate() {
+        let (links, key) = (way.links(), way.key());
+        for level in levels {
+            let ids = sql.bind(level.ids.clone());
+            let rank = sql.bind(level.rank);
+            each.push(format!(
+                "(SELECT DISTINCT {i} AS arm, link.statement_id, {rank}::real FROM {links} \
+                   JOIN statement ON statement.id = link.statement_id \
+                   WHERE {key} = ANY({ids}::uuid[]) AND {conds}{excluded} \
+                   ORDER BY 2 LIMIT {limit})"
+            ));
+        }
+    }
+    sql.text = format!(
+        "SELECT walked.arm, walked.id, walked.rank FROM ({}) walked (arm, id, rank)",
+        each.join(" UNION ALL ")
+    );
+    for row in WalkRow::find_by_statement(sql.statement()).all(db).await? {
+        let found = usize::try_from(row.arm)
+            .ok()
+            .and_then(|i| walked.get_mut(i))
+            .and_then(Option::as_mut);
+        if let Some(found) = found {
+            let rank = found.entry(row.id).or_insert(row.rank);
+            *rank = rank.max(row.rank);
+        }
+    }
+    Ok(walked
+        .into_iter()
+        .map(|found| {
+            found.map(|found| {
+                found
+                    .into_iter()
+                    .map(|(id, rank)| Ranked { id, rank })
+                    .collect()
+            })
+        })
+        .collect())
+}
+
+/// A statement found through a claim or a headline must not say what the query
+/// excludes: its own document is checked against the exclusions of its language
+/// (statements found by their own words passed that check already). The condition on
+/// `statement`, with its values bound in `sql`; empty without exclusions.
+fn excluded(sql: &mut Sql, query: &Query) -> String {
+    if query.exclusions.is_empty() {
+        return String::new();
+    }
+    let (configs, queries): (Vec<String>, Vec<String>) = query.exclusions.iter().cloned().unzip();
+    let configs = sql.bind(configs);
+    let queries = sql.bind(queries);
+    format!(
+        " AND NOT EXISTS (SELECT 1 FROM unnest({configs}::text[], {queries}::text[]) x (c, q) \
+           WHERE x.c::regconfig = statement.search_config AND statement.search_doc @@ x.q::tsquery)"
+    )
+}
+
+/// `hits` as rows `(id, rank)`, bound in `sql`.
+fn bound(sql: &mut Sql, hits: &[Ranked]) -> String {
+    let ids = sql.bind(hits.iter().map(|hit| hit.id).collect::<Vec<Uuid>>());
+    let ranks = sql.bind(hits.iter().map(|hit| hit.rank).collect::<Vec<f32>>());
+    format!("SELECT * FROM unnest({ids}::uuid[], {ranks}::real[])")
+}
+
 /// The statements the query matches by their own words and that meet the filter's
 /// `conditions`, as `(id, rank)`; none without readings for statements.
 fn own_words(sql: &mut Sql, query: &Query, conditions: &Conditions) -> Option<String> {
@@ -411,9 +542,9 @@ fn own_words(sql: &mut Sql, query: &Query, conditions: &Conditions) -> Option<St
     ))
 }
 
-/// A statement among the best its own words find, with its rank.
+/// A statement found by one arm, with its rank there.
 #[derive(Debug, Clone, Copy, FromQueryResult)]
-struct OwnHit {
+struct Ranked {
     id: Uuid,
     rank: f32,
 }
@@ -424,7 +555,7 @@ async fn best_own<C: ConnectionTrait>(
     query: &Query,
     conditions: &Conditions,
     top: usize,
-) -> ApiResult<Vec<OwnHit>> {
+) -> ApiResult<Vec<Ranked>> {
     let mut sql = Sql::after(conditions);
     let Some(arm) = own_words(&mut sql, query, conditions) else {
         return Ok(Vec::new());
@@ -434,7 +565,7 @@ async fn best_own<C: ConnectionTrait>(
         &format!("SELECT o.id, o.rank FROM ({arm}) o (id, rank)"),
         &limit,
     );
-    Ok(OwnHit::find_by_statement(sql.statement()).all(db).await?)
+    Ok(Ranked::find_by_statement(sql.statement()).all(db).await?)
 }
 
 /// The first `limit` rows of `arm` (`id, rank`), best rank first, then by id.
@@ -460,21 +591,21 @@ fn best_first(arm: &str, limit: &str) -> String {
 /// the first few, not a table read for each. The same holds for the statements at
 /// positions up to `top` of any page, which is how later pages use it (see [`page`]).
 ///
-/// `ahead.levels` (from [`best_levels`], or empty) lists, for the ways through claims
-/// and headlines, their best rank levels. With `top`, such an arm first reads, from each
-/// level, the first `top` statements by id that the level's rows lead to ("walks"):
-/// where thousands of claims of one template share a rank, that takes the planner a
-/// few hundred index entries in statement order instead of every link of every
-/// matching row. A statement among the arm's best `top` whose best level is walked is
-/// among the first `top` of that level (the level's statements before it by id all
-/// rank at least as high), so it is found, at its best rank; one found at a lower rank
-/// than its best was cut from its best level behind `top` better ones, and so is not
-/// among the arm's best `top` at all. When the walks find `top` statements, those of
-/// levels below them cannot reach the arm's best `top` either; when they find fewer,
-/// the arm also reads every link of every matching row.
+/// `ahead.walked` (from [`walk`], or empty) holds, for the ways through claims and
+/// headlines, what walking their best rank levels found: from each level, the first
+/// `top` statements by id that the level's rows lead to. Where thousands of claims of
+/// one template share a rank, that takes a few hundred index entries in statement order
+/// instead of every link of every matching row. A statement among the arm's best `top`
+/// whose best level is walked is among the first `top` of that level (the level's
+/// statements before it by id all rank at least as high), so it is found, at its best
+/// rank; one found at a lower rank than its best was cut from its best level behind
+/// `top` better ones, and so is not among the arm's best `top` at all. When the walks
+/// found `top` statements, those of levels below them cannot reach the arm's best `top`
+/// either, and the arm is what they found; when they found fewer, the arm also reads
+/// every link of every matching row.
 ///
 /// `ahead.own`, when read (with `top`, in the same snapshot), is the statements' own
-/// words' arm already cut to its best `top`, bound as values.
+/// words' arm already cut to its best `top`.
 fn matched(
     sql: &mut Sql,
     query: &Query,
@@ -490,71 +621,36 @@ fn matched(
     };
     let mut arms: Vec<String> = Vec::new();
     match &ahead.own {
-        Some(own) => {
-            let ids = sql.bind(own.iter().map(|hit| hit.id).collect::<Vec<Uuid>>());
-            let ranks = sql.bind(own.iter().map(|hit| hit.rank).collect::<Vec<f32>>());
-            arms.push(format!(
-                "SELECT * FROM unnest({ids}::uuid[], {ranks}::real[])"
-            ));
-        }
+        Some(own) => arms.push(bound(sql, own)),
         None => {
             if let Some(arm) = own_words(sql, query, conditions) {
                 arms.push(best(arm));
             }
         }
     }
-    // A statement found through a claim or a headline must not say what the query
-    // excludes: its own document is checked against the exclusions of its language
-    // (statements found by their own words passed that check already).
-    let own_words = if query.exclusions.is_empty() {
-        String::new()
-    } else {
-        let (configs, queries): (Vec<String>, Vec<String>) =
-            query.exclusions.iter().cloned().unzip();
-        let configs = sql.bind(configs);
-        let queries = sql.bind(queries);
-        format!(
-            " AND NOT EXISTS (SELECT 1 FROM unnest({configs}::text[], {queries}::text[]) x (c, q) \
-               WHERE x.c::regconfig = statement.search_config AND statement.search_doc @@ x.q::tsquery)"
-        )
-    };
+    let excluded = excluded(sql, query);
     // Claims and headlines rank the statements they lead to. For a page, each claim or
     // headline is ranked once (fenced, `OFFSET 0`), each statement takes its best one
     // and they come best first, fenced, so that statements are read in that order only
     // until the arm has its `top`. Counting every match, the planner does better
     // unfenced (a count of 88,176 matches: 372 ms against 537).
     let fence = if limit.is_some() { " OFFSET 0" } else { "" };
-    let mut walks: Vec<String> = Vec::new();
-    for (i, through) in throughs(sql, query).into_iter().enumerate() {
-        let Through { ranked, links, key } = through;
-        let mut found = format!(
-            "SELECT link.statement_id, r.rank FROM ({ranked}{fence}) r (id, rank) \
-             JOIN {links} ON {key} = r.id"
-        );
-        if let (Some(limit), Some(levels)) = (&limit, ahead.levels.get(i).filter(|l| !l.is_empty()))
-        {
-            let walk = format!("walk{i}");
-            let each: Vec<String> = levels
-                .iter()
-                .map(|level| {
-                    let ids = sql.bind(level.ids.clone());
-                    let rank = sql.bind(level.rank);
-                    format!(
-                        "(SELECT DISTINCT link.statement_id, {rank}::real FROM {links} \
-                           JOIN statement ON statement.id = link.statement_id \
-                           WHERE {key} = ANY({ids}::uuid[]) AND {conds}{own_words} \
-                           ORDER BY 1 LIMIT {limit})"
-                    )
-                })
-                .collect();
-            walks.push(format!(
-                "{walk} (statement_id, rank) AS MATERIALIZED ({})",
-                each.join(" UNION ALL ")
-            ));
-            found = format!(
-                "SELECT {walk}.statement_id, {walk}.rank FROM {walk} UNION ALL {found} \
-                 WHERE (SELECT count(DISTINCT {walk}.statement_id) FROM {walk}) < {limit}"
-            );
+    for (i, way) in Way::all(query).into_iter().enumerate() {
+        let walked = top
+            .zip(ahead.walked.get(i).and_then(Option::as_ref))
+            .map(|(top, walked)| (walked, walked.len() >= top));
+        let mut found = match walked {
+            Some((walked, true)) => bound(sql, walked),
+            _ => format!(
+                "SELECT link.statement_id, r.rank FROM ({}{fence}) r (id, rank) \
+                 JOIN {} ON {} = r.id",
+                way.ranked(sql, query),
+                way.links(),
+                way.key()
+            ),
+        };
+        if let Some((walked, false)) = walked {
+            found = format!("{} UNION ALL {found}", bound(sql, walked));
         }
         if limit.is_some() {
             found = format!(
@@ -563,7 +659,7 @@ fn matched(
         }
         arms.push(best(format!(
             "SELECT statement.id, found.rank FROM ({found}) found (id, rank) \
-             JOIN statement ON statement.id = found.id WHERE {conds}{own_words}"
+             JOIN statement ON statement.id = found.id WHERE {conds}{excluded}"
         )));
     }
     let arms: Vec<String> = arms
@@ -571,12 +667,11 @@ fn matched(
         .enumerate()
         .map(|(i, arm)| format!("SELECT a.id, a.rank, {i} AS arm FROM ({arm}) a (id, rank)"))
         .collect();
-    walks.push(format!(
+    format!(
         "arms AS ({}), \
          matched AS (SELECT arms.id, max(arms.rank) AS rank FROM arms GROUP BY arms.id)",
         arms.join(" UNION ALL ")
-    ));
-    walks.join(", ")
+    )
 }
 
 /// Deepest position a page may reach through each arm's best (see [`page`]); past it,
@@ -697,18 +792,18 @@ fn pool(db: &DatabaseConnection) -> Option<&sea_orm::sqlx::PgPool> {
 /// What a page read before its own statement (see [`levels_and_own`]).
 #[derive(Debug, Default)]
 struct ReadAhead {
-    /// The ways through claims and headlines' best rank levels (see [`best_levels`]).
-    levels: Vec<Vec<Level>>,
-    /// The statements' own best, when read beside the levels.
-    own: Option<Vec<OwnHit>>,
+    /// What walking the ways through claims and headlines found (see [`walk`]).
+    walked: Vec<Option<Vec<Ranked>>>,
+    /// The statements' own best, when read beside the walks.
+    own: Option<Vec<Ranked>>,
 }
 
 /// What a page reads before its own statement: the best rank levels of the ways
-/// through claims and headlines, and, when a second connection is free and there
-/// are levels to read, the statements' own best `top` at the same time. Ranking a
-/// broad query's own words and its claims and headlines each take tens of
-/// milliseconds at a million statements; side by side, a page waits for the longer
-/// one only. The second connection reads in `txn`'s snapshot.
+/// through claims and headlines and what walking them finds, and, when a second
+/// connection is free and there are levels to read, the statements' own best `top`
+/// at the same time. Ranking a broad query's own words and its claims and headlines
+/// each take tens of milliseconds at a million statements; side by side, a page waits
+/// for the longer one only. The second connection reads in `txn`'s snapshot.
 async fn levels_and_own(
     db: &DatabaseConnection,
     second: Option<&SecondReads>,
@@ -717,27 +812,38 @@ async fn levels_and_own(
     conditions: &Conditions,
     top: usize,
 ) -> ApiResult<ReadAhead> {
-    let has_levels = query.simple.is_some() || !query.articles.is_empty();
+    let has_levels = !Way::all(query).is_empty();
     let side_by_side = has_levels && !query.statements.is_empty();
     let permit = second
         .filter(|_| side_by_side)
         .and_then(|second| second.take(db));
     let Some(_permit) = permit else {
         return Ok(ReadAhead {
-            levels: best_levels(txn, query).await?,
+            walked: walked(txn, query, conditions, top).await?,
             own: None,
         });
     };
     let beside = sharing_snapshot(db, txn).await?;
-    let (levels, own) = tokio::try_join!(
-        best_levels(&beside, query),
+    let (walked, own) = tokio::try_join!(
+        walked(&beside, query, conditions, top),
         best_own(txn, query, conditions, top)
     )?;
     beside.commit().await?;
     Ok(ReadAhead {
-        levels,
+        walked,
         own: Some(own),
     })
+}
+
+/// The ways' best rank levels (see [`best_levels`]), walked (see [`walk`]).
+async fn walked<C: ConnectionTrait>(
+    db: &C,
+    query: &Query,
+    conditions: &Conditions,
+    top: usize,
+) -> ApiResult<Vec<Option<Vec<Ranked>>>> {
+    let levels = best_levels(db, query).await?;
+    walk(db, query, conditions, &levels, top).await
 }
 
 /// The hits of a page (without highlights), each with whether the page is known to be

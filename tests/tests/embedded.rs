@@ -75,6 +75,21 @@ async fn select_one(url: &str) -> TestResult {
     Ok(())
 }
 
+/// The server's `shared_buffers`, in megabytes.
+async fn shared_buffers_mb(url: &str) -> Result<i64, Box<dyn std::error::Error>> {
+    let db = Database::connect(url).await?;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT setting::bigint * 8 / 1024 AS mb FROM pg_settings WHERE name = 'shared_buffers'",
+        ))
+        .await?
+        .ok_or("no shared_buffers setting")?;
+    let mb = row.try_get::<i64>("", "mb")?;
+    db.close().await?;
+    Ok(mb)
+}
+
 /// Pids whose command line mentions `cluster_dir` (i.e. its postmaster).
 fn server_processes(cluster_dir: &Path) -> Vec<u32> {
     let needle = cluster_dir.to_string_lossy().into_owned();
@@ -122,6 +137,12 @@ async fn start_attach_stop_restart() -> TestResult {
     let password_mode = std::fs::metadata(scratch.data_dir.join("postgres.password"))?.mode();
     assert_eq!(password_mode & 0o777, 0o600);
     select_one(cluster.database_url()).await?;
+    // A new cluster's memory is sized to the machine, in its configuration file.
+    let sized = shared_buffers_mb(cluster.database_url()).await?;
+    assert_eq!(
+        u64::try_from(sized)?,
+        claimtrack::embedded::sized_shared_buffers_mb()
+    );
     let url = cluster.database_url().to_owned();
     assert!(url.starts_with("postgres://claimtrack:") && url.contains("@127.0.0.1:"));
     assert_eq!(status(&opts).await?.as_deref(), Some(url.as_str()));
@@ -148,6 +169,16 @@ async fn start_attach_stop_restart() -> TestResult {
     assert!(again.owned() && !again.created());
     assert_eq!(again.cluster_dir(), cluster_dir);
     select_one(again.database_url()).await?;
+    assert_eq!(shared_buffers_mb(again.database_url()).await?, sized);
+
+    // An operator's own setting outlives a restart: nothing on the command line pins it.
+    let db = Database::connect(again.database_url()).await?;
+    db.execute_unprepared("ALTER SYSTEM SET shared_buffers = '136MB'")
+        .await?;
+    db.close().await?;
+    again.stop().await?;
+    let again = Cluster::ensure_running(&opts).await?;
+    assert_eq!(shared_buffers_mb(again.database_url()).await?, 136);
 
     // `claimtrack db stop`: stops the server whoever started it.
     assert!(stop_running(&opts).await?);

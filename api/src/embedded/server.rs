@@ -45,7 +45,73 @@ pub(crate) async fn init_cluster(
     tracing::info!(cluster = %layout.pgdata.display(), bin_dir = %bins.dir().display(), user = %user.name,
         "initialising a new embedded PostgreSQL cluster");
     initdb(bins, user, layout, &password).await?;
+    size_memory(layout)?;
     Ok(password)
+}
+
+/// `shared_buffers` of a new cluster, in megabytes: a quarter of the machine's memory
+/// (or of the control group's limit, when lower), as PostgreSQL's documentation
+/// suggests for a server of its own, within [`MIN_SHARED_BUFFERS_MB`] and
+/// [`MAX_SHARED_BUFFERS_MB`]. With PostgreSQL's default of 128 MB, a table of a million
+/// statements (some 640 MB) is read from the operating system's cache a page at a
+/// time: a search ranking 40,000 statements took 85 ms with it, 35 ms with a quarter
+/// of 24 GB.
+pub fn sized_shared_buffers_mb() -> u64 {
+    shared_buffers_mb_for(memory_bytes())
+}
+
+/// Fewest megabytes [`sized_shared_buffers_mb`] gives (PostgreSQL's default).
+pub const MIN_SHARED_BUFFERS_MB: u64 = 128;
+/// Most megabytes [`sized_shared_buffers_mb`] gives.
+pub const MAX_SHARED_BUFFERS_MB: u64 = 8 * 1024;
+
+fn shared_buffers_mb_for(memory: Option<u64>) -> u64 {
+    memory.map_or(MIN_SHARED_BUFFERS_MB, |bytes| {
+        (bytes / 4 / (1024 * 1024)).clamp(MIN_SHARED_BUFFERS_MB, MAX_SHARED_BUFFERS_MB)
+    })
+}
+
+/// The memory this process may use: the machine's, or its control group's limit when
+/// that is lower.
+fn memory_bytes() -> Option<u64> {
+    let physical = physical_memory()?;
+    let limit = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|max| max.trim().parse::<u64>().ok());
+    Some(limit.map_or(physical, |limit| limit.min(physical)))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn physical_memory() -> Option<u64> {
+    use nix::unistd::{SysconfVar, sysconf};
+    let pages = sysconf(SysconfVar::_PHYS_PAGES).ok()??;
+    let page = sysconf(SysconfVar::PAGE_SIZE).ok()??;
+    u64::try_from(pages)
+        .ok()?
+        .checked_mul(u64::try_from(page).ok()?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn physical_memory() -> Option<u64> {
+    None
+}
+
+/// Sizes a new cluster's memory in its `postgresql.conf`, where an operator may change
+/// it (or override it with `ALTER SYSTEM`).
+fn size_memory(layout: &Layout) -> Result<(), EmbeddedError> {
+    use std::io::Write;
+    let conf = layout.pgdata.join("postgresql.conf");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&conf)
+        .map_err(io_err("open", &conf))?;
+    writeln!(
+        file,
+        "\n# Sized by ClaimTrack when the cluster was created: a quarter of the memory.\n\
+         shared_buffers = {}MB",
+        sized_shared_buffers_mb()
+    )
+    .map_err(io_err("write", &conf))
 }
 
 /// Runs `initdb` for an empty `layout.pgdata` with the superuser `claimtrack` and `password`.
@@ -109,7 +175,6 @@ pub(crate) async fn start(
                 ))
             ),
             "-c max_connections=200".into(),
-            "-c shared_buffers=128MB".into(),
             "-c fsync=on".into(),
         ]
         .join(" ");
@@ -290,5 +355,20 @@ mod tests {
         assert_ne!(port, 0);
         drop(std::net::TcpListener::bind(("127.0.0.1", port))?);
         Ok(())
+    }
+
+    #[test]
+    fn shared_buffers_are_a_quarter_of_memory_within_bounds() {
+        const GIB: u64 = 1024 * 1024 * 1024;
+        assert_eq!(shared_buffers_mb_for(Some(24 * GIB)), 6 * 1024);
+        assert_eq!(shared_buffers_mb_for(Some(GIB)), 256);
+        assert_eq!(shared_buffers_mb_for(Some(GIB / 4)), MIN_SHARED_BUFFERS_MB);
+        assert_eq!(
+            shared_buffers_mb_for(Some(256 * GIB)),
+            MAX_SHARED_BUFFERS_MB
+        );
+        assert_eq!(shared_buffers_mb_for(None), MIN_SHARED_BUFFERS_MB);
+        let sized = sized_shared_buffers_mb();
+        assert!((MIN_SHARED_BUFFERS_MB..=MAX_SHARED_BUFFERS_MB).contains(&sized));
     }
 }

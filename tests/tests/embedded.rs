@@ -81,7 +81,7 @@ async fn shared_buffers_mb(url: &str) -> Result<i64, Box<dyn std::error::Error>>
     let row = db
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT setting::bigint * 8 / 1024 AS mb FROM pg_settings WHERE name = 'shared_buffers'",
+            "SELECT pg_size_bytes(current_setting('shared_buffers')) / 1048576 AS mb",
         ))
         .await?
         .ok_or("no shared_buffers setting")?;

@@ -1069,6 +1069,20 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
     assert_eq!(ran, walks_then_page[1..]);
     assert!(!ran[0].contains("= ANY("), "{}", ran[0]);
     assert!(!ran[0].contains("FROM claim"), "{}", ran[0]);
+    assert!(!ran[0].contains("FROM article"), "{}", ran[0]);
+    // Without "wheat", the headlines lead to five statements, fewer than a page of five
+    // needs (six, to tell whether more follow): that arm reads every headline's links,
+    // while the claims' walks still suffice.
+    let (no_wheat, _, ran) = ids_page(&schema, &recorded, "subsidies -wheat", 5, None).await;
+    assert_eq!(
+        no_wheat,
+        ranking(&db, "subsidies -wheat", json!(null), 100).await[..5]
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+    assert!(ran[0].contains("FROM article a"), "{}", ran[0]);
+    assert!(!ran[0].contains("FROM claim"), "{}", ran[0]);
     // The statements' own words were ranked on the pool's second connection while
     // the levels were read and walked, and come into the page's statement ranked.
     assert!(

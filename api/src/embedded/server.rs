@@ -71,14 +71,50 @@ fn shared_buffers_mb_for(memory: Option<u64>) -> u64 {
     })
 }
 
-/// The memory this process may use: the machine's, or its control group's limit when
-/// that is lower.
+/// The memory this process may use: the machine's, or the lowest limit of its control
+/// group and the groups above it, when lower.
 fn memory_bytes() -> Option<u64> {
     let physical = physical_memory()?;
-    let limit = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
-        .ok()
-        .and_then(|max| max.trim().parse::<u64>().ok());
-    Some(limit.map_or(physical, |limit| limit.min(physical)))
+    Some(cgroup_limit().map_or(physical, |limit| limit.min(physical)))
+}
+
+/// The lowest memory limit of this process's control group and of the groups above
+/// it: `memory.max` under cgroup v2, `memory.limit_in_bytes` under v1. None without one.
+fn cgroup_limit() -> Option<u64> {
+    let groups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let read = |path: std::path::PathBuf| -> Option<u64> {
+        std::fs::read_to_string(path)
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    };
+    let mut limits = Vec::new();
+    for line in groups.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let (root, file) = match controllers {
+            "" => ("/sys/fs/cgroup", "memory.max"),
+            c if c.split(',').any(|c| c == "memory") => {
+                ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
+            }
+            _ => continue,
+        };
+        // The group and each group above it; a namespaced process sees its own as "/".
+        let mut group = std::path::Path::new(path.trim_start_matches('/'));
+        loop {
+            limits.extend(read(std::path::Path::new(root).join(group).join(file)));
+            match group.parent() {
+                Some(parent) => group = parent,
+                None => break,
+            }
+        }
+    }
+    limits.into_iter().min()
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -101,6 +137,11 @@ fn physical_memory() -> Option<u64> {
 fn size_memory(layout: &Layout) -> Result<(), EmbeddedError> {
     use std::io::Write;
     let conf = layout.pgdata.join("postgresql.conf");
+    let sized = sized_shared_buffers_mb();
+    tracing::info!(
+        shared_buffers_mb = sized,
+        "sizing the new cluster's shared buffers"
+    );
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(&conf)
@@ -108,8 +149,7 @@ fn size_memory(layout: &Layout) -> Result<(), EmbeddedError> {
     writeln!(
         file,
         "\n# Sized by ClaimTrack when the cluster was created: a quarter of the memory.\n\
-         shared_buffers = {}MB",
-        sized_shared_buffers_mb()
+         shared_buffers = {sized}MB"
     )
     .map_err(io_err("write", &conf))
 }

@@ -257,35 +257,36 @@ impl Sql {
 }
 
 /// A way to statements through rows of another table whose text matches: claims they
-/// take a stance on, or headlines of articles that reported them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Way {
-    Claims,
-    Headlines,
+/// take a stance on (with the query's word-for-word reading), or headlines of articles
+/// that reported them (with its readings for headlines).
+#[derive(Debug, Clone, Copy)]
+enum Way<'q> {
+    Claims(&'q str),
+    Headlines(&'q [Reading]),
 }
 
-impl Way {
+impl<'q> Way<'q> {
     /// The query's ways, in the order [`matched`] lists their arms.
-    fn all(query: &Query) -> Vec<Way> {
-        let claims = query.simple.as_ref().map(|_| Way::Claims);
-        let headlines = (!query.articles.is_empty()).then_some(Way::Headlines);
+    fn all(query: &'q Query) -> Vec<Way<'q>> {
+        let claims = query.simple.as_deref().map(Way::Claims);
+        let headlines =
+            (!query.articles.is_empty()).then_some(Way::Headlines(query.articles.as_slice()));
         claims.into_iter().chain(headlines).collect()
     }
 
     /// The matching rows as `(id, rank)`, each ranked once, with their values bound in
     /// `sql`.
-    fn ranked(self, sql: &mut Sql, query: &Query) -> String {
+    fn ranked(self, sql: &mut Sql) -> String {
         match self {
-            Way::Claims => {
-                let q = sql.bind(query.simple.clone().unwrap_or_default());
+            Way::Claims(simple) => {
+                let q = sql.bind(simple.to_owned());
                 format!(
                     "SELECT c.id, ts_rank(c.search_doc, {q}::tsquery) FROM claim c \
                      WHERE c.deleted_at IS NULL AND c.search_doc @@ {q}::tsquery"
                 )
             }
-            Way::Headlines => {
-                let Matching { matches, rank } =
-                    matching(sql, "a", &query.articles).unwrap_or_else(Matching::none);
+            Way::Headlines(readings) => {
+                let Matching { matches, rank } = matching(sql, "a", readings);
                 format!(
                     "SELECT a.id, {rank} FROM article a WHERE a.deleted_at IS NULL AND ({matches})"
                 )
@@ -297,16 +298,18 @@ impl Way {
     /// the alias `link`, live ones only.
     fn links(self) -> &'static str {
         match self {
-            Way::Claims => "stance link",
-            Way::Headlines => "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link",
+            Way::Claims(_) => "stance link",
+            Way::Headlines(_) => {
+                "(SELECT * FROM appearance WHERE appearance.deleted_at IS NULL) link"
+            }
         }
     }
 
     /// The link's column naming the matching row.
     fn key(self) -> &'static str {
         match self {
-            Way::Claims => "link.claim_id",
-            Way::Headlines => "link.article_id",
+            Way::Claims(_) => "link.claim_id",
+            Way::Headlines(_) => "link.article_id",
         }
     }
 }
@@ -321,21 +324,14 @@ struct Matching {
     rank: String,
 }
 
-impl Matching {
-    /// Matches no row.
-    fn none() -> Self {
-        Self {
+/// The [`Matching`] of `readings` on `alias`, with their values bound in `sql`. Without
+/// readings, no row matches.
+fn matching(sql: &mut Sql, alias: &str, readings: &[Reading]) -> Matching {
+    if readings.is_empty() {
+        return Matching {
             matches: "false".to_owned(),
             rank: "0::real".to_owned(),
-        }
-    }
-}
-
-/// The [`Matching`] of `readings` on `alias`, with their values bound in `sql`; none
-/// without readings.
-fn matching(sql: &mut Sql, alias: &str, readings: &[Reading]) -> Option<Matching> {
-    if readings.is_empty() {
-        return None;
+        };
     }
     let mut matches: Vec<String> = Vec::new();
     let mut cases: Vec<String> = Vec::new();
@@ -348,13 +344,13 @@ fn matching(sql: &mut Sql, alias: &str, readings: &[Reading]) -> Option<Matching
         ));
         cases.push(format!("WHEN {config}::int8::oid THEN {q}::tsquery"));
     }
-    Some(Matching {
+    Matching {
         matches: matches.join(" OR "),
         rank: format!(
             "ts_rank({alias}.search_doc, CASE {alias}.search_config::oid {} END)",
             cases.join(" ")
         ),
-    })
+    }
 }
 
 /// Rows of a way through claims or headlines that share a rank: the rank and their ids.
@@ -393,7 +389,7 @@ async fn best_levels<C: ConnectionTrait>(db: &C, query: &Query) -> ApiResult<Vec
             format!(
                 "(SELECT {i} AS arm, r.rank, array_agg(r.id) AS ids FROM ({}) r (id, rank) \
                  GROUP BY r.rank ORDER BY r.rank DESC LIMIT {MAX_LEVELS})",
-                way.ranked(&mut sql, query)
+                way.ranked(&mut sql)
             )
         })
         .collect::<Vec<_>>()
@@ -436,9 +432,10 @@ struct WalkRow {
 }
 
 /// Walks each way's `levels` (from [`best_levels`]): from each level, the first `top`
-/// statements by id that its rows lead to and that meet `conditions` (see [`matched`]).
-/// For each way, none when it has no level to walk, else the statements found, each
-/// once at its best level's rank.
+/// statements by id that its rows lead to, that meet `conditions` and that do not say
+/// what the query excludes (see [`matched`]). For each way of [`Way::all`], none when
+/// it has no level to walk, else the statements found, each once at its best level's
+/// rank.
 ///
 /// The levels' ids are bound here, in a statement of their own, so the page's
 /// statement does not plan them (PostgreSQL estimates each element of a bound array:
@@ -461,7 +458,7 @@ async fn walk<C: ConnectionTrait>(
         })
         .collect();
     if walked.iter().all(Option::is_none) {
-        return Ok(Vec::new());
+        return Ok(vec![None; ways.len()]);
     }
     let mut sql = Sql::after(conditions);
     let limit = sql.bind(i64::try_from(top).unwrap_or(i64::MAX));
@@ -535,7 +532,10 @@ fn bound(sql: &mut Sql, hits: &[Ranked]) -> String {
 /// The statements the query matches by their own words and that meet the filter's
 /// `conditions`, as `(id, rank)`; none without readings for statements.
 fn own_words(sql: &mut Sql, query: &Query, conditions: &Conditions) -> Option<String> {
-    let Matching { matches, rank } = matching(sql, "statement", &query.statements)?;
+    if query.statements.is_empty() {
+        return None;
+    }
+    let Matching { matches, rank } = matching(sql, "statement", &query.statements);
     Some(format!(
         "SELECT statement.id, {rank} FROM statement WHERE {} AND ({matches})",
         conditions.sql
@@ -601,8 +601,8 @@ fn best_first(arm: &str, limit: &str) -> String {
 /// rank; one found at a lower rank than its best was cut from its best level behind
 /// `top` better ones, and so is not among the arm's best `top` at all. When the walks
 /// found `top` statements, those of levels below them cannot reach the arm's best `top`
-/// either, and the arm is what they found; when they found fewer, the arm also reads
-/// every link of every matching row.
+/// either, and the arm is what they found; when they found fewer, the arm reads every
+/// link of every matching row instead.
 ///
 /// `ahead.own`, when read (with `top`, in the same snapshot), is the statements' own
 /// words' arm already cut to its best `top`.
@@ -636,22 +636,19 @@ fn matched(
     // unfenced (a count of 88,176 matches: 372 ms against 537).
     let fence = if limit.is_some() { " OFFSET 0" } else { "" };
     for (i, way) in Way::all(query).into_iter().enumerate() {
-        let walked = top
+        let enough = top
             .zip(ahead.walked.get(i).and_then(Option::as_ref))
-            .map(|(top, walked)| (walked, walked.len() >= top));
-        let mut found = match walked {
-            Some((walked, true)) => bound(sql, walked),
-            _ => format!(
+            .filter(|(top, walked)| walked.len() >= *top);
+        let mut found = match enough {
+            Some((_, walked)) => bound(sql, walked),
+            None => format!(
                 "SELECT link.statement_id, r.rank FROM ({}{fence}) r (id, rank) \
                  JOIN {} ON {} = r.id",
-                way.ranked(sql, query),
+                way.ranked(sql),
                 way.links(),
                 way.key()
             ),
         };
-        if let Some((walked, false)) = walked {
-            found = format!("{} UNION ALL {found}", bound(sql, walked));
-        }
         if limit.is_some() {
             found = format!(
                 "SELECT id, max(rank) FROM ({found}) f (id, rank) GROUP BY 1 ORDER BY 2 DESC, 1 OFFSET 0"
@@ -734,7 +731,7 @@ pub async fn page(
     let txn = custom_plans(db).await?;
     // The levels and the page are read in one snapshot (see `custom_plans`).
     let ahead = match top {
-        Some(top) => levels_and_own(db, second, &txn, query, conditions, top).await?,
+        Some(top) => read_ahead(db, second, &txn, query, conditions, top).await?,
         None => ReadAhead::default(),
     };
     let mut found = page_rows(&txn, query, conditions, after, limit, top, &ahead).await?;
@@ -749,7 +746,7 @@ pub async fn page(
 }
 
 /// Searches that may read on a second connection of the pool at once (see
-/// [`levels_and_own`]).
+/// [`read_ahead`]).
 #[derive(Debug, Clone)]
 pub struct SecondReads {
     permits: Arc<Semaphore>,
@@ -789,7 +786,7 @@ fn pool(db: &DatabaseConnection) -> Option<&sea_orm::sqlx::PgPool> {
     }
 }
 
-/// What a page read before its own statement (see [`levels_and_own`]).
+/// What a page read before its own statement (see [`read_ahead`]).
 #[derive(Debug, Default)]
 struct ReadAhead {
     /// What walking the ways through claims and headlines found (see [`walk`]).
@@ -804,7 +801,7 @@ struct ReadAhead {
 /// at the same time. Ranking a broad query's own words and its claims and headlines
 /// each take tens of milliseconds at a million statements; side by side, a page waits
 /// for the longer one only. The second connection reads in `txn`'s snapshot.
-async fn levels_and_own(
+async fn read_ahead(
     db: &DatabaseConnection,
     second: Option<&SecondReads>,
     txn: &DatabaseTransaction,
@@ -997,8 +994,8 @@ pub async fn count<C: TransactionTrait>(
 ///
 /// Its statements share one snapshot (`REPEATABLE READ`, which a read-only transaction
 /// gets without any risk of a serialization failure): a page walks the rank levels
-/// read by the statement before it, and shows the highlights of the very rows it
-/// ranked.
+/// read by the statement before, ranks what the walks found, and shows the highlights
+/// of the very rows it ranked.
 async fn custom_plans<C: TransactionTrait>(db: &C) -> ApiResult<C::Transaction> {
     custom_plans_in(db, None).await
 }

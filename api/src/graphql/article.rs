@@ -24,7 +24,8 @@ impl From<article::Model> for Article {
     }
 }
 
-#[Object]
+// Serial: a leaf of nested pages (see the `graphql` module).
+#[Object(serial)]
 impl Article {
     async fn id(&self) -> ID {
         id(self.0.id)

@@ -23,7 +23,8 @@ impl From<outlet::Model> for Outlet {
     }
 }
 
-#[Object]
+// Serial: a leaf of nested pages (see the `graphql` module).
+#[Object(serial)]
 impl Outlet {
     async fn id(&self) -> ID {
         id(self.0.id)

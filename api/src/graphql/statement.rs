@@ -212,7 +212,8 @@ pub struct StanceOnClaim {
     stance: entity::StanceKind,
 }
 
-#[Object(name = "StatementStance")]
+// Serial: a leaf of nested pages (see the `graphql` module).
+#[Object(name = "StatementStance", serial)]
 impl StanceOnClaim {
     async fn claim(&self, ctx: &Context<'_>) -> Result<Claim> {
         crate::graphql::claim::load(ctx, self.claim_id)
@@ -227,7 +228,8 @@ impl StanceOnClaim {
 /// A statement reported in an article.
 pub struct Appearance(pub appearance::Model);
 
-#[Object]
+// Serial: a leaf of nested pages (see the `graphql` module).
+#[Object(serial)]
 impl Appearance {
     async fn id(&self) -> ID {
         id(self.0.id)

@@ -37,7 +37,8 @@ pub fn visible(viewer: &Viewer, verdict: &verdict::Model) -> bool {
     viewer.sees_unpublished() || verdict.status == entity::VerdictStatus::Published
 }
 
-#[Object]
+// Serial: a leaf of nested pages (see the `graphql` module).
+#[Object(serial)]
 impl Verdict {
     async fn id(&self) -> ID {
         id(self.0.id)

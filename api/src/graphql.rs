@@ -1,14 +1,6 @@
 //! The GraphQL schema: per-resource query and mutation parts merged into the roots,
 //! the shared scalars and enums, and [`AppSchema`], which runs requests through the
 //! policy, gives every error its code and counts them.
-//!
-//! Objects that nested pages list by the hundred and that seldom select more than one
-//! field that loads (outlets, articles, appearances, verdicts, a statement's stances)
-//! resolve their fields one after another (`#[Object(serial)]`). Their loads still
-//! batch across a list, whose items resolve together, and each object is spared the
-//! set of concurrent futures async-graphql otherwise builds for it: 5–10 % of the
-//! service's CPU time on a nested page of 20. Two loading fields of one such object wait
-//! for each other.
 
 pub mod api_key;
 pub mod article;

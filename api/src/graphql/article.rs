@@ -24,8 +24,7 @@ impl From<article::Model> for Article {
     }
 }
 
-// Serial: a leaf of nested pages (see the `graphql` module).
-#[Object(serial)]
+#[Object]
 impl Article {
     async fn id(&self) -> ID {
         id(self.0.id)

@@ -23,8 +23,7 @@ impl From<outlet::Model> for Outlet {
     }
 }
 
-// Serial: a leaf of nested pages (see the `graphql` module).
-#[Object(serial)]
+#[Object]
 impl Outlet {
     async fn id(&self) -> ID {
         id(self.0.id)

@@ -212,8 +212,7 @@ pub struct StanceOnClaim {
     stance: entity::StanceKind,
 }
 
-// Serial: a leaf of nested pages (see the `graphql` module).
-#[Object(name = "StatementStance", serial)]
+#[Object(name = "StatementStance")]
 impl StanceOnClaim {
     async fn claim(&self, ctx: &Context<'_>) -> Result<Claim> {
         crate::graphql::claim::load(ctx, self.claim_id)
@@ -228,8 +227,7 @@ impl StanceOnClaim {
 /// A statement reported in an article.
 pub struct Appearance(pub appearance::Model);
 
-// Serial: a leaf of nested pages (see the `graphql` module).
-#[Object(serial)]
+#[Object]
 impl Appearance {
     async fn id(&self) -> ID {
         id(self.0.id)

@@ -37,8 +37,7 @@ pub fn visible(viewer: &Viewer, verdict: &verdict::Model) -> bool {
     viewer.sees_unpublished() || verdict.status == entity::VerdictStatus::Published
 }
 
-// Serial: a leaf of nested pages (see the `graphql` module).
-#[Object(serial)]
+#[Object]
 impl Verdict {
     async fn id(&self) -> ID {
         id(self.0.id)

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use error::EmbeddedError;
-pub use server::{MAX_SHARED_BUFFERS_MB, MIN_SHARED_BUFFERS_MB, sized_shared_buffers_mb};
+pub use server::sized_shared_buffers_mb;
 
 use binaries::Binaries;
 use layout::{LOCK_FILE, Layout, PASSWORD_FILE};

@@ -60,34 +60,31 @@ impl Drop for Scratch {
     }
 }
 
-/// Connects with sea-orm and checks `SELECT 1`.
-async fn select_one(url: &str) -> TestResult {
+/// The one integer `sql` selects, on a connection of its own to `url`.
+async fn one_value(url: &str, sql: &str) -> Result<i64, Box<dyn std::error::Error>> {
     let db = Database::connect(url).await?;
     let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT 1 AS one",
-        ))
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
         .await?
-        .ok_or("SELECT 1 returned no row")?;
-    assert_eq!(row.try_get::<i32>("", "one")?, 1);
+        .ok_or("no row")?;
+    let value = row.try_get_by_index::<i64>(0)?;
     db.close().await?;
+    Ok(value)
+}
+
+/// Connects with sea-orm and checks `SELECT 1`.
+async fn select_one(url: &str) -> TestResult {
+    assert_eq!(one_value(url, "SELECT 1::int8").await?, 1);
     Ok(())
 }
 
 /// The server's `shared_buffers`, in megabytes.
 async fn shared_buffers_mb(url: &str) -> Result<i64, Box<dyn std::error::Error>> {
-    let db = Database::connect(url).await?;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT pg_size_bytes(current_setting('shared_buffers')) / 1048576 AS mb",
-        ))
-        .await?
-        .ok_or("no shared_buffers setting")?;
-    let mb = row.try_get::<i64>("", "mb")?;
-    db.close().await?;
-    Ok(mb)
+    one_value(
+        url,
+        "SELECT pg_size_bytes(current_setting('shared_buffers')) / 1048576",
+    )
+    .await
 }
 
 /// Pids whose command line mentions `cluster_dir` (i.e. its postmaster).

@@ -1070,6 +1070,13 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
     assert!(!ran[0].contains("= ANY("), "{}", ran[0]);
     assert!(!ran[0].contains("FROM claim"), "{}", ran[0]);
     assert!(!ran[0].contains("FROM article"), "{}", ran[0]);
+    // The statements' own words were ranked on the pool's second connection while
+    // the levels were read and walked, and come into the page's statement ranked.
+    assert!(
+        !ran[0].contains("ts_rank(statement.search_doc"),
+        "{}",
+        ran[0]
+    );
     // Without "wheat", the headlines lead to five statements, fewer than a page of five
     // needs (six, to tell whether more follow): that arm reads every headline's links,
     // while the claims' walks still suffice.
@@ -1083,8 +1090,6 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
     );
     assert!(ran[0].contains("FROM article a"), "{}", ran[0]);
     assert!(!ran[0].contains("FROM claim"), "{}", ran[0]);
-    // The statements' own words were ranked on the pool's second connection while
-    // the levels were read and walked, and come into the page's statement ranked.
     assert!(
         !ran[0].contains("ts_rank(statement.search_doc"),
         "{}",

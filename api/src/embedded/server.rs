@@ -61,9 +61,9 @@ pub fn sized_shared_buffers_mb() -> u64 {
 }
 
 /// Fewest megabytes [`sized_shared_buffers_mb`] gives (PostgreSQL's default).
-pub const MIN_SHARED_BUFFERS_MB: u64 = 128;
+const MIN_SHARED_BUFFERS_MB: u64 = 128;
 /// Most megabytes [`sized_shared_buffers_mb`] gives.
-pub const MAX_SHARED_BUFFERS_MB: u64 = 8 * 1024;
+const MAX_SHARED_BUFFERS_MB: u64 = 8 * 1024;
 
 fn shared_buffers_mb_for(memory: Option<u64>) -> u64 {
     memory.map_or(MIN_SHARED_BUFFERS_MB, |bytes| {

@@ -431,11 +431,11 @@ struct WalkRow {
     rank: f32,
 }
 
-/// Walks each way's `levels` (from [`best_levels`]): from each level, the first `top`
-/// statements by id that its rows lead to, that meet `conditions` and that do not say
-/// what the query excludes (see [`matched`]). For each way of [`Way::all`], none when
-/// it has no level to walk, else the statements found, each once at its best level's
-/// rank.
+/// Reads each way's best rank levels ([`best_levels`]) and walks them: from each level,
+/// the first `top` statements by id that its rows lead to, that meet `conditions` and
+/// that do not say what the query excludes (see [`matched`]). For each way of
+/// [`Way::all`], none when it has no level to walk, else the statements found, each
+/// once at its best level's rank.
 ///
 /// The levels' ids are bound here, in a statement of their own, so the page's
 /// statement does not plan them (PostgreSQL estimates each element of a bound array:
@@ -445,10 +445,13 @@ async fn walk<C: ConnectionTrait>(
     db: &C,
     query: &Query,
     conditions: &Conditions,
-    levels: &[Vec<Level>],
     top: usize,
 ) -> ApiResult<Vec<Option<Vec<Ranked>>>> {
     let ways = Way::all(query);
+    let levels = best_levels(db, query).await?;
+    if levels.iter().all(Vec::is_empty) {
+        return Ok(vec![None; ways.len()]);
+    }
     let mut walked: Vec<Option<BTreeMap<Uuid, f32>>> = (0..ways.len())
         .map(|i| {
             levels
@@ -457,15 +460,12 @@ async fn walk<C: ConnectionTrait>(
                 .map(|_| BTreeMap::new())
         })
         .collect();
-    if walked.iter().all(Option::is_none) {
-        return Ok(vec![None; ways.len()]);
-    }
     let mut sql = Sql::after(conditions);
     let limit = sql.bind(i64::try_from(top).unwrap_or(i64::MAX));
     let excluded = excluded(&mut sql, query);
     let conds = &conditions.sql;
     let mut each: Vec<String> = Vec::new();
-    for (i, (way, levels)) in ways.iter().zip(levels).enumerate() {
+    for (i, (way, levels)) in ways.iter().zip(&levels).enumerate() {
         let (links, key) = (way.links(), way.key());
         for level in levels {
             let ids = sql.bind(level.ids.clone());
@@ -816,13 +816,13 @@ async fn read_ahead(
         .and_then(|second| second.take(db));
     let Some(_permit) = permit else {
         return Ok(ReadAhead {
-            walked: walked(txn, query, conditions, top).await?,
+            walked: walk(txn, query, conditions, top).await?,
             own: None,
         });
     };
     let beside = sharing_snapshot(db, txn).await?;
     let (walked, own) = tokio::try_join!(
-        walked(&beside, query, conditions, top),
+        walk(&beside, query, conditions, top),
         best_own(txn, query, conditions, top)
     )?;
     beside.commit().await?;
@@ -830,17 +830,6 @@ async fn read_ahead(
         walked,
         own: Some(own),
     })
-}
-
-/// The ways' best rank levels (see [`best_levels`]), walked (see [`walk`]).
-async fn walked<C: ConnectionTrait>(
-    db: &C,
-    query: &Query,
-    conditions: &Conditions,
-    top: usize,
-) -> ApiResult<Vec<Option<Vec<Ranked>>>> {
-    let levels = best_levels(db, query).await?;
-    walk(db, query, conditions, &levels, top).await
 }
 
 /// The hits of a page (without highlights), each with whether the page is known to be

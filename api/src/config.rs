@@ -270,6 +270,14 @@ pub struct Limits {
     /// Longest a request may run, in milliseconds.
     #[arg(long, env = "CLAIMTRACK_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
+    /// Most GraphQL requests executing at once; later ones wait their turn. 0: twice
+    /// the database pool size.
+    #[arg(long, env = "CLAIMTRACK_MAX_CONCURRENT_REQUESTS", default_value_t = 0)]
+    pub max_concurrent_requests: usize,
+    /// Longest a request waits for its turn before it is refused (503 with
+    /// `Retry-After`), in milliseconds.
+    #[arg(long, env = "CLAIMTRACK_QUEUE_TIMEOUT_MS", default_value_t = 5_000)]
+    pub queue_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -283,6 +291,8 @@ impl Default for Limits {
             max_batch: 0,
             max_body_bytes: 1024 * 1024,
             request_timeout_ms: 30_000,
+            max_concurrent_requests: 0,
+            queue_timeout_ms: 5_000,
         }
     }
 }

@@ -20,6 +20,7 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
+use crate::admission::Admission;
 use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
@@ -35,6 +36,7 @@ pub struct AppState {
     pub access: Access,
     pub keys: KeyStore,
     pub rate_limits: Arc<RateLimits>,
+    pub admission: Admission,
 }
 
 impl AppState {
@@ -46,9 +48,19 @@ impl AppState {
             introspection: !access.production,
             anonymous_read: !access.no_anonymous_read,
         };
+        let concurrent = match limits.max_concurrent_requests {
+            0 => {
+                2 * db
+                    .get_postgres_connection_pool()
+                    .options()
+                    .get_max_connections() as usize
+            }
+            n => n,
+        };
         Self {
             schema: build_schema_with(db.clone(), keys.clone(), &options),
             rate_limits: Arc::new(RateLimits::new(&access)),
+            admission: Admission::new(concurrent, Duration::from_millis(limits.queue_timeout_ms)),
             db,
             limits,
             access,
@@ -329,6 +341,9 @@ async fn execute_batch(
             .map(|r| r.data(viewer.clone()))
             .collect(),
     );
+    let Ok(_turn) = state.admission.enter().await else {
+        return busy();
+    };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     match tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await {
         Ok(response) => HttpResponse::Ok().json(response),
@@ -341,12 +356,28 @@ async fn execute(
     request: async_graphql::Request,
     viewer: Viewer,
 ) -> HttpResponse {
+    let Ok(_turn) = state.admission.enter().await else {
+        return busy();
+    };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let request = request.data(viewer);
     match tokio::time::timeout(timeout, state.schema.execute(request)).await {
         Ok(response) => HttpResponse::Ok().json(response),
         Err(_) => timed_out(),
     }
+}
+
+/// No turn to execute came within the queue timeout: the service is at capacity.
+fn busy() -> HttpResponse {
+    let refusal = Refusal {
+        retry_after: Some(1),
+        ..Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "RATE_LIMITED",
+            "the service is at capacity; retry later",
+        )
+    };
+    refusal.response()
 }
 
 fn timed_out() -> HttpResponse {

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line and hands over to [`cli::run`]; everything
 //! else is here so tests build the very same app and schema.
 
+pub mod admission;
 pub mod auth;
 pub mod cli;
 pub mod config;

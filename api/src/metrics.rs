@@ -1,6 +1,7 @@
 //! Prometheus metrics, served at `/metrics`: GraphQL requests by operation name and
-//! outcome, their latency, the SQL statements each one issues, HTTP responses by route
-//! and status, and the database pool's size, in-use and idle connections.
+//! outcome, their latency, the SQL statements each one issues, how many execute and
+//! wait their turn (see [`crate::admission`]), HTTP responses by route and status, and
+//! the database pool's size, in-use and idle connections.
 //!
 //! The registry is process-wide, as Prometheus exporters usually are: every schema and
 //! HTTP worker of the process counts into it. SQL statements are attributed to the
@@ -14,8 +15,8 @@ use std::time::Instant;
 
 use async_graphql::Response;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
@@ -52,6 +53,8 @@ pub struct Metrics {
     sql_duration: Histogram,
     http_responses: IntCounterVec,
     pool: IntGaugeVec,
+    in_flight: IntGaugeVec,
+    turned_away: IntCounter,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -113,6 +116,17 @@ impl Metrics {
             ),
             &["state"],
         );
+        let in_flight = IntGaugeVec::new(
+            Opts::new(
+                "graphql_requests_in_flight",
+                "GraphQL requests `executing`, and `waiting` for their turn to execute",
+            ),
+            &["state"],
+        );
+        let turned_away = IntCounter::new(
+            "graphql_requests_turned_away_total",
+            "GraphQL requests refused (503) after waiting too long for their turn",
+        );
         let metrics = Self {
             registry,
             graphql_requests: graphql_requests.unwrap_or_else(|e| invalid_definition(&e)),
@@ -123,9 +137,11 @@ impl Metrics {
             sql_duration: sql_duration.unwrap_or_else(|e| invalid_definition(&e)),
             http_responses: http_responses.unwrap_or_else(|e| invalid_definition(&e)),
             pool: pool.unwrap_or_else(|e| invalid_definition(&e)),
+            in_flight: in_flight.unwrap_or_else(|e| invalid_definition(&e)),
+            turned_away: turned_away.unwrap_or_else(|e| invalid_definition(&e)),
             operation_names: Mutex::new(HashSet::new()),
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 8] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
             Box::new(metrics.graphql_requests.clone()),
             Box::new(metrics.graphql_duration.clone()),
             Box::new(metrics.graphql_sql.clone()),
@@ -134,6 +150,8 @@ impl Metrics {
             Box::new(metrics.sql_duration.clone()),
             Box::new(metrics.http_responses.clone()),
             Box::new(metrics.pool.clone()),
+            Box::new(metrics.in_flight.clone()),
+            Box::new(metrics.turned_away.clone()),
         ];
         for collector in collectors {
             if let Err(e) = metrics.registry.register(collector) {
@@ -169,6 +187,21 @@ impl Metrics {
         self.http_responses
             .with_label_values(&[route, &status.to_string()])
             .inc();
+    }
+
+    /// One more request waiting for its turn, until the guard is dropped.
+    pub fn waiting(&self) -> QueueGauge {
+        QueueGauge::up(self.in_flight.with_label_values(&["waiting"]))
+    }
+
+    /// One more request executing, until the guard is dropped.
+    pub fn executing(&self) -> QueueGauge {
+        QueueGauge::up(self.in_flight.with_label_values(&["executing"]))
+    }
+
+    /// Counts a request refused for want of a turn.
+    pub fn turned_away(&self) {
+        self.turned_away.inc();
     }
 
     /// Counts one SQL statement, for the process and for the request that issued it.
@@ -207,6 +240,23 @@ impl Metrics {
         }
         seen.insert(name.to_owned());
         name.to_owned()
+    }
+}
+
+/// A gauge raised while this guard lives.
+#[derive(Debug)]
+pub struct QueueGauge(IntGauge);
+
+impl QueueGauge {
+    fn up(gauge: IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for QueueGauge {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

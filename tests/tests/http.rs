@@ -32,6 +32,24 @@ const CREATE_SPEAKER: &str =
     r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#;
 
 #[actix_web::test]
+async fn by_default_twice_the_pool_size_of_requests_execute_at_once() {
+    let db = TestDb::new().await;
+    let pool = db
+        .db()
+        .get_postgres_connection_pool()
+        .options()
+        .get_max_connections();
+    assert!(pool > 0);
+    assert_eq!(state(&db).admission.limit(), 2 * pool as usize);
+    let limits = Limits {
+        max_concurrent_requests: 3,
+        ..Limits::default()
+    };
+    let state = AppState::new(db.db().clone(), limits, Access::default());
+    assert_eq!(state.admission.limit(), 3);
+}
+
+#[actix_web::test]
 async fn post_json_runs_queries_and_mutations() {
     let db = TestDb::new().await;
     let app = app!(&db);

@@ -1,6 +1,7 @@
 //! Operability, over real HTTP against the real binary: `/metrics` counts requests by
 //! operation and outcome, every log line of a request names its id, SIGTERM lets the
-//! request in flight finish, and `/readyz` follows the database down and back up
+//! request in flight finish, requests past the concurrency bound wait their turn or
+//! are turned away, and `/readyz` follows the database down and back up
 //! without a restart of the service.
 
 use std::io::{BufRead, BufReader};
@@ -400,6 +401,143 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     assert!(
         log.iter().any(|l| l.contains("stopped")),
         "no final log line: {log:#?}"
+    );
+}
+
+/// POSTs a query on a thread of its own: its status, `Retry-After` and body, once
+/// answered.
+fn post_in_background(
+    url: String,
+    query: &'static str,
+) -> std::thread::JoinHandle<(u16, Option<String>, Value)> {
+    std::thread::spawn(move || {
+        let mut response = agent()
+            .post(&url)
+            .header("content-type", "application/json")
+            .send_json(json!({ "query": query }))
+            .expect("an answer");
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (
+            status,
+            retry_after,
+            response.body_mut().read_json().expect("JSON"),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_past_the_concurrency_bound_wait_their_turn_or_are_turned_away() {
+    let db = TestDb::new().await;
+    let service = {
+        let url = db.url();
+        let args = [
+            "--no-migrate",
+            "--max-concurrent-requests",
+            "1",
+            "--queue-timeout-ms",
+            "1500",
+        ];
+        tokio::task::spawn_blocking(move || Service::start(&url, &args))
+            .await
+            .expect("start")
+    };
+    let lock = db.db().begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE statement IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let graphql = service.url("/graphql");
+    let holder = post_in_background(graphql.clone(), "query Slow { statements { totalCount } }");
+    let waiting = Instant::now();
+    while !service_waits_on_a_lock(&db).await {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "the first request never reached the database"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A request that needs no locked table still waits for the one turn, then is
+    // refused with a code and a time to come back.
+    let asked = Instant::now();
+    let (status, retry_after, body) = post_in_background(graphql.clone(), "{ viewer { role } }")
+        .join()
+        .expect("the client thread");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+    assert!(
+        asked.elapsed() >= Duration::from_millis(1400),
+        "refused after {:?}, before its wait was over",
+        asked.elapsed()
+    );
+    let metrics = service.metrics();
+    assert_eq!(
+        sample(&metrics, "claimtrack_graphql_requests_turned_away_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"claimtrack_graphql_requests_in_flight{state="executing"}"#
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    // Health and readiness are never queued.
+    assert_eq!(service.readyz().0, 200);
+
+    // A request arriving now waits; it runs as soon as the turn is free.
+    let queued = post_in_background(graphql, "query Queued { viewer { role } }");
+    let seen_waiting = Instant::now();
+    loop {
+        let metrics = service.metrics();
+        if sample(
+            &metrics,
+            r#"claimtrack_graphql_requests_in_flight{state="waiting"}"#,
+        ) == Some(1.0)
+        {
+            break;
+        }
+        assert!(
+            seen_waiting.elapsed() < Duration::from_secs(1),
+            "the second request is not waiting: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !queued.is_finished(),
+        "the second request ran beside the first"
+    );
+    lock.rollback().await.expect("release the lock");
+
+    let (status, _, body) = holder.join().expect("the client thread");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["statements"]["totalCount"], 0, "{body}");
+    let (status, _, body) = queued.join().expect("the client thread");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["viewer"]["role"], "ANONYMOUS", "{body}");
+    let metrics = service.metrics();
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"claimtrack_graphql_requests_in_flight{state="executing"}"#
+        ),
+        Some(0.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(&metrics, "claimtrack_graphql_requests_turned_away_total"),
+        Some(1.0),
+        "{metrics}"
     );
 }
 

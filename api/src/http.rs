@@ -20,7 +20,7 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::admission::Admission;
+use crate::admission::{Admission, TURNS_PER_CONNECTION};
 use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
@@ -50,10 +50,10 @@ impl AppState {
         };
         let concurrent = match limits.max_concurrent_requests {
             0 => {
-                2 * db
-                    .get_postgres_connection_pool()
-                    .options()
-                    .get_max_connections() as usize
+                TURNS_PER_CONNECTION
+                    * db.get_postgres_connection_pool()
+                        .options()
+                        .get_max_connections() as usize
             }
             n => n,
         };

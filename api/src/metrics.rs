@@ -119,7 +119,8 @@ impl Metrics {
         let in_flight = IntGaugeVec::new(
             Opts::new(
                 "graphql_requests_in_flight",
-                "GraphQL requests `executing`, and `waiting` for their turn to execute",
+                "GraphQL requests `executing`, `waiting` for their turn to execute, and the \
+                 `limit` of those executing at once",
             ),
             &["state"],
         );
@@ -197,6 +198,13 @@ impl Metrics {
     /// One more request executing, until the guard is dropped.
     pub fn executing(&self) -> QueueGauge {
         QueueGauge::up(self.in_flight.with_label_values(&["executing"]))
+    }
+
+    /// The configured bound on requests executing at once.
+    pub fn admission_limit(&self, limit: usize) {
+        self.in_flight
+            .with_label_values(&["limit"])
+            .set(i64::try_from(limit).unwrap_or(i64::MAX));
     }
 
     /// Counts a request refused for want of a turn.

@@ -32,7 +32,7 @@ const CREATE_SPEAKER: &str =
     r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#;
 
 #[actix_web::test]
-async fn by_default_twice_the_pool_size_of_requests_execute_at_once() {
+async fn by_default_three_times_the_pool_size_of_requests_execute_at_once() {
     let db = TestDb::new().await;
     let pool = db
         .db()
@@ -40,7 +40,7 @@ async fn by_default_twice_the_pool_size_of_requests_execute_at_once() {
         .options()
         .get_max_connections();
     assert!(pool > 0);
-    assert_eq!(state(&db).admission.limit(), 2 * pool as usize);
+    assert_eq!(state(&db).admission.limit(), 3 * pool as usize);
     let limits = Limits {
         max_concurrent_requests: 3,
         ..Limits::default()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
 use serde_json::{Value, json};
 use tests::TestDb;
 
@@ -331,32 +331,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
             .await
             .expect("start")
     };
-    // Hold the statement table so that a query on it waits: a request in flight.
-    let lock = db.db().begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE statement IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
-    let in_flight = {
-        let url = service.url("/graphql");
-        std::thread::spawn(move || {
-            let mut response = agent()
-                .post(&url)
-                .header("content-type", "application/json")
-                .send_json(json!({ "query": "query Slow { statements { totalCount } }" }))
-                .expect("the request in flight gets an answer");
-            let status = response.status().as_u16();
-            let body: Value = response.body_mut().read_json().expect("JSON");
-            (status, body)
-        })
-    };
-    let waiting = Instant::now();
-    while !service_waits_on_a_lock(&db).await {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(30),
-            "the request never reached the database"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (lock, in_flight) = request_held_on_a_lock(&db, &service).await;
 
     service.sigterm();
     let stopping = Instant::now();
@@ -379,7 +354,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     lock.rollback().await.expect("release the lock");
 
-    let (status, body) = in_flight.join().expect("the client thread");
+    let (status, _, body) = in_flight.join().expect("the client thread");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["statements"]["totalCount"], 0, "{body}");
     let exit = tokio::task::spawn_blocking(move || {
@@ -406,10 +381,7 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_zero() {
 
 /// POSTs a query on a thread of its own: its status, `Retry-After` and body, once
 /// answered.
-fn post_in_background(
-    url: String,
-    query: &'static str,
-) -> std::thread::JoinHandle<(u16, Option<String>, Value)> {
+fn post_in_background(url: String, query: &'static str) -> Answer {
     std::thread::spawn(move || {
         let mut response = agent()
             .post(&url)
@@ -430,6 +402,30 @@ fn post_in_background(
     })
 }
 
+type Answer = std::thread::JoinHandle<(u16, Option<String>, Value)>;
+
+/// A request in flight: the statement table is held (until the returned transaction
+/// ends) and a query on it has reached the database and waits there.
+async fn request_held_on_a_lock(db: &TestDb, service: &Service) -> (DatabaseTransaction, Answer) {
+    let lock = db.db().begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE statement IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let answer = post_in_background(
+        service.url("/graphql"),
+        "query Slow { statements { totalCount } }",
+    );
+    let waiting = Instant::now();
+    while !service_waits_on_a_lock(db).await {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "the request never reached the database"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (lock, answer)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_past_the_concurrency_bound_wait_their_turn_or_are_turned_away() {
     let db = TestDb::new().await;
@@ -446,20 +442,8 @@ async fn requests_past_the_concurrency_bound_wait_their_turn_or_are_turned_away(
             .await
             .expect("start")
     };
-    let lock = db.db().begin().await.expect("begin");
-    lock.execute_unprepared("LOCK TABLE statement IN ACCESS EXCLUSIVE MODE")
-        .await
-        .expect("lock");
+    let (lock, holder) = request_held_on_a_lock(&db, &service).await;
     let graphql = service.url("/graphql");
-    let holder = post_in_background(graphql.clone(), "query Slow { statements { totalCount } }");
-    let waiting = Instant::now();
-    while !service_waits_on_a_lock(&db).await {
-        assert!(
-            waiting.elapsed() < Duration::from_secs(30),
-            "the first request never reached the database"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     // A request that needs no locked table still waits for the one turn, then is
     // refused with a code and a time to come back.
@@ -488,6 +472,14 @@ async fn requests_past_the_concurrency_bound_wait_their_turn_or_are_turned_away(
         sample(
             &metrics,
             r#"claimtrack_graphql_requests_in_flight{state="executing"}"#
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"claimtrack_graphql_requests_in_flight{state="limit"}"#
         ),
         Some(1.0),
         "{metrics}"

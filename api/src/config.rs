@@ -270,7 +270,7 @@ pub struct Limits {
     /// Longest a request may run, in milliseconds.
     #[arg(long, env = "CLAIMTRACK_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
-    /// Most GraphQL requests executing at once; later ones wait their turn. 0: three
+    /// Most GraphQL operations executing at once; later ones wait their turn. 0: three
     /// times the database pool size.
     #[arg(long, env = "CLAIMTRACK_MAX_CONCURRENT_REQUESTS", default_value_t = 0)]
     pub max_concurrent_requests: usize,

@@ -228,14 +228,14 @@ async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
     }
 }
 
-/// A request refused before the schema sees it: by its transport rules, its key or
-/// its rate limit.
+/// A request refused before the schema sees it: by its transport rules, its key, its
+/// rate limit, or for want of a turn to execute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    /// Seconds to wait, for 429.
+    /// Seconds to wait, for 429 and 503.
     pub retry_after: Option<u64>,
 }
 
@@ -329,21 +329,22 @@ pub fn decode_get(query_string: &str) -> Result<async_graphql::Request, Refusal>
     Ok(request)
 }
 
-/// Several operations in one body (checked by [`decode_post`]): run one after another.
+/// Several operations in one body (checked by [`decode_post`]): run together, on a turn
+/// each.
 async fn execute_batch(
     state: &AppState,
     requests: Vec<async_graphql::Request>,
     viewer: Viewer,
 ) -> HttpResponse {
+    let Ok(_turn) = state.admission.enter(requests.len()).await else {
+        return busy();
+    };
     let batch = BatchRequest::Batch(
         requests
             .into_iter()
             .map(|r| r.data(viewer.clone()))
             .collect(),
     );
-    let Ok(_turn) = state.admission.enter().await else {
-        return busy();
-    };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     match tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await {
         Ok(response) => HttpResponse::Ok().json(response),
@@ -356,7 +357,7 @@ async fn execute(
     request: async_graphql::Request,
     viewer: Viewer,
 ) -> HttpResponse {
-    let Ok(_turn) = state.admission.enter().await else {
+    let Ok(_turn) = state.admission.enter(1).await else {
         return busy();
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);

@@ -119,8 +119,8 @@ impl Metrics {
         let in_flight = IntGaugeVec::new(
             Opts::new(
                 "graphql_requests_in_flight",
-                "GraphQL requests `executing`, `waiting` for their turn to execute, and the \
-                 `limit` of those executing at once",
+                "GraphQL operations `executing`, `waiting` for their turn to execute, and \
+                 the `limit` of those executing at once (a batch counts its operations)",
             ),
             &["state"],
         );
@@ -190,17 +190,19 @@ impl Metrics {
             .inc();
     }
 
-    /// One more request waiting for its turn, until the guard is dropped.
-    pub fn waiting(&self) -> QueueGauge {
-        QueueGauge::up(self.in_flight.with_label_values(&["waiting"]))
+    /// `n` more operations waiting for their turn, until the guard is dropped.
+    pub fn waiting(&self, n: usize) -> GaugeGuard {
+        GaugeGuard::up(self.in_flight.with_label_values(&["waiting"]), n)
     }
 
-    /// One more request executing, until the guard is dropped.
-    pub fn executing(&self) -> QueueGauge {
-        QueueGauge::up(self.in_flight.with_label_values(&["executing"]))
+    /// `n` more operations executing, until the guard is dropped.
+    pub fn executing(&self, n: usize) -> GaugeGuard {
+        GaugeGuard::up(self.in_flight.with_label_values(&["executing"]), n)
     }
 
-    /// The configured bound on requests executing at once.
+    /// The bound on operations executing at once. The gauge is the process's: the
+    /// service builds one admission; where several are built (tests), the last one's
+    /// limit shows.
     pub fn admission_limit(&self, limit: usize) {
         self.in_flight
             .with_label_values(&["limit"])
@@ -251,20 +253,24 @@ impl Metrics {
     }
 }
 
-/// A gauge raised while this guard lives.
+/// A gauge raised by an amount while this guard lives.
 #[derive(Debug)]
-pub struct QueueGauge(IntGauge);
+pub struct GaugeGuard {
+    gauge: IntGauge,
+    by: i64,
+}
 
-impl QueueGauge {
-    fn up(gauge: IntGauge) -> Self {
-        gauge.inc();
-        Self(gauge)
+impl GaugeGuard {
+    fn up(gauge: IntGauge, by: usize) -> Self {
+        let by = i64::try_from(by).unwrap_or(i64::MAX);
+        gauge.add(by);
+        Self { gauge, by }
     }
 }
 
-impl Drop for QueueGauge {
+impl Drop for GaugeGuard {
     fn drop(&mut self) {
-        self.0.dec();
+        self.gauge.sub(self.by);
     }
 }
 

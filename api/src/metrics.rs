@@ -54,6 +54,10 @@ pub struct Metrics {
     http_responses: IntCounterVec,
     pool: IntGaugeVec,
     in_flight: IntGaugeVec,
+    /// The `waiting` and `executing` series of `in_flight`, resolved once: they change
+    /// twice per request.
+    waiting: IntGauge,
+    executing: IntGauge,
     turned_away: IntCounter,
     operation_names: Mutex<HashSet<String>>,
 }
@@ -123,7 +127,8 @@ impl Metrics {
                  the `limit` of those executing at once (a batch counts its operations)",
             ),
             &["state"],
-        );
+        )
+        .unwrap_or_else(|e| invalid_definition(&e));
         let turned_away = IntCounter::new(
             "graphql_requests_turned_away_total",
             "GraphQL requests refused (503) after waiting too long for their turn",
@@ -138,7 +143,9 @@ impl Metrics {
             sql_duration: sql_duration.unwrap_or_else(|e| invalid_definition(&e)),
             http_responses: http_responses.unwrap_or_else(|e| invalid_definition(&e)),
             pool: pool.unwrap_or_else(|e| invalid_definition(&e)),
-            in_flight: in_flight.unwrap_or_else(|e| invalid_definition(&e)),
+            waiting: in_flight.with_label_values(&["waiting"]),
+            executing: in_flight.with_label_values(&["executing"]),
+            in_flight,
             turned_away: turned_away.unwrap_or_else(|e| invalid_definition(&e)),
             operation_names: Mutex::new(HashSet::new()),
         };
@@ -192,12 +199,12 @@ impl Metrics {
 
     /// `n` more operations waiting for their turn, until the guard is dropped.
     pub fn waiting(&self, n: usize) -> GaugeGuard {
-        GaugeGuard::up(self.in_flight.with_label_values(&["waiting"]), n)
+        GaugeGuard::up(self.waiting.clone(), n)
     }
 
     /// `n` more operations executing, until the guard is dropped.
     pub fn executing(&self, n: usize) -> GaugeGuard {
-        GaugeGuard::up(self.in_flight.with_label_values(&["executing"]), n)
+        GaugeGuard::up(self.executing.clone(), n)
     }
 
     /// The bound on operations executing at once. The gauge is the process's: the

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod article;
 pub mod claim;
 pub mod common;
+pub mod compiled;
 pub mod enums;
 pub mod errors;
 pub mod link;
@@ -40,6 +41,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::policy::{self, PolicyConfig, RootFields};
 use crate::auth::{KeyStore, Viewer};
 use crate::config::Limits;
+use crate::graphql::compiled::{Compiler, Route};
 use crate::service::Actor;
 
 #[derive(MergedObject, Default)]
@@ -90,32 +92,82 @@ pub struct AppSchema {
     schema: Schema<QueryRoot, MutationRoot, EmptySubscription>,
     policy: Arc<PolicyConfig>,
     db: DatabaseConnection,
+    compiler: Arc<Compiler>,
+}
+
+/// The answer to one request: resolved, or the body of a compiled query as the
+/// database wrote it.
+pub enum Answer {
+    Resolved(Response),
+    Compiled(String),
 }
 
 impl AppSchema {
-    /// Runs one request as the [`Viewer`] in its data (anonymous when it has none).
+    /// Runs one request as the [`Viewer`] in its data (anonymous when it has none),
+    /// through the resolvers.
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        self.run(request.into(), false).await.into_response()
+    }
+
+    /// Runs one request as [`AppSchema::execute`] does, as one compiled statement where
+    /// its document allows (see [`compiled`]).
+    pub async fn answer(&self, request: impl Into<Request>) -> Answer {
+        self.run(request.into(), true).await
+    }
+
+    async fn run(&self, mut request: Request, compile: bool) -> Answer {
         let started = Instant::now();
-        let mut request = request.into();
         let viewer = request
             .data
             .get(&TypeId::of::<Viewer>())
             .and_then(|v| v.downcast_ref::<Viewer>())
             .cloned()
             .unwrap_or_default();
-        let ((operation, mut response), sql) = crate::metrics::counting_sql(async {
+        let ((operation, answer), sql) = crate::metrics::counting_sql(async {
             if let Err(refused) = policy::admit(&self.policy, &mut request, &viewer) {
-                return (None, Response::from_errors(vec![refused]));
+                return (None, Response::from_errors(vec![refused]).into());
             }
             let operation = operation_name(&mut request);
+            let mut learn = None;
+            if compile {
+                match self.compiler.route(&request) {
+                    Route::Plan(plan) => {
+                        match plan.run(&self.db, &request.variables, &viewer).await {
+                            Ok(Some(body)) => return (operation, Answer::Compiled(body)),
+                            Ok(None) => {}
+                            Err(error) => {
+                                tracing::warn!(%error, "compiled query failed; resolving it");
+                            }
+                        }
+                    }
+                    Route::Learn(learning) => {
+                        learn = Some((learning, Compiler::compile(&mut request)));
+                    }
+                    Route::Resolvers => {}
+                }
+            }
             let request = request.data(crate::metrics::request_loaders(self.db.clone()));
             let response = self.schema.execute(request).await;
-            (operation.filter(|_| ran(&response)), response)
+            if let Some((learning, plan)) = learn
+                && response.errors.is_empty()
+            {
+                self.compiler.keep(learning, plan);
+            }
+            (operation.filter(|_| ran(&response)), response.into())
         })
         .await;
-        errors::annotate_all(&mut response);
-        crate::metrics::record_request(operation.as_deref(), &response, started, sql);
-        response
+        match answer {
+            Answer::Resolved(mut response) => {
+                errors::annotate_all(&mut response);
+                let outcome = crate::metrics::outcome(&response);
+                crate::metrics::record_request(operation.as_deref(), &outcome, started, sql);
+                Answer::Resolved(response)
+            }
+            Answer::Compiled(body) => {
+                crate::metrics::record_request(operation.as_deref(), "ok", started, sql);
+                Answer::Compiled(body)
+            }
+        }
     }
 
     /// Runs the requests of a batch concurrently, answering in their order.
@@ -131,6 +183,31 @@ impl AppSchema {
     /// The schema in SDL.
     pub fn sdl(&self) -> String {
         self.schema.sdl()
+    }
+}
+
+impl From<Response> for Answer {
+    fn from(response: Response) -> Self {
+        Answer::Resolved(response)
+    }
+}
+
+impl Answer {
+    /// The answer as a response (a compiled body read back).
+    pub fn into_response(self) -> Response {
+        match self {
+            Answer::Resolved(response) => response,
+            Answer::Compiled(body) => match serde_json::from_str::<serde_json::Value>(&body)
+                .map(|mut body| body["data"].take())
+                .and_then(async_graphql::Value::from_json)
+            {
+                Ok(data) => Response::new(data),
+                Err(error) => Response::from_errors(vec![async_graphql::ServerError::new(
+                    format!("unreadable compiled answer: {error}"),
+                    None,
+                )]),
+            },
+        }
     }
 }
 
@@ -235,6 +312,7 @@ pub fn build_schema_with(
             roots: root_fields(),
         }),
         db,
+        compiler: Arc::default(),
     }
 }
 

@@ -24,7 +24,7 @@ use crate::admission::{Admission, TURNS_PER_CONNECTION};
 use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
-use crate::graphql::{AppSchema, SchemaOptions, build_schema_with};
+use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with};
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
 /// What every request handler shares.
@@ -362,8 +362,11 @@ async fn execute(
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let request = request.data(viewer);
-    match tokio::time::timeout(timeout, state.schema.execute(request)).await {
-        Ok(response) => HttpResponse::Ok().json(response),
+    match tokio::time::timeout(timeout, state.schema.answer(request)).await {
+        Ok(Answer::Resolved(response)) => HttpResponse::Ok().json(response),
+        Ok(Answer::Compiled(body)) => HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(body),
         Err(_) => timed_out(),
     }
 }

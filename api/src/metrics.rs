@@ -302,8 +302,18 @@ pub async fn counting_sql<T>(work: impl Future<Output = T>) -> (T, u64) {
 /// Counts a GraphQL request: `operation` is the one that ran (`None` when the request
 /// was refused before it could run: unparsable, invalid, over a limit), the outcome is
 /// the code of its first error (`ok` without errors).
-pub fn record_request(operation: Option<&str>, response: &Response, started: Instant, sql: u64) {
-    let outcome = match response.errors.first() {
+pub fn record_request(operation: Option<&str>, outcome: &str, started: Instant, sql: u64) {
+    metrics().graphql_request(
+        operation.unwrap_or("invalid"),
+        outcome,
+        started.elapsed().as_secs_f64(),
+        sql,
+    );
+}
+
+/// A response's outcome as metrics label it: `ok`, or its first error's code.
+pub fn outcome(response: &Response) -> String {
+    match response.errors.first() {
         None => "ok".to_owned(),
         Some(error) => error
             .extensions
@@ -314,13 +324,7 @@ pub fn record_request(operation: Option<&str>, response: &Response, started: Ins
                 _ => None,
             })
             .unwrap_or_else(|| "INTERNAL".into()),
-    };
-    metrics().graphql_request(
-        operation.unwrap_or("invalid"),
-        &outcome,
-        started.elapsed().as_secs_f64(),
-        sql,
-    );
+    }
 }
 
 /// Batch loaders for one request, whose tasks keep its span and SQL counter.

@@ -1,0 +1,435 @@
+//! Compiled queries answer as the resolvers do: every compiled field of every compiled
+//! type, over generated data with the awkward cases added (instants with fractions of
+//! every width, drafts, deleted rows, indirect speech), page after page, for anonymous
+//! callers and editors; and the resolvers answer wherever the compiled statement
+//! cannot (a value they refuse, a required object gone, a field outside it).
+
+use async_graphql::{Request, Variables};
+use claimtrack::auth::{Role, Viewer};
+use claimtrack::graphql::Answer;
+use claimtrack::service::generate::{Scale, generate};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use tests::TestDb;
+
+const SCALE: Scale = Scale {
+    statements: 2_000,
+    seed: 11,
+};
+
+/// Every compiled field of a statement, with its relations' fields.
+const STATEMENT_FIELDS: &str = r#"
+fragment StatementFields on Statement {
+  __typename id text kind statedOn statedOnPrecision venue context language reported
+  createdAt updatedAt version
+  speaker { __typename id name slug kind description wikidataId aliases createdAt updatedAt version }
+  reportedBy { id name }
+  stances {
+    __typename stance
+    claim { __typename id text slug createdAt updatedAt version verdicts { id status ratingLabel } }
+  }
+  appearances {
+    __typename id first excerpt charOffset timecodeMs createdAt version
+    statement { id }
+    article {
+      __typename id outletId url title publishedAt language byline archiveUrl createdAt updatedAt version
+      outlet { __typename id name slug homepage country language createdAt updatedAt version }
+    }
+  }
+  verdicts {
+    __typename id ratingLabel ratingValue bestRating worstRating score summary url publishedAt status
+    createdAt updatedAt version
+    reviewer { id name }
+    statement { id }
+    claim { id }
+  }
+}
+"#;
+
+fn speaker_page() -> String {
+    format!(
+        r#"query SpeakerPage($speaker: ID!, $first: Int = 3, $after: String) {{
+  speaker(id: $speaker) {{
+    __typename id name slug kind description wikidataId aliases createdAt updatedAt version
+    statements(first: $first, after: $after) {{
+      __typename totalCount
+      pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
+      edges {{ __typename cursor node {{ ...StatementFields }} }}
+      nodes {{ id }}
+    }}
+  }}
+}}
+{STATEMENT_FIELDS}"#
+    )
+}
+
+fn claim_page() -> String {
+    format!(
+        r#"query ClaimPage($claims: [ID!], $speakers: [ID!], $first: Int, $after: String) {{
+  statements(first: $first, after: $after, filter: {{ claimIds: $claims, speakerIds: $speakers }}) {{
+    totalCount
+    pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }}
+    edges {{ cursor node {{ ...StatementFields }} }}
+  }}
+}}
+{STATEMENT_FIELDS}"#
+    )
+}
+
+fn request(query: &str, variables: &Value, viewer: &Viewer) -> Request {
+    Request::new(query)
+        .variables(Variables::from_json(variables.clone()))
+        .data(viewer.clone())
+}
+
+/// Numbers as numbers: the resolvers write `1.0` where PostgreSQL writes `1`.
+fn numbers_as_floats(value: Value) -> Value {
+    match value {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_floats).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, numbers_as_floats(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The resolvers' answer, and the compiled one (the document learnt first); both
+/// must hold the same data, and the second must have been compiled.
+async fn compare(db: &TestDb, query: &str, variables: Value, viewer: &Viewer) -> Value {
+    let resolved = db
+        .schema()
+        .execute(request(query, &variables, viewer))
+        .await;
+    let resolved = serde_json::to_value(&resolved).unwrap();
+    assert!(
+        resolved.get("errors").is_none(),
+        "the resolvers failed: {resolved:#}"
+    );
+    // The first answer teaches the compiler the document; the second is compiled.
+    db.schema().answer(request(query, &variables, viewer)).await;
+    let Answer::Compiled(body) = db.schema().answer(request(query, &variables, viewer)).await
+    else {
+        panic!("not compiled: {query}");
+    };
+    let compiled: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        numbers_as_floats(compiled["data"].clone()),
+        numbers_as_floats(resolved["data"].clone()),
+        "the compiled answer differs for {variables}"
+    );
+    resolved["data"].clone()
+}
+
+/// The answer comes from the resolvers (and is theirs).
+async fn resolved_only(db: &TestDb, query: &str, variables: Value, viewer: &Viewer) -> Value {
+    let expected = db
+        .schema()
+        .execute(request(query, &variables, viewer))
+        .await;
+    let expected = serde_json::to_value(&expected).unwrap();
+    for _ in 0..2 {
+        match db.schema().answer(request(query, &variables, viewer)).await {
+            Answer::Resolved(response) => {
+                assert_eq!(serde_json::to_value(&response).unwrap(), expected);
+            }
+            Answer::Compiled(body) => panic!("compiled where the resolvers must answer: {body}"),
+        }
+    }
+    expected
+}
+
+async fn sql(db: &TestDb, statement: &str) {
+    db.db().execute_unprepared(statement).await.unwrap();
+}
+
+async fn text(db: &TestDb, query: &str) -> String {
+    tests::scalar(db.db(), query).await
+}
+
+fn editor() -> Viewer {
+    Viewer {
+        role: Role::Editor,
+        key: None,
+    }
+}
+
+/// Generated data, with the awkward cases the generator does not make, on the
+/// statements of the speaker with the most of them.
+async fn data() -> (TestDb, String) {
+    let db = TestDb::new().await;
+    generate(db.db(), SCALE).await.unwrap();
+    let speaker = text(
+        &db,
+        "SELECT speaker_id::text FROM statement GROUP BY speaker_id ORDER BY count(*) DESC, speaker_id LIMIT 1",
+    )
+    .await;
+    let mine =
+        format!("(SELECT id FROM statement WHERE speaker_id = '{speaker}' ORDER BY stated_on, id)");
+    // Instants with no fraction, and fractions of 3 and 6 digits (with zeros inside).
+    sql(&db, &format!(
+        "UPDATE statement SET created_at = CASE (SELECT count(*) FROM statement o WHERE o.speaker_id = statement.speaker_id AND o.id < statement.id) % 4 \
+           WHEN 0 THEN '2021-03-04 05:06:07+00' WHEN 1 THEN '2021-03-04 05:06:07.5+00' \
+           WHEN 2 THEN '2021-03-04 05:06:07.120+00' ELSE '2021-03-04 05:06:07.000102+00' END::timestamptz, \
+           updated_at = '1999-12-31 23:59:59.999999+00', venue = 'Brussels', context = 'a \"quoted\" \\ context' \
+         WHERE id IN {mine}"
+    )).await;
+    sql(&db, &format!(
+        "UPDATE article SET published_at = NULL, byline = 'Ann O''Nymous', url = 'https://example.org/a?b=1&c=2' \
+         WHERE id IN (SELECT article_id FROM appearance WHERE statement_id IN {mine} ORDER BY id LIMIT 1)"
+    )).await;
+    // Indirect speech: reported by the speaker of another statement.
+    sql(&db, &format!(
+        "UPDATE statement SET reported_by_id = (SELECT speaker_id FROM statement WHERE speaker_id <> '{speaker}' LIMIT 1) \
+         WHERE id = (SELECT id FROM {mine} m LIMIT 1)"
+    )).await;
+    // A deleted appearance and a deleted statement drop out; a draft verdict shows to
+    // editors only; a deleted verdict to nobody.
+    sql(&db, &format!(
+        "UPDATE appearance SET deleted_at = now() WHERE id = (SELECT id FROM appearance WHERE statement_id IN {mine} ORDER BY id LIMIT 1)"
+    )).await;
+    sql(&db, &format!(
+        "UPDATE statement SET deleted_at = now() WHERE id = (SELECT id FROM {mine} m OFFSET 2 LIMIT 1)"
+    )).await;
+    sql(&db, &format!(
+        "INSERT INTO verdict (id, statement_id, reviewer_id, rating_label, rating_value, best_rating, worst_rating, status, published_at) \
+         SELECT gen_random_uuid(), s.id, (SELECT id FROM outlet ORDER BY id LIMIT 1), label, 3, 5, 1, status::verdict_status, \
+                CASE WHEN status = 'PUBLISHED' THEN '2022-02-02 02:02:02.02+00'::timestamptz END \
+         FROM (SELECT id FROM {mine} m LIMIT 2) s, (VALUES ('Half true', 'DRAFT'), ('Mostly true', 'PUBLISHED'), ('Gone', 'PUBLISHED')) v(label, status)"
+    )).await;
+    sql(
+        &db,
+        "UPDATE verdict SET deleted_at = now() WHERE rating_label = 'Gone'",
+    )
+    .await;
+    (db, speaker)
+}
+
+#[tokio::test]
+async fn compiled_pages_answer_as_the_resolvers_do_page_after_page() {
+    let (db, speaker) = data().await;
+    let anonymous = Viewer::anonymous();
+    for viewer in [&anonymous, &editor()] {
+        let mut after = Value::Null;
+        let mut pages = 0;
+        loop {
+            let data = compare(
+                &db,
+                &speaker_page(),
+                json!({ "speaker": speaker, "first": 3, "after": after }),
+                viewer,
+            )
+            .await;
+            pages += 1;
+            let page = &data["speaker"]["statements"];
+            if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        let total = text(
+            &db,
+            &format!("SELECT count(*)::text FROM statement WHERE speaker_id = '{speaker}' AND deleted_at IS NULL"),
+        )
+        .await;
+        assert_eq!(pages, total.parse::<usize>().unwrap().div_ceil(3));
+    }
+    // The drafts and the deleted verdict are where the awkward data put them.
+    let anonymous_page = compare(
+        &db,
+        &speaker_page(),
+        json!({ "speaker": speaker, "first": 2 }),
+        &anonymous,
+    )
+    .await;
+    let editor_page = compare(
+        &db,
+        &speaker_page(),
+        json!({ "speaker": speaker, "first": 2 }),
+        &editor(),
+    )
+    .await;
+    let labels = |page: &Value| -> Vec<String> {
+        page["speaker"]["statements"]["edges"][0]["node"]["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["ratingLabel"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(labels(&editor_page).contains(&"Half true".to_owned()));
+    assert!(!labels(&anonymous_page).contains(&"Half true".to_owned()));
+    assert!(labels(&anonymous_page).contains(&"Mostly true".to_owned()));
+    assert!(!labels(&editor_page).contains(&"Gone".to_owned()));
+    let node = &editor_page["speaker"]["statements"]["edges"][0]["node"];
+    assert!(node["reportedBy"]["id"].is_string(), "{node:#}");
+    assert_eq!(node["createdAt"], "2021-03-04T05:06:07+00:00");
+    assert_eq!(node["updatedAt"], "1999-12-31T23:59:59.999999+00:00");
+}
+
+#[tokio::test]
+async fn compiled_lists_and_lookups_answer_as_the_resolvers_do() {
+    let (db, speaker) = data().await;
+    let viewer = Viewer::anonymous();
+    let claim = text(
+        &db,
+        "SELECT claim_id::text FROM stance GROUP BY claim_id ORDER BY count(*) DESC, claim_id LIMIT 1",
+    )
+    .await;
+    // A claim's statements, page by page, alone and with a speaker too; every statement.
+    let mut after = Value::Null;
+    loop {
+        let data = compare(
+            &db,
+            &claim_page(),
+            json!({ "claims": [claim], "first": 4, "after": after }),
+            &viewer,
+        )
+        .await;
+        let page = &data["statements"];
+        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            assert!(page["totalCount"].as_f64().unwrap() > 4.0);
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    compare(
+        &db,
+        &claim_page(),
+        json!({ "claims": [claim], "speakers": [speaker] }),
+        &viewer,
+    )
+    .await;
+    compare(
+        &db,
+        &claim_page(),
+        json!({ "claims": [], "first": 5 }),
+        &viewer,
+    )
+    .await;
+    compare(&db, &claim_page(), json!({ "first": 0 }), &viewer).await;
+    let all = compare(&db, &claim_page(), json!({ "first": 100 }), &viewer).await;
+    assert_eq!(all["statements"]["edges"].as_array().unwrap().len(), 100);
+    // Lookups by id and slug, found and not; aliases, fragments and merged fields.
+    let lookups = r#"
+      query Lookups($speaker: ID!, $slug: String!, $claim: ID!, $statement: ID!, $missing: ID!) {
+        __typename
+        bySlug: speaker(slug: $slug) { ... on Speaker { id } name }
+        byId: speaker(id: $speaker) { id statements(first: 1) { edges { node { id } } } }
+        byId2: speaker(id: $speaker) { statements(first: 1) { totalCount edges { cursor node { text } } } }
+        nobody: speaker(id: $missing) { id }
+        claim(id: $claim) {
+          id text
+          statements(first: 2) { totalCount pageInfo { endCursor } nodes { id stances { stance } } }
+          verdicts { id reviewer { name } }
+        }
+        statement(id: $statement) { ...S speaker { name } }
+        gone: statement(id: $missing) { id }
+      }
+      fragment S on Statement { id text speaker { id } }
+    "#;
+    let slug = text(
+        &db,
+        &format!("SELECT slug FROM speaker WHERE id = '{speaker}'"),
+    )
+    .await;
+    let statement = text(
+        &db,
+        "SELECT id::text FROM statement WHERE deleted_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .await;
+    let data = compare(
+        &db,
+        lookups,
+        json!({
+            "speaker": speaker, "slug": slug, "claim": claim, "statement": statement,
+            "missing": uuid::Uuid::now_v7().to_string(),
+        }),
+        &viewer,
+    )
+    .await;
+    assert_eq!(data["bySlug"]["id"], json!(speaker));
+    assert_eq!(data["nobody"], Value::Null);
+    assert!(data["statement"]["speaker"]["name"].is_string(), "{data:#}");
+}
+
+#[tokio::test]
+async fn the_resolvers_answer_where_the_compiled_statement_cannot() {
+    let (db, speaker) = data().await;
+    let viewer = Viewer::anonymous();
+    // Values the resolvers refuse: their errors, not a compiled answer.
+    compare(&db, &speaker_page(), json!({ "speaker": speaker }), &viewer).await;
+    let refused = resolved_only(
+        &db,
+        &speaker_page(),
+        json!({ "speaker": "not-an-id" }),
+        &viewer,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let refused = resolved_only(
+        &db,
+        &speaker_page(),
+        json!({ "speaker": speaker, "first": 101 }),
+        &viewer,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let refused = resolved_only(
+        &db,
+        &speaker_page(),
+        json!({ "speaker": speaker, "after": "bm90IGEgY3Vyc29y" }),
+        &viewer,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // A non-null variable given null, and a single id where a list is declared (which
+    // they coerce to a list), are left to the resolvers.
+    let strict = "query S($id: ID!, $first: Int!) { speaker(id: $id) { statements(first: $first) { totalCount } } }";
+    compare(&db, strict, json!({ "id": speaker, "first": 2 }), &viewer).await;
+    resolved_only(
+        &db,
+        strict,
+        json!({ "id": speaker, "first": null }),
+        &viewer,
+    )
+    .await;
+    let coerced = resolved_only(
+        &db,
+        &claim_page(),
+        json!({ "speakers": speaker, "first": 2 }),
+        &viewer,
+    )
+    .await;
+    assert_eq!(
+        coerced["data"]["statements"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{coerced:#}"
+    );
+    // A statement whose speaker is deleted: the resolvers report it.
+    let statement = text(
+        &db,
+        "SELECT id::text FROM statement WHERE deleted_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let one = "query One($id: ID!) { statement(id: $id) { id speaker { name } } }";
+    compare(&db, one, json!({ "id": statement }), &viewer).await;
+    sql(&db, &format!("UPDATE speaker SET deleted_at = now() WHERE id = (SELECT speaker_id FROM statement WHERE id = '{statement}')")).await;
+    let gone = resolved_only(&db, one, json!({ "id": statement }), &viewer).await;
+    assert!(gone["errors"].is_array(), "{gone:#}");
+    // Fields outside the compiled part, directives, and mutations are the resolvers'.
+    for query in [
+        "query A($id: ID!) { statement(id: $id) { id statedTime } }",
+        "query B($id: ID!) { statement(id: $id) { id topics { name } } }",
+        "query C($id: ID!, $yes: Boolean!) { statement(id: $id) { id @include(if: $yes) } }",
+        "query D($id: ID!) { statement(id: $id) { id } speakers(first: 1) { totalCount } }",
+    ] {
+        resolved_only(&db, query, json!({ "id": statement, "yes": true }), &viewer).await;
+    }
+}

@@ -130,28 +130,29 @@ impl AppSchema {
             let operation = operation_name(&mut request);
             let mut learn = None;
             if compile {
-                match self.compiler.route(&request) {
-                    Route::Plan(plan) => {
-                        match plan.run(&self.db, &request.variables, &viewer).await {
+                match self.compiler.route(&mut request) {
+                    Route::Plan(key, plan) => {
+                        let ran = plan.run(&self.db, &request.variables, &viewer).await;
+                        crate::metrics::metrics().compiled(matches!(ran, Ok(Some(_))));
+                        match ran {
                             Ok(Some(body)) => return (operation, Answer::Compiled(body)),
                             Ok(None) => {}
                             Err(error) => {
-                                tracing::warn!(%error, "compiled query failed; resolving it");
+                                tracing::warn!(%error, "compiled query failed; the resolvers take it from now on");
+                                self.compiler.demote(key);
                             }
                         }
                     }
-                    Route::Learn(learning) => {
-                        learn = Some((learning, Compiler::compile(&mut request)));
-                    }
+                    Route::Learn(learning) => learn = Some(learning),
                     Route::Resolvers => {}
                 }
             }
             let request = request.data(crate::metrics::request_loaders(self.db.clone()));
             let response = self.schema.execute(request).await;
-            if let Some((learning, plan)) = learn
+            if let Some(learning) = learn
                 && response.errors.is_empty()
             {
-                self.compiler.keep(learning, plan);
+                self.compiler.learn(learning);
             }
             (operation.filter(|_| ran(&response)), response.into())
         })

@@ -59,6 +59,7 @@ pub struct Metrics {
     waiting: IntGauge,
     executing: IntGauge,
     turned_away: IntCounter,
+    compiled: IntCounterVec,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -133,6 +134,15 @@ impl Metrics {
             "graphql_requests_turned_away_total",
             "GraphQL requests refused (503) after waiting too long for their turn",
         );
+        let compiled = IntCounterVec::new(
+            Opts::new(
+                "graphql_compiled_total",
+                "Requests for compiled documents: `answered` by their one statement, or \
+                 `deferred` to the resolvers (a value they refuse, a required object gone, \
+                 a database error)",
+            ),
+            &["result"],
+        );
         let metrics = Self {
             registry,
             graphql_requests: graphql_requests.unwrap_or_else(|e| invalid_definition(&e)),
@@ -147,9 +157,10 @@ impl Metrics {
             executing: in_flight.with_label_values(&["executing"]),
             in_flight,
             turned_away: turned_away.unwrap_or_else(|e| invalid_definition(&e)),
+            compiled: compiled.unwrap_or_else(|e| invalid_definition(&e)),
             operation_names: Mutex::new(HashSet::new()),
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
             Box::new(metrics.graphql_requests.clone()),
             Box::new(metrics.graphql_duration.clone()),
             Box::new(metrics.graphql_sql.clone()),
@@ -160,6 +171,7 @@ impl Metrics {
             Box::new(metrics.pool.clone()),
             Box::new(metrics.in_flight.clone()),
             Box::new(metrics.turned_away.clone()),
+            Box::new(metrics.compiled.clone()),
         ];
         for collector in collectors {
             if let Err(e) = metrics.registry.register(collector) {
@@ -219,6 +231,12 @@ impl Metrics {
     /// Counts a request refused for want of a turn.
     pub fn turned_away(&self) {
         self.turned_away.inc();
+    }
+
+    /// Counts a request for a compiled document: answered by its statement, or not.
+    pub fn compiled(&self, answered: bool) {
+        let result = if answered { "answered" } else { "deferred" };
+        self.compiled.with_label_values(&[result]).inc();
     }
 
     /// Counts one SQL statement, for the process and for the request that issued it.

@@ -412,6 +412,29 @@ async fn the_resolvers_answer_where_the_compiled_statement_cannot() {
         2,
         "{coerced:#}"
     );
+    // Fields under one key with different arguments, which the resolvers answer each
+    // with its own, and objects with more keys than one SQL call takes.
+    let merged = "query M($id: ID!) { speaker(id: $id) { statements(first: 3) { nodes { id } } } \
+         ... on Query { speaker(id: $id) { statements(first: 1) { nodes { text } } } } }";
+    // (The resolvers' own answer to this one depends on which occurrence resolves first.)
+    for _ in 0..2 {
+        let answer = db
+            .schema()
+            .answer(request(merged, &json!({ "id": speaker }), &viewer))
+            .await;
+        assert!(matches!(answer, Answer::Resolved(_)), "compiled: {merged}");
+    }
+    let aliases: String = (0..47).map(|i| format!(" a{i}: hasNextPage")).collect();
+    let wide = format!(
+        "query W($id: ID!) {{ speaker(id: $id) {{ statements {{ pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor{aliases} }} }} }} }}"
+    );
+    resolved_only(&db, &wide, json!({ "id": speaker }), &viewer).await;
+    // A fragment that spreads itself is refused by validation, every time, and the
+    // service is still there to say so.
+    let cycle =
+        "query C($id: ID!) { speaker(id: $id) { ...S } } fragment S on Speaker { name ...S }";
+    let refused = resolved_only(&db, cycle, json!({ "id": speaker }), &viewer).await;
+    assert!(refused["errors"].is_array(), "{refused:#}");
     // A statement whose speaker is deleted: the resolvers report it.
     let statement = text(
         &db,

@@ -34,7 +34,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, Field, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{Name, Request, Variables};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -81,9 +81,10 @@ impl Default for Compiler {
 /// Where a request goes.
 pub enum Route {
     /// A compiled document: run its plan.
-    Plan(Arc<Plan>),
-    /// A document not seen yet: the resolvers run it, then [`Compiler::keep`].
-    Learn(Learning),
+    Plan(u64, Arc<Plan>),
+    /// A document not seen yet: the resolvers run it (and so validate it), then
+    /// [`Compiler::learn`].
+    Learn(Box<Learning>),
     /// The resolvers.
     Resolvers,
 }
@@ -93,61 +94,80 @@ pub struct Learning {
     key: u64,
     query: String,
     operation: Option<String>,
+    document: ExecutableDocument,
 }
 
 impl Compiler {
     /// Where `request` goes.
-    pub fn route(&self, request: &Request) -> Route {
+    pub fn route(&self, request: &mut Request) -> Route {
         let mut hasher = self.hasher.build_hasher();
         request.query.hash(&mut hasher);
         request.operation_name.hash(&mut hasher);
         let key = hasher.finish();
-        let Ok(mut plans) = self.plans.lock() else {
-            return Route::Resolvers;
-        };
-        match plans.get(&key) {
-            Some(entry)
-                if entry.query == request.query && entry.operation == request.operation_name =>
-            {
-                match &entry.known {
-                    Known::Plan(plan) => Route::Plan(plan.clone()),
-                    Known::Resolvers => Route::Resolvers,
+        {
+            let Ok(mut plans) = self.plans.lock() else {
+                return Route::Resolvers;
+            };
+            match plans.get(&key) {
+                Some(entry)
+                    if entry.query == request.query
+                        && entry.operation == request.operation_name =>
+                {
+                    return match &entry.known {
+                        Known::Plan(plan) => Route::Plan(key, plan.clone()),
+                        Known::Resolvers => Route::Resolvers,
+                    };
                 }
+                // Another document with the same hash keeps its place.
+                Some(_) => return Route::Resolvers,
+                None => {}
             }
-            // Another document with the same hash keeps its place.
-            Some(_) => Route::Resolvers,
-            None => Route::Learn(Learning {
+        }
+        let (query, operation) = (request.query.clone(), request.operation_name.clone());
+        match request.parsed_query() {
+            Ok(document) => Route::Learn(Box::new(Learning {
                 key,
-                query: request.query.clone(),
-                operation: request.operation_name.clone(),
-            }),
+                query,
+                operation,
+                document: document.clone(),
+            })),
+            Err(_) => Route::Resolvers,
         }
     }
 
-    /// The plan of a request's document, or `None` where the resolvers must run it.
-    /// Kept by [`Compiler::keep`] once the resolvers have run the document without an
-    /// error, and so found it valid.
-    pub fn compile(request: &mut Request) -> Option<Plan> {
-        let operation = request.operation_name.clone();
-        let document = request.parsed_query().ok()?;
-        Plan::compile(document, operation.as_deref())
-    }
-
-    /// Remembers what a document compiled to.
-    pub fn keep(&self, learning: Learning, plan: Option<Plan>) {
-        let known = match plan {
+    /// Compiles a document the resolvers have just run without an error, and so found
+    /// valid (compiling an invalid one could loop on its fragments), or remembers that
+    /// it cannot be compiled.
+    pub fn learn(&self, learning: Box<Learning>) {
+        let Learning {
+            key,
+            query,
+            operation,
+            document,
+        } = *learning;
+        let known = match Plan::compile(&document, operation.as_deref()) {
             Some(plan) => Known::Plan(Arc::new(plan)),
             None => Known::Resolvers,
         };
         if let Ok(mut plans) = self.plans.lock() {
             plans.put(
-                learning.key,
+                key,
                 Entry {
-                    query: learning.query,
-                    operation: learning.operation,
+                    query,
+                    operation,
                     known,
                 },
             );
+        }
+    }
+
+    /// Leaves a compiled document to the resolvers from now on (its statement failed:
+    /// a statement timeout would otherwise be paid on every request before them).
+    pub fn demote(&self, key: u64) {
+        if let Ok(mut plans) = self.plans.lock()
+            && let Some(entry) = plans.get_mut(&key)
+        {
+            entry.known = Known::Resolvers;
         }
     }
 }
@@ -239,18 +259,46 @@ impl Plan {
     }
 }
 
+/// Most fragments spread inside one another, and most fields visited, in one
+/// selection set's collection (validation has refused cycles before any document is
+/// compiled; these bound the work all the same).
+const MAX_SPREAD_DEPTH: usize = 16;
+const MAX_VISITS: usize = 4096;
+
+type Collected<'a> = Vec<(&'a Name, Vec<&'a Field>)>;
+
 /// The response keys of a selection set with their fields, fragments spread, in the
 /// order of first appearance; fields sharing a key are merged (their selections
-/// joined), as GraphQL's field collection does. `None` where a directive, or a
-/// fragment on another type, is found.
+/// joined), as GraphQL's field collection does. `None` where a directive, a fragment
+/// on another type, or fields under one key with different names or arguments (which
+/// the resolvers answer each with their own) are found.
 fn collect<'a>(
     document: &'a ExecutableDocument,
     set: &'a SelectionSet,
     type_name: &str,
-    out: &mut Vec<(&'a Name, Vec<&'a async_graphql::parser::types::Field>)>,
+    out: &mut Collected<'a>,
 ) -> Option<()> {
+    let mut visits = 0;
+    spread(document, set, type_name, 0, &mut visits, out)
+}
+
+fn spread<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    type_name: &str,
+    depth: usize,
+    visits: &mut usize,
+    out: &mut Collected<'a>,
+) -> Option<()> {
+    if depth > MAX_SPREAD_DEPTH {
+        return None;
+    }
     for item in &set.items {
-        match &item.node {
+        *visits += 1;
+        if *visits > MAX_VISITS {
+            return None;
+        }
+        let (inner, condition) = match &item.node {
             Selection::Field(field) => {
                 let field = &field.node;
                 if !field.directives.is_empty() {
@@ -258,9 +306,11 @@ fn collect<'a>(
                 }
                 let key = field.alias.as_ref().map_or(&field.name.node, |a| &a.node);
                 match out.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, fields)) => fields.push(field),
+                    Some((_, fields)) if same_field(fields[0], field) => fields.push(field),
+                    Some(_) => return None,
                     None => out.push((key, vec![field])),
                 }
+                continue;
             }
             Selection::FragmentSpread(spread) => {
                 if !spread.node.directives.is_empty() {
@@ -270,24 +320,34 @@ fn collect<'a>(
                     .fragments
                     .get(&spread.node.fragment_name.node)?
                     .node;
-                if fragment.type_condition.node.on.node != type_name {
-                    return None;
-                }
-                collect(document, &fragment.selection_set.node, type_name, out)?;
+                (&fragment.selection_set.node, Some(&fragment.type_condition))
             }
             Selection::InlineFragment(inline) => {
-                let inline = &inline.node;
-                if !inline.directives.is_empty() {
+                if !inline.node.directives.is_empty() {
                     return None;
                 }
-                if let Some(condition) = &inline.type_condition
-                    && condition.node.on.node != type_name
-                {
-                    return None;
-                }
-                collect(document, &inline.selection_set.node, type_name, out)?;
+                (
+                    &inline.node.selection_set.node,
+                    inline.node.type_condition.as_ref(),
+                )
             }
+        };
+        if condition.is_some_and(|c| c.node.on.node != type_name) {
+            return None;
         }
+        spread(document, inner, type_name, depth + 1, visits, out)?;
     }
     Some(())
+}
+
+/// Two fields under one response key ask the same thing: the same field with the same
+/// arguments.
+fn same_field(a: &Field, b: &Field) -> bool {
+    a.name.node == b.name.node
+        && a.arguments.len() == b.arguments.len()
+        && a.arguments.iter().all(|(name, value)| {
+            b.arguments
+                .iter()
+                .any(|(other, v)| other.node == name.node && v.node == value.node)
+        })
 }

@@ -275,6 +275,9 @@ impl Reader<'_> {
     pub(crate) fn root(&self, set: &SelectionSet) -> Option<Vec<(String, Root)>> {
         let mut fields = Vec::new();
         collect(self.document, set, "Query", &mut fields)?;
+        if fields.len() > MAX_KEYS {
+            return None;
+        }
         let mut out = Vec::new();
         for (key, merged) in &fields {
             let field = merged[0];
@@ -469,6 +472,9 @@ impl Reader<'_> {
                 &mut fields,
             )?;
         }
+        if fields.len() > MAX_KEYS {
+            return None;
+        }
         fields
             .iter()
             .map(|(key, merged)| {
@@ -496,6 +502,9 @@ impl Reader<'_> {
                 "StatementEdge",
                 &mut fields,
             )?;
+        }
+        if fields.len() > MAX_KEYS {
+            return None;
         }
         fields
             .iter()

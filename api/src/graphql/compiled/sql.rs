@@ -16,8 +16,9 @@ use crate::graphql::pagination::{Cursor, DEFAULT_PAGE, MAX_PAGE, SortValue};
 /// with an error there).
 const UNRESOLVED_KEY: &str = "claimtrack.unresolved";
 
-/// The key as it shows in an answer. No string value can hold it so, unescaped.
-pub const UNRESOLVED: &str = "\"claimtrack.unresolved\"";
+/// The object as it shows in an answer. No string value can hold it: a string's quotes
+/// inside it are escaped, and no string ends before a key (aliases hold no dot).
+pub const UNRESOLVED: &str = "{\"claimtrack.unresolved\" : true}";
 
 /// The ordering tag of statement cursors (`pagination::Ordering::tag`), oldest first.
 const STATEMENT_ORDER: &str = "statement.stated_on";
@@ -343,11 +344,12 @@ fn quote(s: &str) -> String {
 }
 
 /// An instant as chrono's `to_rfc3339` writes it: UTC as `+00:00`, and a fraction of
-/// no digits, 3 or 6, as the value needs.
+/// no digits, 3 or 6, as the value needs. (The colons are quoted text of the format, so
+/// that pgbench, replaying the statement, does not read `:MI` as a variable.)
 fn rfc3339(expr: &str) -> String {
     let us = format!("to_char({expr} AT TIME ZONE 'UTC', 'US')");
     format!(
-        "to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || \
+        "to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS') || \
          CASE WHEN {us} = '000000' THEN '' WHEN right({us}, 3) = '000' THEN '.' || left({us}, 3) \
          ELSE '.' || {us} END || '+00:00'"
     )

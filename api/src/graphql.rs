@@ -41,7 +41,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::policy::{self, PolicyConfig, RootFields};
 use crate::auth::{KeyStore, Viewer};
 use crate::config::Limits;
-use crate::graphql::compiled::{Compiler, Route};
+use crate::graphql::compiled::{Compiler, Learning, Route};
 use crate::service::Actor;
 
 #[derive(MergedObject, Default)]
@@ -124,32 +124,42 @@ impl AppSchema {
             .cloned()
             .unwrap_or_default();
         let ((operation, answer), sql) = crate::metrics::counting_sql(async {
+            let route = if compile {
+                self.compiler.route(&request)
+            } else {
+                Route::Resolvers
+            };
+            if let Route::Plan(key, plan) = &route {
+                // The policy's checks, on the document parsed when it was learnt.
+                if let Err(refused) =
+                    policy::admit_parsed(&self.policy, &request, plan.document(), &viewer)
+                {
+                    return (None, Response::from_errors(vec![refused]).into());
+                }
+                let ran = plan.run(&self.db, &request.variables, &viewer).await;
+                crate::metrics::metrics().compiled(matches!(ran, Ok(Some(_))));
+                match ran {
+                    Ok(Some(body)) => {
+                        return (Some(plan.operation().to_owned()), Answer::Compiled(body));
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "compiled query failed; the resolvers take it from now on");
+                        self.compiler.demote(*key);
+                    }
+                }
+            }
             if let Err(refused) = policy::admit(&self.policy, &mut request, &viewer) {
                 return (None, Response::from_errors(vec![refused]).into());
             }
             let operation = operation_name(&mut request);
-            let mut learn = None;
-            if compile {
-                match self.compiler.route(&mut request) {
-                    Route::Plan(key, plan) => {
-                        let ran = plan.run(&self.db, &request.variables, &viewer).await;
-                        crate::metrics::metrics().compiled(matches!(ran, Ok(Some(_))));
-                        match ran {
-                            Ok(Some(body)) => return (operation, Answer::Compiled(body)),
-                            Ok(None) => {}
-                            Err(error) => {
-                                tracing::warn!(%error, "compiled query failed; the resolvers take it from now on");
-                                self.compiler.demote(key);
-                            }
-                        }
-                    }
-                    Route::Learn(learning) => learn = Some(learning),
-                    Route::Resolvers => {}
-                }
-            }
+            let learning = match route {
+                Route::Learn(key) => Learning::new(key, &mut request),
+                _ => None,
+            };
             let request = request.data(crate::metrics::request_loaders(self.db.clone()));
             let response = self.schema.execute(request).await;
-            if let Some(learning) = learn
+            if let Some(learning) = learning
                 && response.errors.is_empty()
             {
                 self.compiler.learn(learning);

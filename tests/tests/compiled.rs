@@ -386,6 +386,34 @@ async fn the_resolvers_answer_where_the_compiled_statement_cannot() {
     )
     .await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // The policy's checks apply to compiled documents too: a page size that makes the
+    // query too costly is refused as the resolvers refuse it.
+    let page = "statements(first: $first, filter: { claimIds: $claims }) { edges { node { ...StatementFields } } }";
+    let doubled = claim_page().replacen(
+        "statements(first: $first",
+        &format!("p1: {page} p2: {page} p3: {page} statements(first: $first"),
+        1,
+    );
+    let cost = |first: i64| {
+        let document = async_graphql::parser::parse_query(&doubled).unwrap();
+        claimtrack::graphql::shape::complexity(
+            &document,
+            &Variables::from_json(json!({ "first": first })),
+        )
+    };
+    assert!(
+        cost(1) < 20_000 && cost(100) > 20_000,
+        "{} {}",
+        cost(1),
+        cost(100)
+    );
+    let (a, b) = (json!({ "first": 1 }), json!({ "first": 100 }));
+    compare(&db, &doubled, a, &viewer).await;
+    let refused = resolved_only(&db, &doubled, b, &viewer).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused:#}"
+    );
     // A non-null variable given null, and a single id where a list is declared (which
     // they coerce to a list), are left to the resolvers.
     let strict = "query S($id: ID!, $first: Int!) { speaker(id: $id) { statements(first: $first) { totalCount } } }";

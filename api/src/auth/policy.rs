@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Positioned, Request, ServerError, ServerResult};
+use async_graphql::{Positioned, Request, ServerError, ServerResult, Variables};
 
 use super::{Role, Viewer};
 use crate::graphql::shape;
@@ -137,7 +137,39 @@ pub struct RootFields {
 /// parsed; the parsed document stays in the request, so it is parsed once) its aliases,
 /// its complexity, and the roles its root fields need against the viewer's.
 pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> ServerResult<()> {
-    if request.query.len() > config.max_document_bytes {
+    check_length(config, &request.query)?;
+    let operation_name = request.operation_name.clone();
+    let variables = request.variables.clone();
+    let document = request.parsed_query()?;
+    admit_document(
+        config,
+        document,
+        operation_name.as_deref(),
+        &variables,
+        viewer,
+    )
+}
+
+/// [`admit`] for a request whose document was parsed before (a compiled one): the
+/// same checks on the same document.
+pub fn admit_parsed(
+    config: &PolicyConfig,
+    request: &Request,
+    document: &ExecutableDocument,
+    viewer: &Viewer,
+) -> ServerResult<()> {
+    check_length(config, &request.query)?;
+    admit_document(
+        config,
+        document,
+        request.operation_name.as_deref(),
+        &request.variables,
+        viewer,
+    )
+}
+
+fn check_length(config: &PolicyConfig, query: &str) -> ServerResult<()> {
+    if query.len() > config.max_document_bytes {
         return Err(refusal(
             "BAD_USER_INPUT",
             format!(
@@ -146,9 +178,16 @@ pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> S
             ),
         ));
     }
-    let operation_name = request.operation_name.clone();
-    let variables = request.variables.clone();
-    let document = request.parsed_query()?;
+    Ok(())
+}
+
+fn admit_document(
+    config: &PolicyConfig,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    viewer: &Viewer,
+) -> ServerResult<()> {
     let aliases = shape::aliases(document);
     if aliases > config.max_aliases {
         return Err(refusal(
@@ -159,7 +198,7 @@ pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> S
             ),
         ));
     }
-    let cost = shape::complexity(document, &variables);
+    let cost = shape::complexity(document, variables);
     if cost > config.max_complexity {
         return Err(refusal(
             "BAD_USER_INPUT",
@@ -178,7 +217,7 @@ pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> S
     };
     check(
         document,
-        operation_name.as_deref(),
+        operation_name,
         viewer,
         config.anonymous_read,
         exists,

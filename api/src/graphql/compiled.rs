@@ -84,7 +84,7 @@ pub enum Route {
     Plan(u64, Arc<Plan>),
     /// A document not seen yet: the resolvers run it (and so validate it), then
     /// [`Compiler::learn`].
-    Learn(Box<Learning>),
+    Learn(u64),
     /// The resolvers.
     Resolvers,
 }
@@ -97,41 +97,43 @@ pub struct Learning {
     document: ExecutableDocument,
 }
 
+impl Learning {
+    /// The request's document (parsed by the policy already), to be compiled once the
+    /// resolvers have run it.
+    pub fn new(key: u64, request: &mut Request) -> Option<Box<Self>> {
+        let (query, operation) = (request.query.clone(), request.operation_name.clone());
+        let document = request.parsed_query().ok()?.clone();
+        Some(Box::new(Self {
+            key,
+            query,
+            operation,
+            document,
+        }))
+    }
+}
+
 impl Compiler {
-    /// Where `request` goes.
-    pub fn route(&self, request: &mut Request) -> Route {
+    /// Where `request` goes, by its text alone (before it is parsed).
+    pub fn route(&self, request: &Request) -> Route {
         let mut hasher = self.hasher.build_hasher();
         request.query.hash(&mut hasher);
         request.operation_name.hash(&mut hasher);
         let key = hasher.finish();
-        {
-            let Ok(mut plans) = self.plans.lock() else {
-                return Route::Resolvers;
-            };
-            match plans.get(&key) {
-                Some(entry)
-                    if entry.query == request.query
-                        && entry.operation == request.operation_name =>
-                {
-                    return match &entry.known {
-                        Known::Plan(plan) => Route::Plan(key, plan.clone()),
-                        Known::Resolvers => Route::Resolvers,
-                    };
+        let Ok(mut plans) = self.plans.lock() else {
+            return Route::Resolvers;
+        };
+        match plans.get(&key) {
+            Some(entry)
+                if entry.query == request.query && entry.operation == request.operation_name =>
+            {
+                match &entry.known {
+                    Known::Plan(plan) => Route::Plan(key, plan.clone()),
+                    Known::Resolvers => Route::Resolvers,
                 }
-                // Another document with the same hash keeps its place.
-                Some(_) => return Route::Resolvers,
-                None => {}
             }
-        }
-        let (query, operation) = (request.query.clone(), request.operation_name.clone());
-        match request.parsed_query() {
-            Ok(document) => Route::Learn(Box::new(Learning {
-                key,
-                query,
-                operation,
-                document: document.clone(),
-            })),
-            Err(_) => Route::Resolvers,
+            // Another document with the same hash keeps its place.
+            Some(_) => Route::Resolvers,
+            None => Route::Learn(key),
         }
     }
 
@@ -145,7 +147,7 @@ impl Compiler {
             operation,
             document,
         } = *learning;
-        let known = match Plan::compile(&document, operation.as_deref()) {
+        let known = match Plan::compile(document, operation.as_deref()) {
             Some(plan) => Known::Plan(Arc::new(plan)),
             None => Known::Resolvers,
         };
@@ -175,6 +177,10 @@ impl Compiler {
 /// One compiled document: its selection, with the arguments still to be read from
 /// each request's variables.
 pub struct Plan {
+    /// The document, for the policy's checks of each request (it is not parsed again).
+    document: ExecutableDocument,
+    /// The operation's name, as metrics label it.
+    operation: String,
     root: Vec<(String, fields::Root)>,
     defaults: fields::Defaults,
     /// The variables declared non-null.
@@ -182,11 +188,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn compile(document: &ExecutableDocument, operation: Option<&str>) -> Option<Self> {
-        let operation = match (&document.operations, operation) {
-            (DocumentOperations::Single(op), _) => op,
-            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
-            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
+    fn compile(document: ExecutableDocument, operation: Option<&str>) -> Option<Self> {
+        let (label, operation) = match (&document.operations, operation) {
+            (DocumentOperations::Single(op), _) => ("anonymous".to_owned(), op),
+            (DocumentOperations::Multiple(ops), Some(name)) => (name.to_owned(), ops.get(name)?),
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+                let (name, op) = ops.iter().next()?;
+                (name.to_string(), op)
+            }
             _ => return None,
         };
         let operation = &operation.node;
@@ -204,7 +213,7 @@ impl Plan {
             })
             .collect();
         let reader = fields::Reader {
-            document,
+            document: &document,
             defaults: &defaults,
         };
         let root = reader.root(&operation.selection_set.node)?;
@@ -215,10 +224,22 @@ impl Plan {
             .map(|d| d.node.name.node.clone())
             .collect();
         Some(Self {
+            document,
+            operation: label,
             root,
             defaults,
             required,
         })
+    }
+
+    /// The document compiled.
+    pub fn document(&self) -> &ExecutableDocument {
+        &self.document
+    }
+
+    /// The operation's name as metrics label it (`anonymous` when unnamed).
+    pub fn operation(&self) -> &str {
+        &self.operation
     }
 
     /// The statement answering one request with these variables, as the viewer sees

@@ -67,6 +67,48 @@ async fn post_json_runs_queries_and_mutations() {
 }
 
 #[actix_web::test]
+async fn a_query_seen_before_is_answered_by_one_compiled_statement() {
+    let db = TestDb::new().await;
+    let app = app!(&db);
+    let req = test::TestRequest::post()
+        .uri("/graphql")
+        .insert_header(editor(&db).await)
+        .set_json(json!({ "query": CREATE_SPEAKER }))
+        .to_request();
+    let created: Value = test::call_and_read_body_json(&app, req).await;
+    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+    let query = json!({
+        "query": "query S($id: ID!) { speaker(id: $id) { id name statements { totalCount } } }",
+        "variables": { "id": id },
+    });
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let req = test::TestRequest::post()
+            .uri("/graphql")
+            .set_json(&query)
+            .to_request();
+        let response = test::call_service(&app, req).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers().get("content-type").cloned();
+        assert_eq!(content_type.unwrap(), "application/json");
+        let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+        answers.push(body);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[1]["data"]["speaker"]["name"], "Ada Example");
+    assert_eq!(answers[1]["data"]["speaker"]["statements"]["totalCount"], 0);
+    let metrics = claimtrack::metrics::metrics().render(db.db());
+    assert!(
+        metrics.contains("claimtrack_graphql_compiled_total{result=\"answered\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("claimtrack_graphql_requests_total{operation=\"S\",outcome=\"ok\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[actix_web::test]
 async fn get_runs_queries() {
     let db = TestDb::new().await;
     let app = app!(&db);

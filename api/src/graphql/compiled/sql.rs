@@ -170,12 +170,14 @@ impl<'a> Sql<'a> {
             }
             _ => return None,
         };
-        // Whose statements: a condition on a statement row aliased `{s}`.
+        // Whose statements: a condition on a statement row aliased `{s}`. A claim's
+        // are looked up by id from its stances: as a semi-join, the generic plan the
+        // service's connections use walks every statement in date order to find them.
         let whose = match &page.of {
             Of::Speaker => format!("{{s}}.speaker_id = {parent}.id"),
             Of::Claim => format!(
-                "EXISTS (SELECT 1 FROM stance x WHERE x.statement_id = {{s}}.id \
-                 AND x.claim_id = {parent}.id)"
+                "{{s}}.id = ANY(ARRAY(SELECT x.statement_id FROM stance x \
+                 WHERE x.claim_id = {parent}.id))"
             ),
             Of::Filter {
                 speaker_ids,
@@ -190,8 +192,8 @@ impl<'a> Sql<'a> {
                 }
                 if let Some(ids) = self.ids(claim_ids.as_ref())? {
                     conditions.push(format!(
-                        "EXISTS (SELECT 1 FROM stance x WHERE x.statement_id = {{s}}.id \
-                         AND x.claim_id = ANY({}::uuid[]))",
+                        "{{s}}.id = ANY(ARRAY(SELECT x.statement_id FROM stance x \
+                         WHERE x.claim_id = ANY({}::uuid[])))",
                         self.bind(ids)
                     ));
                 }

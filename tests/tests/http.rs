@@ -70,13 +70,8 @@ async fn post_json_runs_queries_and_mutations() {
 async fn a_query_seen_before_is_answered_by_one_compiled_statement() {
     let db = TestDb::new().await;
     let app = app!(&db);
-    let req = test::TestRequest::post()
-        .uri("/graphql")
-        .insert_header(editor(&db).await)
-        .set_json(json!({ "query": CREATE_SPEAKER }))
-        .to_request();
-    let created: Value = test::call_and_read_body_json(&app, req).await;
-    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+    let created = db.ok(CREATE_SPEAKER, json!({})).await;
+    let id = created["createSpeaker"]["speaker"]["id"].clone();
     let query = json!({
         "query": "query S($id: ID!) { speaker(id: $id) { id name statements { totalCount } } }",
         "variables": { "id": id },

@@ -286,7 +286,8 @@ impl Plan {
 const MAX_SPREAD_DEPTH: usize = 16;
 const MAX_VISITS: usize = 4096;
 
-type Collected<'a> = Vec<(&'a Name, Vec<&'a Field>)>;
+/// Fields by response key, as collected.
+pub(crate) type Collected<'a> = Vec<(&'a Name, Vec<&'a Field>)>;
 
 /// The response keys of a selection set with their fields, fragments spread, in the
 /// order of first appearance; fields sharing a key are merged (their selections

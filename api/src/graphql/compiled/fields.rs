@@ -7,7 +7,7 @@ use async_graphql::Name;
 use async_graphql::parser::types::{ExecutableDocument, Field, SelectionSet};
 use async_graphql_value::{ConstValue, Value};
 
-use super::collect;
+use super::{Collected, collect};
 
 /// The variables' defaults, by name (`None`: declared without one).
 pub(crate) type Defaults = HashMap<Name, Option<ConstValue>>;
@@ -271,37 +271,26 @@ pub(crate) struct Reader<'a> {
     pub defaults: &'a Defaults,
 }
 
-impl Reader<'_> {
-    pub(crate) fn root(&self, set: &SelectionSet) -> Option<Vec<(String, Root)>> {
+impl<'d> Reader<'d> {
+    pub(crate) fn root(&self, set: &'d SelectionSet) -> Option<Vec<(String, Root)>> {
         let mut fields = Vec::new();
         collect(self.document, set, "Query", &mut fields)?;
-        if fields.len() > MAX_KEYS {
-            return None;
-        }
-        let mut out = Vec::new();
-        for (key, merged) in &fields {
-            let field = merged[0];
+        self.read(fields, |field, merged| {
             let name = field.name.node.as_str();
-            let root = match name {
+            Some(match name {
                 "__typename" => Root::Typename,
                 "speaker" | "claim" => {
+                    let ty = if name == "speaker" {
+                        Ty::Speaker
+                    } else {
+                        Ty::Claim
+                    };
                     let mut args = self.args(field, &["id", "slug"])?;
                     Root::Record {
-                        ty: if name == "speaker" {
-                            Ty::Speaker
-                        } else {
-                            Ty::Claim
-                        },
+                        ty,
                         id: args.remove("id"),
                         slug: args.remove("slug"),
-                        sel: self.object(
-                            if name == "speaker" {
-                                Ty::Speaker
-                            } else {
-                                Ty::Claim
-                            },
-                            merged,
-                        )?,
+                        sel: self.object(ty, merged)?,
                     }
                 }
                 "statement" => {
@@ -320,8 +309,7 @@ impl Reader<'_> {
                             speaker_ids: None,
                             claim_ids: None,
                         },
-                        Some(Value::Object(filter)) => {
-                            let mut filter = filter.clone();
+                        Some(Value::Object(mut filter)) => {
                             let speaker_ids = filter.shift_remove("speakerIds");
                             let claim_ids = filter.shift_remove("claimIds");
                             if !filter.is_empty() {
@@ -338,10 +326,45 @@ impl Reader<'_> {
                     Root::Statements(self.page(of, args, merged)?)
                 }
                 _ => return None,
-            };
-            out.push((key.to_string(), root));
+            })
+        })
+    }
+
+    /// Reads the fields collected under each response key with `read` (given the
+    /// first of them, and all of them for their selections), within the bounds of one
+    /// `json_build_object`.
+    fn read<T>(
+        &self,
+        fields: Collected<'d>,
+        read: impl Fn(&'d Field, &[&'d Field]) -> Option<T>,
+    ) -> Option<Vec<(String, T)>> {
+        if fields.is_empty() || fields.len() > MAX_KEYS {
+            return None;
         }
-        Some(out)
+        fields
+            .iter()
+            .map(|(key, merged)| Some((key.to_string(), read(merged[0], merged)?)))
+            .collect()
+    }
+
+    /// The selections of the fields merged under one key, on `type_name`, each key
+    /// read with `read`.
+    fn selection<T>(
+        &self,
+        merged: &[&'d Field],
+        type_name: &str,
+        read: impl Fn(&'d Field, &[&'d Field]) -> Option<T>,
+    ) -> Option<Vec<(String, T)>> {
+        let mut fields = Vec::new();
+        for field in merged {
+            collect(
+                self.document,
+                &field.selection_set.node,
+                type_name,
+                &mut fields,
+            )?;
+        }
+        self.read(fields, read)
     }
 
     /// The arguments of a field, all of them among `allowed`.
@@ -355,6 +378,11 @@ impl Reader<'_> {
         Some(out)
     }
 
+    /// A field without arguments.
+    fn bare(&self, field: &Field) -> Option<()> {
+        field.arguments.is_empty().then_some(())
+    }
+
     /// Every variable a value uses is declared (validation has seen to it).
     fn check_variables(&self, value: &Value) -> Option<()> {
         match value {
@@ -365,35 +393,21 @@ impl Reader<'_> {
         }
     }
 
-    /// The selections of the fields merged under one key, on an object of `ty`.
-    fn object(&self, ty: Ty, merged: &[&Field]) -> Option<Sel> {
-        let mut fields = Vec::new();
-        for field in merged {
-            collect(
-                self.document,
-                &field.selection_set.node,
-                ty.name(),
-                &mut fields,
-            )?;
-        }
-        if fields.is_empty() || fields.len() > MAX_KEYS {
-            return None;
-        }
-        let mut out = Vec::new();
-        for (key, merged) in &fields {
-            let field = merged[0];
+    /// An object of `ty`: the selections of the fields merged under one key.
+    fn object(&self, ty: Ty, merged: &[&'d Field]) -> Option<Sel> {
+        self.selection(merged, ty.name(), |field, merged| {
             let name = field.name.node.as_str();
             if name == "__typename" {
-                out.push((key.to_string(), Node::Typename(ty.name())));
-                continue;
+                self.bare(field)?;
+                return Some(Node::Typename(ty.name()));
             }
-            let node = match def(ty, name)? {
+            Some(match def(ty, name)? {
                 Def::Value(sql, format) => {
-                    self.args(field, &[])?;
+                    self.bare(field)?;
                     Node::Value(sql, format)
                 }
                 Def::One(target, key, required) => {
-                    self.args(field, &[])?;
+                    self.bare(field)?;
                     Node::One {
                         ty: target,
                         key,
@@ -402,7 +416,7 @@ impl Reader<'_> {
                     }
                 }
                 Def::Many(target, fk, scope, order) => {
-                    self.args(field, &[])?;
+                    self.bare(field)?;
                     Node::Many {
                         ty: target,
                         fk,
@@ -415,111 +429,56 @@ impl Reader<'_> {
                     let args = self.args(field, &["first", "after"])?;
                     Node::Statements(Box::new(self.page(of(), args, merged)?))
                 }
-            };
-            out.push((key.to_string(), node));
-        }
-        Some(out)
+            })
+        })
     }
 
-    /// A `StatementConnection` selection.
+    /// A `StatementConnection`.
     fn page(
         &self,
         of: Of,
         mut args: HashMap<&'static str, Value>,
-        merged: &[&Field],
+        merged: &[&'d Field],
     ) -> Option<Page> {
-        let mut fields = Vec::new();
-        for field in merged {
-            collect(
-                self.document,
-                &field.selection_set.node,
-                "StatementConnection",
-                &mut fields,
-            )?;
-        }
-        let mut sel = Vec::new();
-        for (key, merged) in &fields {
-            let field = merged[0];
-            self.args(field, &[])?;
-            let node = match field.name.node.as_str() {
+        let sel = self.selection(merged, "StatementConnection", |field, merged| {
+            self.bare(field)?;
+            Some(match field.name.node.as_str() {
                 "__typename" => ConnNode::Typename,
                 "totalCount" => ConnNode::TotalCount,
                 "nodes" => ConnNode::Nodes(self.object(Ty::Statement, merged)?),
-                "pageInfo" => ConnNode::PageInfo(self.page_info(merged)?),
-                "edges" => ConnNode::Edges(self.edges(merged)?),
+                "pageInfo" => {
+                    ConnNode::PageInfo(self.selection(merged, "PageInfo", |field, _| {
+                        self.bare(field)?;
+                        Some(match field.name.node.as_str() {
+                            "__typename" => PageField::Typename,
+                            "hasPreviousPage" => PageField::HasPreviousPage,
+                            "hasNextPage" => PageField::HasNextPage,
+                            "startCursor" => PageField::StartCursor,
+                            "endCursor" => PageField::EndCursor,
+                            _ => return None,
+                        })
+                    })?)
+                }
+                "edges" => {
+                    ConnNode::Edges(self.selection(merged, "StatementEdge", |field, merged| {
+                        self.bare(field)?;
+                        Some(match field.name.node.as_str() {
+                            "__typename" => EdgeField::Typename,
+                            "cursor" => EdgeField::Cursor,
+                            "node" => EdgeField::Node(self.object(Ty::Statement, merged)?),
+                            _ => return None,
+                        })
+                    })?)
+                }
                 _ => return None,
-            };
-            sel.push((key.to_string(), node));
-        }
-        if sel.is_empty() || sel.len() > MAX_KEYS {
-            return None;
-        }
+            })
+        })?;
         Some(Page {
             of,
             first: args.remove("first"),
             after: args.remove("after"),
             sel,
         })
-    }
-
-    fn page_info(&self, merged: &[&Field]) -> Option<Vec<(String, PageField)>> {
-        let mut fields = Vec::new();
-        for field in merged {
-            collect(
-                self.document,
-                &field.selection_set.node,
-                "PageInfo",
-                &mut fields,
-            )?;
-        }
-        if fields.len() > MAX_KEYS {
-            return None;
-        }
-        fields
-            .iter()
-            .map(|(key, merged)| {
-                let field = merged[0];
-                self.args(field, &[])?;
-                let f = match field.name.node.as_str() {
-                    "__typename" => PageField::Typename,
-                    "hasPreviousPage" => PageField::HasPreviousPage,
-                    "hasNextPage" => PageField::HasNextPage,
-                    "startCursor" => PageField::StartCursor,
-                    "endCursor" => PageField::EndCursor,
-                    _ => return None,
-                };
-                Some((key.to_string(), f))
-            })
-            .collect()
-    }
-
-    fn edges(&self, merged: &[&Field]) -> Option<Vec<(String, EdgeField)>> {
-        let mut fields = Vec::new();
-        for field in merged {
-            collect(
-                self.document,
-                &field.selection_set.node,
-                "StatementEdge",
-                &mut fields,
-            )?;
-        }
-        if fields.len() > MAX_KEYS {
-            return None;
-        }
-        fields
-            .iter()
-            .map(|(key, merged)| {
-                let field = merged[0];
-                self.args(field, &[])?;
-                let f = match field.name.node.as_str() {
-                    "__typename" => EdgeField::Typename,
-                    "cursor" => EdgeField::Cursor,
-                    "node" => EdgeField::Node(self.object(Ty::Statement, merged)?),
-                    _ => return None,
-                };
-                Some((key.to_string(), f))
-            })
-            .collect()
     }
 }
 

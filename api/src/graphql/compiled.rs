@@ -373,3 +373,60 @@ fn same_field(a: &Field, b: &Field) -> bool {
                 .any(|(other, v)| other.node == name.node && v.node == value.node)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "query P($id: ID!) { speaker(id: $id) { name statements { totalCount } } }";
+
+    fn learnt(compiler: &Compiler, query: &str) -> u64 {
+        let mut request = Request::new(query);
+        let Route::Learn(key) = compiler.route(&request) else {
+            panic!("a new document is learnt");
+        };
+        compiler.learn(Learning::new(key, &mut request).unwrap());
+        key
+    }
+
+    #[test]
+    fn a_learnt_document_routes_to_its_plan_until_demoted() {
+        let compiler = Compiler::default();
+        let key = learnt(&compiler, PAGE);
+        let Route::Plan(planned, plan) = compiler.route(&Request::new(PAGE)) else {
+            panic!("a learnt document in the compiled part has a plan");
+        };
+        assert_eq!(planned, key);
+        assert_eq!(plan.operation(), "P");
+        compiler.demote(key);
+        assert!(matches!(
+            compiler.route(&Request::new(PAGE)),
+            Route::Resolvers
+        ));
+    }
+
+    #[test]
+    fn documents_outside_the_compiled_part_stay_with_the_resolvers() {
+        let compiler = Compiler::default();
+        for query in [
+            "{ speaker(slug: \"x\") { statedTime: name topics { name } } }",
+            "mutation { deleteSpeaker(input: { id: \"x\", version: 1 }) { version } }",
+            "{ speaker(slug: \"x\") { name @skip(if: true) } }",
+            "{ statements(filter: { language: \"en\" }) { totalCount } }",
+        ] {
+            learnt(&compiler, query);
+            assert!(
+                matches!(compiler.route(&Request::new(query)), Route::Resolvers),
+                "{query}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_operation_of_the_same_text_is_another_document() {
+        let compiler = Compiler::default();
+        learnt(&compiler, PAGE);
+        let other = Request::new(PAGE).operation_name("Other");
+        assert!(matches!(compiler.route(&other), Route::Learn(_)));
+    }
+}

@@ -6,7 +6,7 @@ pub mod api_key;
 pub mod article;
 pub mod claim;
 pub mod common;
-pub mod compiled;
+pub(crate) mod compiled;
 pub mod enums;
 pub mod errors;
 pub mod link;
@@ -106,7 +106,10 @@ impl AppSchema {
     /// Runs one request as the [`Viewer`] in its data (anonymous when it has none),
     /// through the resolvers.
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
-        self.run(request.into(), false).await.into_response()
+        match self.run(request.into(), false).await {
+            Answer::Resolved(response) => response,
+            Answer::Compiled(_) => unreachable!("nothing is compiled unless asked"),
+        }
     }
 
     /// Runs one request as [`AppSchema::execute`] does, as one compiled statement where
@@ -136,16 +139,16 @@ impl AppSchema {
                 {
                     return (None, Response::from_errors(vec![refused]).into());
                 }
-                let ran = plan.run(&self.db, &request.variables, &viewer).await;
-                crate::metrics::metrics().compiled(matches!(ran, Ok(Some(_))));
-                match ran {
+                let result = plan.run(&self.db, &request.variables, &viewer).await;
+                crate::metrics::metrics().compiled(matches!(result, Ok(Some(_))));
+                match result {
                     Ok(Some(body)) => {
                         return (Some(plan.operation().to_owned()), Answer::Compiled(body));
                     }
                     Ok(None) => {}
                     Err(error) => {
-                        tracing::warn!(%error, "compiled query failed; the resolvers take it from now on");
-                        self.compiler.demote(*key);
+                        tracing::warn!(%error, "compiled query failed; the resolvers answer");
+                        self.compiler.demote(*key, &error);
                     }
                 }
             }
@@ -200,25 +203,6 @@ impl AppSchema {
 impl From<Response> for Answer {
     fn from(response: Response) -> Self {
         Answer::Resolved(response)
-    }
-}
-
-impl Answer {
-    /// The answer as a response (a compiled body read back).
-    pub fn into_response(self) -> Response {
-        match self {
-            Answer::Resolved(response) => response,
-            Answer::Compiled(body) => match serde_json::from_str::<serde_json::Value>(&body)
-                .map(|mut body| body["data"].take())
-                .and_then(async_graphql::Value::from_json)
-            {
-                Ok(data) => Response::new(data),
-                Err(error) => Response::from_errors(vec![async_graphql::ServerError::new(
-                    format!("unreadable compiled answer: {error}"),
-                    None,
-                )]),
-            },
-        }
     }
 }
 

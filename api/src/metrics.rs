@@ -318,8 +318,8 @@ pub async fn counting_sql<T>(work: impl Future<Output = T>) -> (T, u64) {
 }
 
 /// Counts a GraphQL request: `operation` is the one that ran (`None` when the request
-/// was refused before it could run: unparsable, invalid, over a limit), the outcome is
-/// the code of its first error (`ok` without errors).
+/// was refused before it could run: unparsable, invalid, over a limit), `outcome` as
+/// [`outcome`] gives it.
 pub fn record_request(operation: Option<&str>, outcome: &str, started: Instant, sql: u64) {
     metrics().graphql_request(
         operation.unwrap_or("invalid"),

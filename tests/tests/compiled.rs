@@ -484,3 +484,53 @@ async fn the_resolvers_answer_where_the_compiled_statement_cannot() {
         resolved_only(&db, query, json!({ "id": statement, "yes": true }), &viewer).await;
     }
 }
+
+#[tokio::test]
+async fn a_compiled_statement_that_fails_leaves_its_document_to_the_resolvers() {
+    let (db, speaker) = data().await;
+    // Only compiled statements call translate() (for cursors): on new connections, a
+    // function of that name ahead of PostgreSQL's fails them, and nothing else.
+    sql(
+        &db,
+        "CREATE FUNCTION public.translate(text, text, text) RETURNS text LANGUAGE plpgsql \
+         AS $$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END $$",
+    )
+    .await;
+    sql(
+        &db,
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = public, pg_catalog', \
+         current_database()); END $$",
+    )
+    .await;
+    let pool = claimtrack::db::connect(&db.url(), &Default::default())
+        .await
+        .unwrap();
+    let schema = claimtrack::graphql::build_schema(pool, &claimtrack::config::Limits::default());
+    let viewer = Viewer::anonymous();
+    let variables = json!({ "speaker": speaker, "first": 2 });
+    let expected = schema
+        .execute(request(&speaker_page(), &variables, &viewer))
+        .await;
+    let expected = serde_json::to_value(&expected).unwrap();
+    assert!(expected["data"]["speaker"]["statements"]["edges"][1]["cursor"].is_string());
+    let deferred = || {
+        let metrics = claimtrack::metrics::metrics().render(db.db());
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("claimtrack_graphql_compiled_total{result=\"deferred\"} "))
+            .map_or(0, |n| n.parse::<u64>().unwrap())
+    };
+    let before = deferred();
+    // Learnt; then compiled, failed and answered by the resolvers; then theirs alone
+    // (the document demoted: its statement is not tried again).
+    for _ in 0..3 {
+        let Answer::Resolved(response) = schema
+            .answer(request(&speaker_page(), &variables, &viewer))
+            .await
+        else {
+            panic!("a compiled answer from a failing statement");
+        };
+        assert_eq!(serde_json::to_value(&response).unwrap(), expected);
+    }
+    assert_eq!(deferred(), before + 1);
+}

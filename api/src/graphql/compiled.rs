@@ -10,7 +10,9 @@
 //! The resolvers stay the reference, and are never bypassed where they would answer
 //! differently:
 //! - a document is compiled only after the resolvers have run it once without an
-//!   error, so it is known to be valid (validation depends on the document alone);
+//!   error, so it is known to be valid (what validation checks of each request's
+//!   variable values, the statement's writer checks again: a value of another type
+//!   leaves that request to the resolvers);
 //! - anything outside the compiled part (another field, an argument, a directive, an
 //!   abstract type, `asOf`) leaves the whole document to the resolvers;
 //! - a value the resolvers would refuse (a malformed id or cursor, a page size out of
@@ -24,7 +26,8 @@
 //! digits), enums as their database spelling (which is the GraphQL one). Numbers are
 //! PostgreSQL's shortest exact form, the same values as the resolvers' (`1` where they
 //! write `1.0`). Drafts of verdicts show to the viewers who see them elsewhere.
-//! `tests/compiled.rs` holds both executors to the same answers.
+//! Batches stay with the resolvers. `tests/tests/compiled.rs` holds both executors to
+//! the same answers.
 
 mod fields;
 mod sql;
@@ -82,8 +85,8 @@ impl Default for Compiler {
 pub enum Route {
     /// A compiled document: run its plan.
     Plan(u64, Arc<Plan>),
-    /// A document not seen yet: the resolvers run it (and so validate it), then
-    /// [`Compiler::learn`].
+    /// A document not seen yet (or not yet run without an error): the resolvers run
+    /// it (and so validate it), then [`Compiler::learn`].
     Learn(u64),
     /// The resolvers.
     Resolvers,
@@ -100,15 +103,15 @@ pub struct Learning {
 impl Learning {
     /// The request's document (parsed by the policy already), to be compiled once the
     /// resolvers have run it.
-    pub fn new(key: u64, request: &mut Request) -> Option<Box<Self>> {
+    pub fn new(key: u64, request: &mut Request) -> Option<Self> {
         let (query, operation) = (request.query.clone(), request.operation_name.clone());
         let document = request.parsed_query().ok()?.clone();
-        Some(Box::new(Self {
+        Some(Self {
             key,
             query,
             operation,
             document,
-        }))
+        })
     }
 }
 
@@ -140,13 +143,13 @@ impl Compiler {
     /// Compiles a document the resolvers have just run without an error, and so found
     /// valid (compiling an invalid one could loop on its fragments), or remembers that
     /// it cannot be compiled.
-    pub fn learn(&self, learning: Box<Learning>) {
+    pub fn learn(&self, learning: Learning) {
         let Learning {
             key,
             query,
             operation,
             document,
-        } = *learning;
+        } = learning;
         let known = match Plan::compile(document, operation.as_deref()) {
             Some(plan) => Known::Plan(Arc::new(plan)),
             None => Known::Resolvers,
@@ -163,15 +166,36 @@ impl Compiler {
         }
     }
 
-    /// Leaves a compiled document to the resolvers from now on (its statement failed:
-    /// a statement timeout would otherwise be paid on every request before them).
-    pub fn demote(&self, key: u64) {
+    /// Leaves a compiled document to the resolvers from now on, when its statement
+    /// failed of itself (a statement timeout would otherwise be paid on every request
+    /// before them). A lost connection, a full server or a shutdown says nothing of
+    /// the statement, and demotes nothing.
+    pub fn demote(&self, key: u64, error: &sea_orm::DbErr) {
+        if !of_the_statement(error) {
+            return;
+        }
         if let Ok(mut plans) = self.plans.lock()
             && let Some(entry) = plans.get_mut(&key)
         {
             entry.known = Known::Resolvers;
         }
     }
+}
+
+/// Whether a failure came from the statement itself: an error PostgreSQL reported for
+/// it, other than a lost connection (class 08), a lack of resources (53) or an
+/// operator's intervention (57P, but a statement timeout, 57014, counts).
+fn of_the_statement(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = error
+    else {
+        return false;
+    };
+    let sqlx::Error::Database(db) = e.as_ref() else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    !(code.starts_with("08") || code.starts_with("53") || code.starts_with("57P"))
 }
 
 /// One compiled document: its selection, with the arguments still to be read from
@@ -190,7 +214,7 @@ pub struct Plan {
 impl Plan {
     fn compile(document: ExecutableDocument, operation: Option<&str>) -> Option<Self> {
         let (label, operation) = match (&document.operations, operation) {
-            (DocumentOperations::Single(op), _) => ("anonymous".to_owned(), op),
+            (DocumentOperations::Single(op), None) => ("anonymous".to_owned(), op),
             (DocumentOperations::Multiple(ops), Some(name)) => (name.to_owned(), ops.get(name)?),
             (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
                 let (name, op) = ops.iter().next()?;
@@ -244,7 +268,7 @@ impl Plan {
 
     /// The statement answering one request with these variables, as the viewer sees
     /// it; `None` where the resolvers must answer (a value they would refuse).
-    pub fn statement(&self, variables: &Variables, viewer: &Viewer) -> Option<Statement> {
+    fn statement(&self, variables: &Variables, viewer: &Viewer) -> Option<Statement> {
         // A non-null variable given null, or missing without a default: the
         // resolvers' error.
         let missing = |name: &Name| match variables.get(name) {
@@ -390,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn a_learnt_document_routes_to_its_plan_until_demoted() {
+    fn a_learnt_document_routes_to_its_plan_whatever_the_connection_does() {
         let compiler = Compiler::default();
         let key = learnt(&compiler, PAGE);
         let Route::Plan(planned, plan) = compiler.route(&Request::new(PAGE)) else {
@@ -398,10 +422,13 @@ mod tests {
         };
         assert_eq!(planned, key);
         assert_eq!(plan.operation(), "P");
-        compiler.demote(key);
+        // A failure that says nothing of the statement keeps the plan (a statement's
+        // own failure demotes it: tests/tests/compiled.rs).
+        let lost = sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        compiler.demote(key, &lost);
         assert!(matches!(
             compiler.route(&Request::new(PAGE)),
-            Route::Resolvers
+            Route::Plan(..)
         ));
     }
 

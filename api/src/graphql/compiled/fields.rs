@@ -98,7 +98,7 @@ enum Def {
     /// The child rows whose column holds the row's id, in their order.
     Many(Ty, &'static str, Scope, &'static str),
     /// A page of statements.
-    Statements(fn() -> Of),
+    Statements(Of),
 }
 
 /// The compiled part: every field of every compiled type.
@@ -119,7 +119,7 @@ fn def(ty: Ty, field: &str) -> Option<Def> {
         (Ty::Speaker, "description") => Value("{t}.description", Json),
         (Ty::Speaker, "wikidataId") => Value("{t}.wikidata_id", Json),
         (Ty::Speaker, "aliases") => Value("{t}.aliases", Json),
-        (Ty::Speaker, "statements") => Statements(|| Of::Speaker),
+        (Ty::Speaker, "statements") => Statements(Of::Speaker),
 
         (Ty::Statement, "speaker") => One(Ty::Speaker, "speaker_id", true),
         (Ty::Statement, "reportedBy") => One(Ty::Speaker, "reported_by_id", false),
@@ -149,7 +149,7 @@ fn def(ty: Ty, field: &str) -> Option<Def> {
 
         (Ty::Claim, "text") => Value("{t}.text", Json),
         (Ty::Claim, "slug") => Value("{t}.slug", Json),
-        (Ty::Claim, "statements") => Statements(|| Of::Claim),
+        (Ty::Claim, "statements") => Statements(Of::Claim),
         (Ty::Claim, "verdicts") => Many(Ty::Verdict, "claim_id", Scope::Verdicts, "{c}.id"),
 
         (Ty::Appearance, "article") => One(Ty::Article, "article_id", true),
@@ -368,12 +368,16 @@ impl<'d> Reader<'d> {
     }
 
     /// The arguments of a field, all of them among `allowed`.
-    fn args(&self, field: &Field, allowed: &[&str]) -> Option<HashMap<&'static str, Value>> {
+    fn args(
+        &self,
+        field: &Field,
+        allowed: &[&'static str],
+    ) -> Option<HashMap<&'static str, Value>> {
         let mut out = HashMap::new();
         for (name, value) in &field.arguments {
             let name = allowed.iter().find(|a| **a == name.node.as_str())?;
             self.check_variables(&value.node)?;
-            out.insert(*static_name(name)?, value.node.clone());
+            out.insert(*name, value.node.clone());
         }
         Some(out)
     }
@@ -427,7 +431,7 @@ impl<'d> Reader<'d> {
                 }
                 Def::Statements(of) => {
                     let args = self.args(field, &["first", "after"])?;
-                    Node::Statements(Box::new(self.page(of(), args, merged)?))
+                    Node::Statements(Box::new(self.page(of, args, merged)?))
                 }
             })
         })
@@ -480,10 +484,4 @@ impl<'d> Reader<'d> {
             sel,
         })
     }
-}
-
-/// The argument names the compiled part reads, as `'static` keys.
-fn static_name(name: &str) -> Option<&'static &'static str> {
-    const NAMES: [&str; 5] = ["id", "slug", "filter", "first", "after"];
-    NAMES.iter().find(|n| **n == name)
 }

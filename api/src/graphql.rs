@@ -113,7 +113,7 @@ impl AppSchema {
     }
 
     /// Runs one request as [`AppSchema::execute`] does, as one compiled statement where
-    /// its document allows (see [`compiled`]).
+    /// its document allows (see the `compiled` module).
     pub async fn answer(&self, request: impl Into<Request>) -> Answer {
         self.run(request.into(), true).await
     }

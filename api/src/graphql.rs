@@ -30,11 +30,11 @@ use std::any::TypeId;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::parser::types::DocumentOperations;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, OutputType, Request,
-    Response, Schema,
+    BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, OutputType, Positioned,
+    Request, Response, Schema,
 };
 use sea_orm::DatabaseConnection;
 
@@ -126,7 +126,7 @@ impl AppSchema {
             .and_then(|v| v.downcast_ref::<Viewer>())
             .cloned()
             .unwrap_or_default();
-        let ((operation, answer), sql) = crate::metrics::counting_sql(async {
+        let ((operation, mut answer), sql) = crate::metrics::counting_sql(async {
             let route = if compile {
                 self.compiler.route(&request)
             } else {
@@ -170,18 +170,15 @@ impl AppSchema {
             (operation.filter(|_| ran(&response)), response.into())
         })
         .await;
-        match answer {
-            Answer::Resolved(mut response) => {
-                errors::annotate_all(&mut response);
-                let outcome = crate::metrics::outcome(&response);
-                crate::metrics::record_request(operation.as_deref(), &outcome, started, sql);
-                Answer::Resolved(response)
+        let outcome = match &mut answer {
+            Answer::Resolved(response) => {
+                errors::annotate_all(response);
+                crate::metrics::outcome(response)
             }
-            Answer::Compiled(body) => {
-                crate::metrics::record_request(operation.as_deref(), "ok", started, sql);
-                Answer::Compiled(body)
-            }
-        }
+            Answer::Compiled(_) => "ok".to_owned(),
+        };
+        crate::metrics::record_request(operation.as_deref(), &outcome, started, sql);
+        answer
     }
 
     /// Runs the requests of a batch concurrently, answering in their order.
@@ -211,13 +208,22 @@ impl From<Response> for Answer {
 fn operation_name(request: &mut Request) -> Option<String> {
     let wanted = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
+    chosen_operation(document, wanted.as_deref()).map(|(label, _)| label)
+}
+
+/// The operation of `document` that runs when `wanted` is asked for, with its name as
+/// metrics label it (`anonymous` for an unnamed one); `None` when none can be chosen.
+pub(crate) fn chosen_operation<'d>(
+    document: &'d ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<(String, &'d Positioned<OperationDefinition>)> {
     match (&document.operations, wanted) {
-        (DocumentOperations::Single(_), None) => Some("anonymous".into()),
-        (DocumentOperations::Multiple(ops), Some(name)) if ops.contains_key(name.as_str()) => {
-            Some(name)
+        (DocumentOperations::Single(op), None) => Some(("anonymous".into(), op)),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| (name.to_owned(), op))
         }
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.keys().next().map(|n| n.to_string())
+            ops.iter().next().map(|(name, op)| (name.to_string(), op))
         }
         _ => None,
     }

@@ -78,6 +78,17 @@ impl TestDb {
         serde_json::to_value(&response).expect("responses serialize")
     }
 
+    /// How many requests for compiled documents this process has counted with
+    /// `result` (`answered` or `deferred`), from its metrics.
+    pub fn compiled_requests(&self, result: &str) -> u64 {
+        let metrics = claimtrack::metrics::metrics().render(&self.db);
+        let sample = format!("claimtrack_graphql_compiled_total{{result=\"{result}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(sample.as_str()))
+            .map_or(0, |n| n.parse().expect("a count"))
+    }
+
     /// Makes an API key with `role` and returns the whole key (`ct_…`).
     pub async fn key(&self, role: ApiRole) -> String {
         claimtrack::service::api_key::create(

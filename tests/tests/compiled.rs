@@ -513,13 +513,7 @@ async fn a_compiled_statement_that_fails_leaves_its_document_to_the_resolvers() 
         .await;
     let expected = serde_json::to_value(&expected).unwrap();
     assert!(expected["data"]["speaker"]["statements"]["edges"][1]["cursor"].is_string());
-    let deferred = || {
-        let metrics = claimtrack::metrics::metrics().render(db.db());
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("claimtrack_graphql_compiled_total{result=\"deferred\"} "))
-            .map_or(0, |n| n.parse::<u64>().unwrap())
-    };
+    let deferred = || db.compiled_requests("deferred");
     let before = deferred();
     // Learnt; then compiled, failed and answered by the resolvers; then theirs alone
     // (the document demoted: its statement is not tried again).

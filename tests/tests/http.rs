@@ -76,13 +76,7 @@ async fn a_query_seen_before_is_answered_by_one_compiled_statement() {
         "query": "query S($id: ID!) { speaker(id: $id) { id name statements { totalCount } } }",
         "variables": { "id": id },
     });
-    let answered = || {
-        let metrics = claimtrack::metrics::metrics().render(db.db());
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("claimtrack_graphql_compiled_total{result=\"answered\"} "))
-            .map_or(0, |n| n.parse::<u64>().unwrap())
-    };
+    let answered = || db.compiled_requests("answered");
     let before = answered();
     let mut answers = Vec::new();
     for _ in 0..2 {

@@ -37,7 +37,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Field, OperationType, Selection, SelectionSet,
+    ExecutableDocument, Field, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{Name, Request, Variables};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -62,7 +62,6 @@ struct Entry {
     known: Known,
 }
 
-#[derive(Clone)]
 enum Known {
     /// Compiled: requests for it run as one statement.
     Plan(Arc<Plan>),
@@ -213,15 +212,7 @@ pub struct Plan {
 
 impl Plan {
     fn compile(document: ExecutableDocument, operation: Option<&str>) -> Option<Self> {
-        let (label, operation) = match (&document.operations, operation) {
-            (DocumentOperations::Single(op), None) => ("anonymous".to_owned(), op),
-            (DocumentOperations::Multiple(ops), Some(name)) => (name.to_owned(), ops.get(name)?),
-            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-                let (name, op) = ops.iter().next()?;
-                (name.to_string(), op)
-            }
-            _ => return None,
-        };
+        let (label, operation) = crate::graphql::chosen_operation(&document, operation)?;
         let operation = &operation.node;
         if operation.ty != OperationType::Query || !operation.directives.is_empty() {
             return None;

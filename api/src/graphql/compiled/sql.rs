@@ -71,11 +71,7 @@ impl<'a> Sql<'a> {
                     };
                     let t = self.alias();
                     let object = self.object(&t, sel)?;
-                    format!(
-                        "(SELECT {object} FROM {table} {t} WHERE {t}.{condition} \
-                         AND {t}.deleted_at IS NULL)",
-                        table = ty.table()
-                    )
+                    live_one(&object, ty.table(), &t, &condition)
                 }
                 Root::Statements(page) => self.page(page, "")?,
             };
@@ -100,11 +96,7 @@ impl<'a> Sql<'a> {
                 } => {
                     let c = self.alias();
                     let object = self.object(&c, sel)?;
-                    let one = format!(
-                        "(SELECT {object} FROM {table} {c} WHERE {c}.id = {t}.{key} \
-                         AND {c}.deleted_at IS NULL)",
-                        table = target.table()
-                    );
+                    let one = live_one(&object, target.table(), &c, &format!("id = {t}.{key}"));
                     if *required {
                         format!(
                             "coalesce({one}, json_build_object({}, true))",
@@ -318,6 +310,15 @@ impl<'a> Sql<'a> {
         self.aliases += 1;
         format!("t{}", self.aliases)
     }
+}
+
+/// `object` over the live row of `table` (aliased `alias`) meeting `condition` (on
+/// that row's columns), or null when there is none.
+fn live_one(object: &str, table: &str, alias: &str, condition: &str) -> String {
+    format!(
+        "(SELECT {object} FROM {table} {alias} WHERE {alias}.{condition} \
+         AND {alias}.deleted_at IS NULL)"
+    )
 }
 
 /// `json_build_object` of the keys and SQL values.

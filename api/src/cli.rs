@@ -9,7 +9,8 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tracing::{Instrument, info, warn};
 
 use crate::config::{Cli, Command, DbCommand, GlobalArgs, KeysCommand, ServeArgs};
-use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError};
+use crate::db::Health;
+use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError, Supervisor};
 use crate::error::ApiError;
 use crate::http::{AppState, configure};
 
@@ -28,10 +29,12 @@ pub enum CliError {
     Usage(String),
 }
 
-/// A database connection, and the embedded cluster behind it when there is one.
+/// A database connection, the embedded cluster behind it when there is one, and what
+/// is known of its health (see [`crate::db::health`]; watched only by `serve`).
 pub struct Opened {
     pub db: DatabaseConnection,
     pub cluster: Option<Cluster>,
+    pub health: Health,
 }
 
 impl Opened {
@@ -55,17 +58,21 @@ fn cluster_options(global: &GlobalArgs) -> ClusterOptions {
 
 /// Connects to `DATABASE_URL`, or to the embedded cluster (starting it if needed).
 pub async fn open(global: &GlobalArgs) -> Result<Opened, CliError> {
+    let health = Health::default();
     match &global.database_url {
         Some(url) => Ok(Opened {
-            db: crate::db::connect(url, &global.db).await?,
+            db: crate::db::connect_with_health(url, &global.db, &health).await?,
             cluster: None,
+            health,
         }),
         None => {
             let cluster = Cluster::ensure_running(&cluster_options(global)).await?;
-            match crate::db::connect(cluster.database_url(), &global.db).await {
+            match crate::db::connect_with_health(cluster.database_url(), &global.db, &health).await
+            {
                 Ok(db) => Ok(Opened {
                     db,
                     cluster: Some(cluster),
+                    health,
                 }),
                 Err(e) => {
                     cluster.stop().await.ok();
@@ -261,22 +268,8 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         return Err(e);
     }
 
-    let state = AppState::new(opened.db.clone(), args.limits.clone(), args.access.clone());
-    let maintenance = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(crate::auth::keys::REFRESH);
-            loop {
-                tick.tick().await;
-                // ERROR level, like the request span, so that whatever the log filter
-                // keeps of its work is attributed to it.
-                state
-                    .maintain()
-                    .instrument(tracing::error_span!("maintenance"))
-                    .await;
-            }
-        })
-    };
+    let state = AppState::new(opened.db.clone(), args.limits.clone(), args.access.clone())
+        .with_health(opened.health.clone());
     let app_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -297,6 +290,31 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
             )));
         }
     };
+    // From here on the service keeps its database: it watches it, and keeps an embedded
+    // cluster running (on a new port, the pool follows).
+    let pool = opened.db.get_postgres_connection_pool().clone();
+    let watcher = opened.health.watch(pool.clone());
+    let supervisor = opened.cluster.take().map(|cluster| {
+        Supervisor::start(cluster, global.pg_bin_dir.clone(), move |port| {
+            let options = (*pool.connect_options()).clone().port(port);
+            pool.set_connect_options(options);
+        })
+    });
+    let maintenance = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::auth::keys::REFRESH);
+            loop {
+                tick.tick().await;
+                // ERROR level, like the request span, so that whatever the log filter
+                // keeps of its work is attributed to it.
+                state
+                    .maintain()
+                    .instrument(tracing::error_span!("maintenance"))
+                    .await;
+            }
+        })
+    };
     info!(listen = %args.listen, "serving GraphQL at http://{}/graphql", args.listen);
     // On SIGINT or SIGTERM actix closes the listeners at once and lets the requests in
     // flight finish (for up to SHUTDOWN_GRACE_SECS); `run` returns when they are done.
@@ -307,6 +325,10 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // Key use times gathered since the last tick are written before the pool closes.
     maintenance.abort();
     state.maintain().await;
+    watcher.abort();
+    if let Some(supervisor) = supervisor {
+        opened.cluster = supervisor.stop().await;
+    }
     let closing = Instant::now();
     info!("no more requests in flight; closing the database pool");
     opened.close().await?;

@@ -1,8 +1,12 @@
-//! Connecting to PostgreSQL and migrating it.
+//! Connecting to PostgreSQL and migrating it; [`health`] knows whether it answers.
+
+pub mod health;
 
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
+
+pub use health::Health;
 
 use crate::config::DbArgs;
 
@@ -20,7 +24,23 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 /// a plan for an array of unknown length dearer than one for the array at hand:
 /// planning was a fifth of the database's time on a nested page.
 pub async fn connect(url: &str, args: &DbArgs) -> Result<DatabaseConnection, DbErr> {
+    connect_with_health(url, args, &Health::default()).await
+}
+
+/// [`connect`], with a pool that discards, as they are checked out, the connections
+/// opened before `health` last saw the database lost (a restarted server has ended
+/// their sessions: handing them out would fail the requests that draw them).
+pub async fn connect_with_health(
+    url: &str,
+    args: &DbArgs,
+    health: &Health,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
+    let watched = health.clone();
+    options.map_sqlx_postgres_before_acquire(move |_, meta| {
+        let stale = watched.predates_loss(meta.age);
+        Box::pin(async move { Ok(!stale) })
+    });
     options
         .max_connections(args.db_pool_size)
         .min_connections(1)

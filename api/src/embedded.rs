@@ -19,6 +19,7 @@ mod files;
 mod layout;
 mod pidfile;
 mod server;
+mod supervisor;
 mod user;
 
 use std::os::unix::fs::MetadataExt;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 
 pub use error::EmbeddedError;
 pub use server::sized_shared_buffers_mb;
+pub use supervisor::Supervisor;
 
 use binaries::Binaries;
 use layout::{LOCK_FILE, Layout, PASSWORD_FILE};
@@ -120,7 +122,7 @@ impl Cluster {
             std::fs::create_dir_all(&log_dir).map_err(error::io_err("create", &log_dir))?;
             user.chown(&log_dir)?;
         }
-        let port = server::start(&bins, &user, &layout).await?;
+        let port = server::start(&bins, &user, &layout, None).await?;
         let pid = pidfile::read(&layout.pgdata)?.map_or(0, |p| p.pid);
         let mut cluster = Self {
             url: url_for(&password, port, server::SUPERUSER),
@@ -212,6 +214,70 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// Whether the server this handle names is running.
+    pub fn is_running(&self) -> bool {
+        pidfile::liveness(self.pid, &self.pgdata) == Liveness::Running
+    }
+
+    /// Starts the server again after it stopped (it crashed, was killed, or was
+    /// stopped), on the port it had when that port is free, and returns the port it
+    /// listens on now. When another process started it meanwhile, the handle attaches
+    /// to that server instead (and no longer owns it).
+    pub async fn revive(&mut self, bin_dir: Option<&Path>) -> Result<u16, EmbeddedError> {
+        let _lock = files::lock(&self.data_dir.join(LOCK_FILE), files::LOCK_TIMEOUT).await?;
+        let layout = Layout {
+            data_dir: self.data_dir.clone(),
+            pgdata: self.pgdata.clone(),
+            socket_dir: self.socket_dir.clone(),
+        };
+        if let Some(found) = pidfile::read(&self.pgdata)? {
+            match pidfile::liveness(found.pid, &self.pgdata) {
+                Liveness::Running => {
+                    if let Some(running) = wait_until_ready(&self.pgdata).await? {
+                        tracing::info!(
+                            pid = running.pid,
+                            "the embedded PostgreSQL was started by another process; using it"
+                        );
+                        self.pid = running.pid;
+                        self.port = running.port.unwrap_or(self.port);
+                        self.url = url_for(&self.password, self.port, server::SUPERUSER);
+                        self.owned = false;
+                        self.control = None;
+                        return Ok(self.port);
+                    }
+                }
+                // A zombie or a reused pid: the server would refuse the stale files
+                // (its data dir's and its socket's), which name a live process.
+                Liveness::Stale => {
+                    files::remove_quietly(self.pgdata.join("postmaster.pid"));
+                    if let Some(port) = found.port {
+                        let socket_lock = self.socket_dir.join(format!(".s.PGSQL.{port}.lock"));
+                        files::remove_quietly(socket_lock);
+                    }
+                }
+                Liveness::Dead => {}
+            }
+        }
+        let (bins, user) = match self.control.take() {
+            Some(control) => control,
+            None => {
+                let dir = self.data_dir.clone();
+                let user =
+                    blocking(move || ClusterUser::select(None, existing_owner(&dir)?)).await?;
+                (binaries::discover(bin_dir)?, user)
+            }
+        };
+        let started = server::start(&bins, &user, &layout, Some(self.port)).await;
+        self.control = Some((bins, user));
+        let port = started?;
+        self.pid = pidfile::read(&self.pgdata)?.map_or(0, |p| p.pid);
+        self.port = port;
+        self.url = url_for(&self.password, port, server::SUPERUSER);
+        self.owned = true;
+        tracing::info!(pid = self.pid, port, "embedded PostgreSQL started again");
+        Ok(port)
     }
 
     /// A non-owning handle on a server found running.

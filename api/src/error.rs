@@ -31,6 +31,12 @@ pub enum ApiError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    /// The database cannot be reached or is going away (a lost connection, a server
+    /// shutting down or starting up, no connection free in time): a retry later may
+    /// succeed. Over HTTP a request that got only this is answered 503 with
+    /// `Retry-After`.
+    #[error("the database is unavailable; retry shortly")]
+    Unavailable(#[source] DbErr),
     #[error("database error")]
     Database(#[source] DbErr),
     #[error("internal error")]
@@ -77,6 +83,7 @@ impl ApiError {
             Self::Conflict { .. } => "CONFLICT",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Database(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -87,6 +94,9 @@ impl From<DbErr> for ApiError {
     /// another writer, usually) become client errors naming the field; anything
     /// else stays internal.
     fn from(err: DbErr) -> Self {
+        if unavailable(&err) {
+            return Self::Unavailable(err);
+        }
         let db = match &err {
             DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
             | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => match e.as_ref() {
@@ -133,8 +143,37 @@ impl From<std::sync::Arc<ApiError>> for ApiError {
                 entity,
                 field: field.clone(),
             },
+            Self::Unavailable(e) => Self::Unavailable(DbErr::Custom(e.to_string())),
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+/// Whether a failure says the database cannot be reached now rather than anything of
+/// the statement: no pooled connection in time, a connection that broke, or
+/// PostgreSQL refusing (class 08, connection exceptions; 57P01–57P03, shutting down,
+/// crashed, starting up).
+pub fn unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e.as_ref(),
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match sqlx {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }
 
@@ -178,6 +217,8 @@ impl ApiError {
     pub fn annotate(&self, error: &mut async_graphql::ServerError) {
         if let Self::Database(e) = self {
             tracing::error!(error = %e, path = ?error.path, "database error");
+        } else if let Self::Unavailable(e) = self {
+            tracing::warn!(error = %e, path = ?error.path, "database unavailable");
         } else if let Self::Internal(e) = self {
             tracing::error!(error = %e, path = ?error.path, "internal error");
         }

@@ -24,6 +24,7 @@ pub mod speaker_role;
 pub mod statement;
 pub mod timeline;
 pub mod topic;
+pub mod types;
 pub mod verdict;
 
 use std::any::TypeId;
@@ -31,14 +32,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::registry::Registry;
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, OutputType, Positioned,
-    Request, Response, Schema,
+    BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, Positioned, Request,
+    Response, Schema,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::auth::policy::{self, PolicyConfig, RootFields};
+use crate::auth::policy::{self, PolicyConfig};
 use crate::auth::{KeyStore, Viewer};
 use crate::config::Limits;
 use crate::graphql::compiled::{Compiler, Learning, Route};
@@ -236,25 +236,6 @@ fn ran(response: &Response) -> bool {
         || response.errors.iter().any(|e| !e.path.is_empty())
 }
 
-/// The names of the root fields, which the policy checks against its table.
-fn root_fields() -> RootFields {
-    let mut registry = Registry::default();
-    QueryRoot::create_type_info(&mut registry);
-    MutationRoot::create_type_info(&mut registry);
-    let names = |ty: &str| {
-        registry
-            .types
-            .get(ty)
-            .and_then(|t| t.fields())
-            .map(|fields| fields.keys().cloned().collect())
-            .unwrap_or_default()
-    };
-    RootFields {
-        query: names(&QueryRoot::type_name()),
-        mutation: names(&MutationRoot::type_name()),
-    }
-}
-
 /// How a schema is built: the limits, and what production mode turns off.
 #[derive(Debug, Clone)]
 pub struct SchemaOptions {
@@ -303,14 +284,17 @@ pub fn build_schema_with(
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
+    let types = types::Types::of_schema();
     AppSchema {
         schema: builder.finish(),
         policy: Arc::new(PolicyConfig {
             anonymous_read: options.anonymous_read,
             max_document_bytes: limits.max_document_bytes,
+            max_nesting: shape::max_nesting(limits.max_depth),
             max_aliases: limits.max_aliases,
             max_complexity: limits.max_complexity,
-            roots: root_fields(),
+            roots: types.root_fields(),
+            types: Arc::new(types),
         }),
         db,
         compiler: Arc::default(),
@@ -346,27 +330,5 @@ static ANONYMOUS: Viewer = Viewer {
 pub fn actor(ctx: &Context<'_>) -> Actor {
     Actor {
         key_id: viewer(ctx).key.as_ref().map(|k| k.key_id),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::root_fields;
-
-    #[test]
-    fn root_fields_are_the_schema_root_fields() {
-        let roots = root_fields();
-        assert!(roots.query.contains("statements"), "{:?}", roots.query);
-        assert!(roots.query.contains("search"), "{:?}", roots.query);
-        assert!(
-            roots.mutation.contains("createSpeaker"),
-            "{:?}",
-            roots.mutation
-        );
-        assert!(
-            roots.mutation.contains("purgeRecord"),
-            "{:?}",
-            roots.mutation
-        );
     }
 }

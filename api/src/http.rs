@@ -24,8 +24,11 @@ use crate::admission::{Admission, TURNS_PER_CONNECTION};
 use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
-use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with};
+use crate::db::Health;
+use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with, shape};
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
+
+mod body;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -37,6 +40,8 @@ pub struct AppState {
     pub keys: KeyStore,
     pub rate_limits: Arc<RateLimits>,
     pub admission: Admission,
+    /// Whether the database answers (see [`crate::db::health`]).
+    pub health: Health,
 }
 
 impl AppState {
@@ -65,7 +70,13 @@ impl AppState {
             limits,
             access,
             keys,
+            health: Health::default(),
         }
+    }
+
+    /// The same state, answering from what `health` knows of the database.
+    pub fn with_health(self, health: Health) -> Self {
+        Self { health, ..self }
     }
 
     /// Housekeeping on a timer: reloads the keys, writes key use times, drops idle
@@ -82,11 +93,9 @@ impl AppState {
 /// Mounts the routes on an actix app.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        let max_body = state.limits.max_body_bytes;
         let cors = cors(&state.access.cors_origins);
         let production = state.access.production;
         cfg.app_data(web::Data::new(state))
-            .app_data(web::PayloadConfig::new(max_body))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics));
@@ -137,6 +146,10 @@ fn bearer_token(req: &HttpRequest) -> Result<Option<String>, Refusal> {
         }
     };
     Ok(token)
+}
+
+fn max_nesting(state: &AppState) -> usize {
+    shape::max_nesting(state.limits.max_depth)
 }
 
 fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
@@ -200,7 +213,7 @@ fn unauthenticated(message: &str) -> Refusal {
 async fn graphql_post(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     let viewer = match authenticate(&state, &req).await {
         Ok(viewer) => viewer,
@@ -210,7 +223,11 @@ async fn graphql_post(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    match decode_post(content_type, &body, state.limits.max_batch) {
+    let decoded = match body::read(&req, payload, state.limits.max_body_bytes).await {
+        Ok(body) => decode_post(content_type, &body, state.limits.max_batch),
+        Err(refusal) => Err(refusal),
+    };
+    match decoded {
         Ok(BatchRequest::Single(request)) => execute(&state, request, viewer).await,
         Ok(BatchRequest::Batch(requests)) => execute_batch(&state, requests, viewer).await,
         Err(refusal) => refusal.response(),
@@ -222,7 +239,7 @@ async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
         Ok(viewer) => viewer,
         Err(refusal) => return refusal.response(),
     };
-    match decode_get(req.query_string()) {
+    match decode_get(req.query_string(), max_nesting(&state)) {
         Ok(request) => execute(&state, request, viewer).await,
         Err(refusal) => refusal.response(),
     }
@@ -291,6 +308,18 @@ pub fn decode_post(
             format!("the body is not a GraphQL request: {e}"),
         )
     })?;
+    if batch.iter().next().is_none() {
+        return Err(Refusal::bad(
+            StatusCode::BAD_REQUEST,
+            "the body is an empty batch; send one operation",
+        ));
+    }
+    if batch.iter().any(|r| r.query.trim().is_empty()) {
+        return Err(Refusal::bad(
+            StatusCode::BAD_REQUEST,
+            "the request has no `query`",
+        ));
+    }
     if let BatchRequest::Batch(requests) = &batch {
         if max_batch == 0 {
             return Err(Refusal::bad(
@@ -309,11 +338,23 @@ pub fn decode_post(
 }
 
 /// Decodes a GET query string; mutations change state, so never over GET, where a
-/// link or an image could trigger one (405).
-pub fn decode_get(query_string: &str) -> Result<async_graphql::Request, Refusal> {
+/// link or an image could trigger one (405). A document nesting deeper than
+/// `max_nesting` is not parsed here: the policy refuses it.
+pub fn decode_get(
+    query_string: &str,
+    max_nesting: usize,
+) -> Result<async_graphql::Request, Refusal> {
     let request = async_graphql::http::parse_query_string(query_string)
         .map_err(|e| Refusal::bad(StatusCode::BAD_REQUEST, e.to_string()))?;
-    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+    if request.query.trim().is_empty() {
+        return Err(Refusal::bad(
+            StatusCode::BAD_REQUEST,
+            "the request has no `query` parameter",
+        ));
+    }
+    if shape::text::scan(&request.query, max_nesting).is_ok()
+        && let Ok(doc) = async_graphql::parser::parse_query(&request.query)
+    {
         let mutates = doc.operations.iter().any(|(name, op)| {
             op.node.ty != OperationType::Query
                 && (request.operation_name.is_none()
@@ -336,6 +377,9 @@ async fn execute_batch(
     requests: Vec<async_graphql::Request>,
     viewer: Viewer,
 ) -> HttpResponse {
+    if !state.health.is_up() {
+        return unavailable();
+    }
     let Ok(_turn) = state.admission.enter(requests.len()).await else {
         return busy();
     };
@@ -347,7 +391,13 @@ async fn execute_batch(
     );
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     match tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await {
-        Ok(response) => HttpResponse::Ok().json(response),
+        Ok(response) => {
+            let lost = match &response {
+                async_graphql::BatchResponse::Single(r) => only_unavailable(r),
+                async_graphql::BatchResponse::Batch(rs) => rs.iter().all(only_unavailable),
+            };
+            answered(lost).json(response)
+        }
         Err(_) => timed_out(),
     }
 }
@@ -357,18 +407,60 @@ async fn execute(
     request: async_graphql::Request,
     viewer: Viewer,
 ) -> HttpResponse {
+    if !state.health.is_up() {
+        return unavailable();
+    }
     let Ok(_turn) = state.admission.enter(1).await else {
         return busy();
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let request = request.data(viewer);
     match tokio::time::timeout(timeout, state.schema.answer(request)).await {
-        Ok(Answer::Resolved(response)) => HttpResponse::Ok().json(response),
+        Ok(Answer::Resolved(response)) => answered(only_unavailable(&response)).json(response),
         Ok(Answer::Compiled(body)) => HttpResponse::Ok()
             .content_type(ContentType::json())
             .body(body),
         Err(_) => timed_out(),
     }
+}
+
+/// Whether every error of a response says the database was unavailable (and there is
+/// at least one): a retry later may well succeed.
+fn only_unavailable(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(UNAVAILABLE))
+        })
+}
+
+/// The status of an executed request: 200, or 503 with `Retry-After` when the
+/// database was unavailable to it.
+fn answered(unavailable: bool) -> actix_web::HttpResponseBuilder {
+    if !unavailable {
+        return HttpResponse::Ok();
+    }
+    let mut builder = HttpResponse::ServiceUnavailable();
+    builder.insert_header((header::RETRY_AFTER, "1"));
+    builder
+}
+
+const UNAVAILABLE: &str = "UNAVAILABLE";
+
+/// The database is known to be lost (see [`crate::db::health`]): said at once, not
+/// after waiting for a connection.
+fn unavailable() -> HttpResponse {
+    let refusal = Refusal {
+        retry_after: Some(1),
+        ..Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            UNAVAILABLE,
+            "the database is unavailable; retry shortly",
+        )
+    };
+    refusal.response()
 }
 
 /// No turn to execute came within the queue timeout: the service is at capacity.
@@ -427,16 +519,22 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(crate::metrics::metrics().render(&state.db))
 }
 
-/// The service can answer queries: its database answers within a second.
+/// The service can answer queries: its database answers, as the watcher last saw (at
+/// once), or, where nothing watches it, to a ping within a second.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = tokio::time::timeout(
-        Duration::from_secs(1),
-        state.db.execute_unprepared("SELECT 1"),
-    )
-    .await;
-    match ping {
-        Ok(Ok(_)) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
-        _ => HttpResponse::ServiceUnavailable()
+    let up = if state.health.is_watched() {
+        state.health.is_up()
+    } else {
+        let ping = tokio::time::timeout(
+            Duration::from_secs(1),
+            state.db.execute_unprepared("SELECT 1"),
+        )
+        .await;
+        matches!(ping, Ok(Ok(_)))
+    };
+    match up {
+        true => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        false => HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "5"))
             .json(serde_json::json!({ "status": "database unavailable" })),
     }

@@ -26,6 +26,10 @@ use crate::graphql::loader::{self, Loaders};
 /// Distinct operation names kept as label values; later ones count as `other`, so a
 /// client inventing names cannot grow the registry without bound.
 const MAX_OPERATION_NAMES: usize = 200;
+/// Longest operation name kept as a label value; longer ones count as `other`. With
+/// [`MAX_OPERATION_NAMES`], this bounds what the names add to a scrape (some 20
+/// series each) to a few hundred kilobytes.
+const MAX_OPERATION_NAME_LEN: usize = 64;
 
 /// Latency buckets, in seconds: fine below 10 ms, where the targets are.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -60,6 +64,8 @@ pub struct Metrics {
     executing: IntGauge,
     turned_away: IntCounter,
     compiled: IntCounterVec,
+    database_up: IntGauge,
+    database_losses: IntCounter,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -143,6 +149,15 @@ impl Metrics {
             ),
             &["result"],
         );
+        let database_up = IntGauge::new(
+            "database_up",
+            "1 while the database answers (as the service's own listening connection sees \
+             it), 0 while it is lost",
+        );
+        let database_losses = IntCounter::new(
+            "database_losses_total",
+            "Times the database was lost (a crash, a restart, a cut connection)",
+        );
         let metrics = Self {
             registry,
             graphql_requests: graphql_requests.unwrap_or_else(|e| invalid_definition(&e)),
@@ -158,9 +173,12 @@ impl Metrics {
             in_flight,
             turned_away: turned_away.unwrap_or_else(|e| invalid_definition(&e)),
             compiled: compiled.unwrap_or_else(|e| invalid_definition(&e)),
+            database_up: database_up.unwrap_or_else(|e| invalid_definition(&e)),
+            database_losses: database_losses.unwrap_or_else(|e| invalid_definition(&e)),
             operation_names: Mutex::new(HashSet::new()),
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
+        metrics.database_up.set(1);
+        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
             Box::new(metrics.graphql_requests.clone()),
             Box::new(metrics.graphql_duration.clone()),
             Box::new(metrics.graphql_sql.clone()),
@@ -172,6 +190,8 @@ impl Metrics {
             Box::new(metrics.in_flight.clone()),
             Box::new(metrics.turned_away.clone()),
             Box::new(metrics.compiled.clone()),
+            Box::new(metrics.database_up.clone()),
+            Box::new(metrics.database_losses.clone()),
         ];
         for collector in collectors {
             if let Err(e) = metrics.registry.register(collector) {
@@ -239,6 +259,17 @@ impl Metrics {
         self.compiled.with_label_values(&[result]).inc();
     }
 
+    /// The database was lost.
+    pub fn database_lost(&self) {
+        self.database_up.set(0);
+        self.database_losses.inc();
+    }
+
+    /// The database answers again.
+    pub fn database_found(&self) {
+        self.database_up.set(1);
+    }
+
     /// Counts one SQL statement, for the process and for the request that issued it.
     pub fn sql_statement(&self, info: &sea_orm::metric::Info<'_>) {
         self.sql_statements.inc();
@@ -270,7 +301,7 @@ impl Metrics {
         if seen.contains(name) {
             return name.to_owned();
         }
-        if seen.len() >= MAX_OPERATION_NAMES {
+        if seen.len() >= MAX_OPERATION_NAMES || name.len() > MAX_OPERATION_NAME_LEN {
             return "other".into();
         }
         seen.insert(name.to_owned());

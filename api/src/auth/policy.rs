@@ -1,12 +1,15 @@
 //! The one table that says which role each root field needs, and [`admit`], which
-//! enforces it (with the document limits async-graphql lacks: document size, aliases,
-//! and a complexity where lists cost their page size) before validation, so a refused
-//! request runs no SQL and learns nothing about the data. The authorization-matrix test walks the same table.
+//! enforces it (with the document limits async-graphql lacks: document size, the
+//! nesting of its text, aliases, a complexity where lists cost their page size and
+//! merged fields count once, and the check of every value it hands a field) before
+//! validation, so a refused request runs no SQL and learns nothing about the data.
+//! The authorization-matrix test walks the same table.
 //!
 //! Records that are not published (draft verdicts, suggested links) are filtered where
 //! they are read, with [`super::Viewer::sees_unpublished`].
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
@@ -14,7 +17,9 @@ use async_graphql::parser::types::{
 use async_graphql::{Positioned, Request, ServerError, ServerResult, Variables};
 
 use super::{Role, Viewer};
+use crate::error::ApiError;
 use crate::graphql::shape;
+use crate::graphql::types::Types;
 
 /// The root type a field hangs off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,14 +121,18 @@ pub fn required(root: Root, field: &str, anonymous_read: bool) -> Role {
 }
 
 /// What [`admit`] enforces besides the table.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PolicyConfig {
     pub anonymous_read: bool,
     pub max_document_bytes: usize,
+    /// How deep brackets may nest in a document's text.
+    pub max_nesting: usize,
     pub max_aliases: usize,
     pub max_complexity: usize,
     /// The root fields the schema has.
     pub roots: RootFields,
+    /// The schema's types, for merging fields and checking values.
+    pub types: Arc<Types>,
 }
 
 /// The names of the schema's root fields.
@@ -133,21 +142,25 @@ pub struct RootFields {
     pub mutation: HashSet<String>,
 }
 
-/// Admits a request or refuses it, before validation: the document's size, then (once
-/// parsed; the parsed document stays in the request, so it is parsed once) its aliases,
-/// its complexity, and the roles its root fields need against the viewer's.
+/// Admits a request or refuses it, before validation: the document's size and
+/// nesting, then (once parsed) its fields are merged by response key (see
+/// [`shape::merge`]); the merged document, which is what runs, replaces the request's
+/// (so it is parsed once) and is measured: its aliases, its complexity, the roles its
+/// root fields need against the viewer's, and the values it hands its fields.
 pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> ServerResult<()> {
-    check_length(config, &request.query)?;
-    let operation_name = request.operation_name.clone();
-    let variables = request.variables.clone();
-    let document = request.parsed_query()?;
+    check_text(config, &request.query)?;
+    let mut document = async_graphql::parser::parse_query(&request.query)?;
+    shape::merge::merge(&mut document, &config.types)
+        .map_err(|fault| refusal("BAD_USER_INPUT", fault.to_string()))?;
     admit_document(
         config,
-        document,
-        operation_name.as_deref(),
-        &variables,
+        &document,
+        request.operation_name.as_deref(),
+        &request.variables,
         viewer,
-    )
+    )?;
+    request.set_parsed_query(document);
+    Ok(())
 }
 
 /// [`admit`] for a request whose document was parsed before (a compiled one): the
@@ -158,7 +171,7 @@ pub fn admit_parsed(
     document: &ExecutableDocument,
     viewer: &Viewer,
 ) -> ServerResult<()> {
-    check_length(config, &request.query)?;
+    check_text(config, &request.query)?;
     admit_document(
         config,
         document,
@@ -168,7 +181,9 @@ pub fn admit_parsed(
     )
 }
 
-fn check_length(config: &PolicyConfig, query: &str) -> ServerResult<()> {
+/// The document's text: its length, then how deep it nests (before the parser, whose
+/// recursion a deep document would overflow, reads it).
+fn check_text(config: &PolicyConfig, query: &str) -> ServerResult<()> {
     if query.len() > config.max_document_bytes {
         return Err(refusal(
             "BAD_USER_INPUT",
@@ -178,7 +193,8 @@ fn check_length(config: &PolicyConfig, query: &str) -> ServerResult<()> {
             ),
         ));
     }
-    Ok(())
+    shape::text::scan(query, config.max_nesting)
+        .map_err(|fault| refusal("BAD_USER_INPUT", fault.to_string()))
 }
 
 fn admit_document(
@@ -221,7 +237,15 @@ fn admit_document(
         viewer,
         config.anonymous_read,
         exists,
-    )
+    )?;
+    shape::inputs::check(document, variables, &config.types).map_err(|e| rejected(&e))
+}
+
+/// A refusal for an error of the service's own (with its code and field).
+pub fn rejected(error: &ApiError) -> ServerError {
+    let mut refused = ServerError::new(error.to_string(), None);
+    error.annotate(&mut refused);
+    refused
 }
 
 /// Refuses the document when the operation that will run (all of them when that is

@@ -193,16 +193,21 @@ async fn initdb(
     result
 }
 
-/// Starts the server on a fresh free loopback port; returns the port.
+/// Starts the server on `preferred` when given and free, else on a fresh free loopback
+/// port; returns the port.
 pub(crate) async fn start(
     bins: &Binaries,
     user: &ClusterUser,
     layout: &Layout,
+    preferred: Option<u16>,
 ) -> Result<u16, EmbeddedError> {
     let log = layout.log_file();
     let mut last_failure = String::new();
     for attempt in 1..=PORT_ATTEMPTS {
-        let port = free_port()?;
+        let port = match preferred.filter(|p| attempt == 1 && port_free(*p)) {
+            Some(port) => port,
+            None => free_port()?,
+        };
         let log_offset = std::fs::metadata(&log).map_or(0, |m| m.len());
         let options = [
             format!("-p {port}"),
@@ -318,6 +323,11 @@ pub(crate) fn free_port() -> Result<u16, EmbeddedError> {
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .map_err(io_err("bind a free port on", Path::new("127.0.0.1")))
+}
+
+/// Whether a loopback port can be bound now.
+fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 /// Whether something accepts TCP connections on the loopback port.

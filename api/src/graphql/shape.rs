@@ -1,8 +1,15 @@
 //! Measures of a query document that async-graphql does not limit on its own: how
-//! many aliases it uses, and a complexity in which a list costs its page size times
-//! what each item selects, so `first: 100` of a nested connection is priced as the
-//! hundred rows it reads.
+//! deep its text nests (see `text`), how many aliases it uses, and a complexity in
+//! which a list costs its page size times what each item selects, so `first: 100` of
+//! a nested connection is priced as the hundred rows it reads. `merge` collects the
+//! fields under each response key first, so what is counted is what will run;
+//! `inputs` checks every value the document and its variables hand to a field.
 
+pub mod inputs;
+pub mod merge;
+pub mod text;
+
+use std::cell::Cell;
 use std::collections::HashSet;
 
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
@@ -37,6 +44,21 @@ pub fn aliases(document: &ExecutableDocument) -> usize {
         .sum()
 }
 
+/// Most selections [`complexity`] visits, fragments counted where they are spread;
+/// a document past it costs more than any limit (fragments spread twice in each of
+/// twenty fragments would be a million visits).
+const MAX_VISITS: usize = 100_000;
+
+/// Brackets may nest this deep in a query document's text (see [`text::scan`]), or
+/// three times the depth limit when that is higher: far below what overflows a
+/// worker's stack, far above what real queries need.
+pub const MAX_NESTING: usize = 64;
+
+/// The nesting allowed by a depth limit (see [`MAX_NESTING`]).
+pub fn max_nesting(max_depth: usize) -> usize {
+    MAX_NESTING.max(max_depth.saturating_mul(3))
+}
+
 /// The cost of the costliest operation: every field costs 1, and a field with a page
 /// (`first`/`last`, or a connection without them: the default page) multiplies what
 /// its items select by the page size.
@@ -44,6 +66,7 @@ pub fn complexity(document: &ExecutableDocument, variables: &Variables) -> usize
     let walker = Walker {
         document,
         variables,
+        visits: Cell::new(MAX_VISITS),
     };
     document
         .operations
@@ -56,13 +79,20 @@ pub fn complexity(document: &ExecutableDocument, variables: &Variables) -> usize
 struct Walker<'a> {
     document: &'a ExecutableDocument,
     variables: &'a Variables,
+    /// Visits left.
+    visits: Cell<usize>,
 }
 
 impl Walker<'_> {
     fn cost(&self, set: &SelectionSet, open_fragments: &mut HashSet<Name>) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
+        let mut total = 0usize;
+        for item in &set.items {
+            // Past the visits allowed, the document costs more than any limit.
+            let Some(left) = self.visits.get().checked_sub(1) else {
+                return usize::MAX;
+            };
+            self.visits.set(left);
+            let cost = match &item.node {
                 Selection::Field(field) => {
                     let children = self.cost(&field.node.selection_set.node, open_fragments);
                     1usize.saturating_add(self.page_size(&field.node).saturating_mul(children))
@@ -74,18 +104,19 @@ impl Walker<'_> {
                     let name = &spread.node.fragment_name.node;
                     // A fragment that spreads itself is invalid and refused by
                     // validation; here it must only not loop.
-                    let Some(fragment) = self.document.fragments.get(name) else {
-                        return 0;
-                    };
-                    if !open_fragments.insert(name.clone()) {
-                        return 0;
+                    match self.document.fragments.get(name) {
+                        Some(fragment) if open_fragments.insert(name.clone()) => {
+                            let cost = self.cost(&fragment.node.selection_set.node, open_fragments);
+                            open_fragments.remove(name);
+                            cost
+                        }
+                        _ => 0,
                     }
-                    let cost = self.cost(&fragment.node.selection_set.node, open_fragments);
-                    open_fragments.remove(name);
-                    cost
                 }
-            })
-            .fold(0usize, usize::saturating_add)
+            };
+            total = total.saturating_add(cost);
+        }
+        total
     }
 
     /// How many items a field returns at most, as far as the document says.
@@ -176,6 +207,21 @@ mod tests {
         let q = "{ speakers(first: 100) { edges { node { statements(first: 100) { edges { node { text } } } } } } }";
         // 1 + 100 × (1 + 1 + (1 + 100 × 3)) = 30301
         assert_eq!(cost(q, serde_json::json!({}))?, 30_301);
+        Ok(())
+    }
+
+    #[test]
+    fn exponential_fragment_spreading_costs_more_than_any_limit()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut q = String::from("{ ...F0 }");
+        for i in 0..30 {
+            q.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
+                n = i + 1
+            ));
+        }
+        q.push_str(" fragment F30 on Query { viewer { role } }");
+        assert_eq!(cost(&q, serde_json::json!({}))?, usize::MAX);
         Ok(())
     }
 

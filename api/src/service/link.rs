@@ -5,8 +5,8 @@
 
 use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionSession, TransactionTrait,
 };
 use tracing::instrument;
 use uuid::Uuid;
@@ -14,8 +14,8 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::service::Record;
 use crate::service::audit::{self, Actor};
-use crate::service::record;
 use crate::service::validate::{self, MAX_LONG_TEXT};
+use crate::service::{record, suggestion};
 use entity::{DatePrecision, LinkRelation, LinkStatus, RevisionAction, article, link, statement};
 
 #[derive(Debug, Clone)]
@@ -106,6 +106,9 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     }
 
     let txn = db.begin().await?;
+    // The source speaker's suggestions may be refreshed meanwhile: one at a time.
+    let speaker = suggestion::speaker_of(&txn, input.source_statement_id).await?;
+    suggestion::lock_speakers(&txn, speaker).await?;
     let source = live_statement(&txn, input.source_statement_id, "input.sourceStatementId").await?;
     let (target_field, target_col, target_id) = match target {
         Target::Statement(id) => {
@@ -164,6 +167,17 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     Ok(model)
 }
 
+/// Takes the advisory lock of the speaker of a link's source statement (see
+/// [`suggestion::lock_speakers`]), before the link's row is locked.
+async fn lock_source_speaker<C: ConnectionTrait>(txn: &C, link_id: Uuid) -> ApiResult<()> {
+    let Some(link) = link::Entity::find_by_id(link_id).one(txn).await? else {
+        return Ok(());
+    };
+    let speaker = suggestion::speaker_of(txn, link.source_statement_id).await?;
+    suggestion::lock_speakers(txn, speaker).await?;
+    Ok(())
+}
+
 /// Soft-deletes a link read at `version`.
 #[instrument(skip(db))]
 pub async fn delete<C: TransactionTrait + ConnectionTrait>(
@@ -173,6 +187,7 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     version: i32,
 ) -> ApiResult<link::Model> {
     let txn = db.begin().await?;
+    lock_source_speaker(&txn, id).await?;
     let deleted = record::soft_delete::<link::Entity, _>(&txn, actor, id, version).await?;
     txn.commit().await?;
     Ok(deleted)
@@ -192,6 +207,7 @@ pub async fn settle<C: TransactionTrait + ConnectionTrait>(
 ) -> ApiResult<link::Model> {
     let note = validate::optional_text("input.note", note.as_deref(), MAX_LONG_TEXT)?;
     let txn = db.begin().await?;
+    lock_source_speaker(&txn, id).await?;
     let before = record::lock_for_change::<link::Entity, _>(&txn, id, version).await?;
     if before.status != LinkStatus::Suggested {
         return Err(ApiError::bad_input(

@@ -3,12 +3,10 @@
 //! snapshot the stances and topics with it, so the audit trail shows a changed
 //! position as a change of the statement.
 
-use std::collections::BTreeSet;
-
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use tracing::instrument;
@@ -211,6 +209,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     check_appearances(&input.appearances, |i| format!("input.appearances[{i}]"))?;
 
     let txn = db.begin().await?;
+    let locked = suggestion::lock_speakers(&txn, [input.speaker_id]).await?;
     // The client's own list, so an error names the position the client sent.
     check_references(
         &txn,
@@ -245,14 +244,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     replace_stances(&txn, model.id, &input.stances).await?;
     replace_topics(&txn, model.id, &topics).await?;
     let claims = input.stances.iter().map(|(claim, _)| *claim).collect();
-    suggestion::refresh(
-        &txn,
-        actor,
-        model.id,
-        &BTreeSet::from([model.speaker_id]),
-        &claims,
-    )
-    .await?;
+    suggestion::refresh(&txn, actor, model.id, &locked, &claims).await?;
     for (i, appearance) in input.appearances.into_iter().enumerate() {
         insert_appearance(
             &txn,
@@ -320,6 +312,10 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     let topics = patch.topic_ids.as_deref().map(check_topics).transpose()?;
 
     let txn = db.begin().await?;
+    // The speakers whose suggestions the change touches, locked before the row.
+    let current = suggestion::speaker_of(&txn, id).await?;
+    let locked =
+        suggestion::lock_speakers(&txn, current.into_iter().chain(patch.speaker_id)).await?;
     let before = record::lock_for_change::<statement::Entity, _>(&txn, id, version).await?;
     let speaker_id = patch.speaker_id.unwrap_or(before.speaker_id);
     let reported_by = patch.reported_by_id.unwrap_or(before.reported_by_id);
@@ -372,8 +368,15 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     }
     let mut claims = suggestion::claims_of(&txn, id).await?;
     claims.extend(claims_before);
-    let speakers = BTreeSet::from([before.speaker_id, after.speaker_id]);
-    suggestion::refresh(&txn, actor, id, &speakers, &claims).await?;
+    if !locked.speakers().contains(&before.speaker_id) {
+        // Another writer moved the statement to another speaker between the look and
+        // the lock.
+        return Err(ApiError::Conflict {
+            message: "the statement was moved to another speaker meanwhile; try again".into(),
+            field: Some("id".into()),
+        });
+    }
+    suggestion::refresh(&txn, actor, id, &locked, &claims).await?;
     let moved = (
         after.stated_on,
         after.stated_time,
@@ -412,6 +415,8 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     version: i32,
 ) -> ApiResult<statement::Model> {
     let txn = db.begin().await?;
+    let current = suggestion::speaker_of(&txn, id).await?;
+    let locked = suggestion::lock_speakers(&txn, current).await?;
     let deleted = record::soft_delete::<statement::Entity, _>(&txn, actor, id, version).await?;
     record::ensure_unreferenced::<verdict::Entity, _>(
         &txn,
@@ -420,12 +425,16 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
         "verdicts",
     )
     .await?;
+    // Locked as read, in id order: another writer may be deleting one of them (a link
+    // from another speaker's statement), and its version is read once that is done.
     let links = link::Entity::live()
         .filter(
             sea_orm::Condition::any()
                 .add(link::Column::SourceStatementId.eq(id))
                 .add(link::Column::TargetStatementId.eq(id)),
         )
+        .order_by_asc(link::Column::Id)
+        .lock_exclusive()
         .all(&txn)
         .await?;
     for l in links {
@@ -433,14 +442,7 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     }
     // Its neighbours in each history may now be a change of their own.
     let claims = suggestion::claims_of(&txn, id).await?;
-    suggestion::refresh(
-        &txn,
-        actor,
-        id,
-        &BTreeSet::from([deleted.speaker_id]),
-        &claims,
-    )
-    .await?;
+    suggestion::refresh(&txn, actor, id, &locked, &claims).await?;
     txn.commit().await?;
     Ok(deleted)
 }

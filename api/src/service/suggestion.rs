@@ -10,6 +10,16 @@
 //! statements with similar text (trigram similarity of at least [`SIMILAR_TEXT`]), one
 //! SUPPORTS and the other OPPOSES, on claims they do not share (two records of one
 //! proposition, say), are proposed the same way, earlier to later.
+//!
+//! Many editors write at once. A refresh reads a speaker's histories and writes the
+//! suggestions that follow from them; two at once for one speaker would each miss the
+//! other's statement, propose one pair twice or withdraw one suggestion twice. So
+//! every change to a speaker's statements or suggestions holds that speaker's
+//! transaction-scoped advisory lock ([`lock_speakers`]) from before it locks any row
+//! until it commits: refreshes for one speaker run one after the other, each reading
+//! what the one before it committed, and the last one leaves the suggestions a
+//! sequential run would. Speakers are locked in one order, so two writers never wait
+//! on each other in a circle.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -27,17 +37,73 @@ use crate::service::record::{self, Record as _};
 use entity::link;
 use entity::{LinkRelation, LinkStatus, RevisionAction, stance, statement};
 
-/// Re-reads the position histories of `speakers` on `claims` (those a statement took
-/// part in, before and after its change) and brings the suggestions in line, inside
-/// the caller's transaction. `touched` is the changed statement, whose suggestions
-/// are re-checked even when it left every history.
+/// Advisory lock class of a speaker's statements and suggestions (the second key is
+/// drawn from the speaker's id; two speakers sharing it only wait for each other).
+const SPEAKER_LOCK_CLASS: i32 = 0x5350_4b52;
+
+/// Speakers whose lock the transaction holds, from [`lock_speakers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedSpeakers(BTreeSet<Uuid>);
+
+impl LockedSpeakers {
+    pub fn speakers(&self) -> &BTreeSet<Uuid> {
+        &self.0
+    }
+}
+
+/// Takes the advisory locks of `speakers` for the rest of the transaction, in the
+/// order of their keys, waiting for the transactions that hold them. Call it before
+/// locking any row: a writer holding a statement's row while it waits for a lock
+/// could wait on a refresh that waits for that row.
+pub async fn lock_speakers<C: ConnectionTrait>(
+    txn: &C,
+    speakers: impl IntoIterator<Item = Uuid>,
+) -> ApiResult<LockedSpeakers> {
+    let speakers: BTreeSet<Uuid> = speakers.into_iter().collect();
+    let keys: BTreeSet<i32> = speakers.iter().map(|s| lock_key(*s)).collect();
+    for key in keys {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            [SPEAKER_LOCK_CLASS.into(), key.into()],
+        ))
+        .await?;
+    }
+    Ok(LockedSpeakers(speakers))
+}
+
+/// The second advisory-lock key of a speaker: its id folded to 32 bits.
+fn lock_key(speaker: Uuid) -> i32 {
+    let folded = speaker.as_bytes().chunks_exact(4).fold(0u32, |acc, c| {
+        acc ^ u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+    });
+    i32::from_ne_bytes(folded.to_ne_bytes())
+}
+
+/// The speaker whose lock guards a statement's suggestions; `None` when the statement
+/// does not exist (the caller's own checks report it).
+pub async fn speaker_of<C: ConnectionTrait>(
+    txn: &C,
+    statement_id: Uuid,
+) -> ApiResult<Option<Uuid>> {
+    Ok(statement::Entity::find_by_id(statement_id)
+        .one(txn)
+        .await?
+        .map(|s| s.speaker_id))
+}
+
+/// Re-reads the position histories of the `locked` speakers on `claims` (those a
+/// statement took part in, before and after its change) and brings the suggestions in
+/// line, inside the caller's transaction. `touched` is the changed statement, whose
+/// suggestions are re-checked even when it left every history.
 pub async fn refresh<C: ConnectionTrait>(
     txn: &C,
     actor: &Actor,
     touched: Uuid,
-    speakers: &BTreeSet<Uuid>,
+    locked: &LockedSpeakers,
     claims: &BTreeSet<Uuid>,
 ) -> ApiResult<()> {
+    let speakers = locked.speakers();
     let mut changes: Vec<ChangeRow> = Vec::new();
     let mut members: HashSet<Uuid> = HashSet::from([touched]);
     for speaker in speakers {

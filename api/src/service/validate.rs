@@ -19,7 +19,39 @@ const TRACKING_PARAMS: &[&str] = &[
     "ocid",
 ];
 
-/// Required text: trimmed, non-empty, at most `max` characters.
+/// The earliest and latest years a date or an instant may name. Statements older than
+/// the year 1000 are out of a fact-check database's reach, and four-digit years are
+/// what RFC 3339 and `YYYY-MM-DD` write (PostgreSQL has no year 0, which chrono would
+/// read and write as `0000`).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1000..=9999;
+
+/// Whether a character has no business in text: the control characters other than
+/// tab, line feed and carriage return (C0 and DEL, which terminals act on, and C1,
+/// which a text decoded with the wrong encoding leaves behind; NUL, which PostgreSQL
+/// cannot store), and the noncharacters U+FFFE and U+FFFF (a byte-order mark read
+/// the wrong way round).
+pub fn is_foreign(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Refuses text holding a character that has no business in it (see [`is_foreign`]),
+/// naming the first one. Every string a request brings goes through this, lookups and
+/// searches as well as writes.
+pub fn plain(field: &str, value: &str) -> ApiResult<()> {
+    match value.char_indices().find(|(_, c)| is_foreign(*c)) {
+        None => Ok(()),
+        Some((at, c)) => Err(ApiError::bad_input(
+            field,
+            format!(
+                "holds the control character U+{:04X} at byte {at}; text may hold tabs and \
+                 line breaks, but no other control characters",
+                u32::from(c)
+            ),
+        )),
+    }
+}
+
+/// Required text: trimmed, non-empty, at most `max` characters, plain (see [`plain`]).
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -32,12 +64,7 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
             format!("is {chars} characters long; the limit is {max}"),
         ));
     }
-    if trimmed.contains('\0') {
-        return Err(ApiError::bad_input(
-            field,
-            "must not contain NUL characters",
-        ));
-    }
+    plain(field, trimmed)?;
     Ok(trimmed.to_owned())
 }
 
@@ -208,10 +235,23 @@ pub fn stated_on(field: &str, date: NaiveDate, precision: DatePrecision) -> ApiR
     if date > latest {
         return Err(ApiError::bad_input(field, "is in the future"));
     }
-    if date.year() < 1000 {
-        return Err(ApiError::bad_input(field, "is before the year 1000"));
-    }
+    year(field, date.year())?;
     Ok(date)
+}
+
+/// Refuses a year outside [`YEARS`].
+pub fn year(field: &str, year: i32) -> ApiResult<()> {
+    if YEARS.contains(&year) {
+        return Ok(());
+    }
+    Err(ApiError::bad_input(
+        field,
+        format!(
+            "names the year {year}; dates lie between the years {} and {}",
+            YEARS.start(),
+            YEARS.end()
+        ),
+    ))
 }
 
 /// A time of day with its UTC offset, `HH:MM[:SS](Z|±HH:MM)`, as local time and
@@ -256,6 +296,11 @@ pub fn format_time_of_day(time: NaiveTime, offset_minutes: i16) -> String {
     )
 }
 
+/// The largest magnitude of a rating or an end of its scale. Real scales run 1–5,
+/// 0–10 or 0–100; a bound keeps the score's arithmetic `(value − worst) / (best −
+/// worst)` finite.
+pub const MAX_RATING: f64 = 1_000_000.0;
+
 /// A rating on the reviewer's own scale (schema.org ClaimReview): a value needs both
 /// ends of its scale, the ends differ, and the value lies between them.
 pub fn rating(
@@ -269,10 +314,10 @@ pub fn rating(
         ("bestRating", best),
         ("worstRating", worst),
     ] {
-        if v.is_some_and(|v| !v.is_finite()) {
+        if v.is_some_and(|v| !v.is_finite() || v.abs() > MAX_RATING) {
             return Err(ApiError::bad_input(
                 format!("{field}.{name}"),
-                "must be a finite number",
+                format!("must be a number between -{MAX_RATING} and {MAX_RATING}"),
             ));
         }
     }
@@ -391,6 +436,8 @@ mod tests {
             "reversed scales are allowed"
         );
         assert!(rating("r", Some(1.0), None, None).is_err());
+        assert!(rating("r", None, Some(1e308), Some(-1e308)).is_err());
+        assert!(rating("r", Some(50.0), Some(100.0), Some(0.0)).is_ok());
         assert!(rating("r", None, Some(3.0), Some(3.0)).is_err());
     }
 

@@ -36,6 +36,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::audit::Actor;
 use crate::service::record::{self, ensure_exists};
 use crate::service::statement::{self as statements, MAX_STANCES, StatementPatch};
+use crate::service::suggestion;
 use crate::service::validate::MAX_STATEMENT_TEXT;
 use entity::{StanceKind, claim, stance, statement};
 
@@ -289,6 +290,15 @@ pub async fn attach<C: TransactionTrait + ConnectionTrait>(
         }
     }
     let txn = db.begin().await?;
+    // Every speaker's lock at once, in their order, before any row: each update below
+    // takes its speaker's again (already held), never a new one after a row.
+    let speakers = statement::Entity::find()
+        .filter(statement::Column::Id.is_in(statement_ids.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| s.speaker_id);
+    suggestion::lock_speakers(&txn, speakers).await?;
     ensure_exists::<claim::Entity, _>(&txn, claim_id, "input.claimId").await?;
     let mut attached = Vec::with_capacity(statement_ids.len());
     for (i, id) in statement_ids.iter().enumerate() {

@@ -21,6 +21,7 @@ use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::admission::{Admission, TURNS_PER_CONNECTION};
+use crate::auth::keys::Refused;
 use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
@@ -186,6 +187,8 @@ async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer, Ref
             }
             Ok(viewer)
         }
+        // The key could not be looked up: say so, rather than call it bad.
+        Err(Refused::Unavailable) => Err(unavailable_refusal()),
         Err(_) => {
             if !charged {
                 limit(state, ip)?;
@@ -452,15 +455,18 @@ const UNAVAILABLE: &str = "UNAVAILABLE";
 /// The database is known to be lost (see [`crate::db::health`]): said at once, not
 /// after waiting for a connection.
 fn unavailable() -> HttpResponse {
-    let refusal = Refusal {
+    unavailable_refusal().response()
+}
+
+fn unavailable_refusal() -> Refusal {
+    Refusal {
         retry_after: Some(1),
         ..Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             UNAVAILABLE,
             "the database is unavailable; retry shortly",
         )
-    };
-    refusal.response()
+    }
 }
 
 /// No turn to execute came within the queue timeout: the service is at capacity.

@@ -387,3 +387,21 @@ pub fn request_loaders(db: DatabaseConnection) -> Loaders {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_and_late_operation_names_share_one_label() {
+        let metrics = Metrics::new();
+        assert_eq!(metrics.operation_label("SpeakerPage"), "SpeakerPage");
+        let long = "x".repeat(MAX_OPERATION_NAME_LEN + 1);
+        assert_eq!(metrics.operation_label(&long), "other");
+        for i in 0..MAX_OPERATION_NAMES {
+            metrics.operation_label(&format!("Op{i}"));
+        }
+        assert_eq!(metrics.operation_label("OneTooMany"), "other");
+        assert_eq!(metrics.operation_label("SpeakerPage"), "SpeakerPage");
+    }
+}

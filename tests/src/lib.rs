@@ -2,6 +2,9 @@
 //! that is migrated once (per migration set, shared by all test processes), and
 //! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
 //! cluster under `target/test-cluster`, started on first use and shared by the run.
+//! [`process`] runs the real binary.
+
+pub mod process;
 
 use std::path::PathBuf;
 
@@ -144,8 +147,12 @@ pub async fn scalar<T: TryGetable>(c: &impl ConnectionTrait, sql: &str) -> T {
 }
 
 /// The `claimtrack` binary, built (incrementally) before it is handed out: tests of
-/// the crate `tests` do not get `CARGO_BIN_EXE_*`.
+/// the crate `tests` do not get `CARGO_BIN_EXE_*`. `CLAIMTRACK_TEST_BINARY` names
+/// another one (a release build, for the fault suite's full run).
 pub fn claimtrack_binary() -> PathBuf {
+    if let Some(binary) = std::env::var_os("CLAIMTRACK_TEST_BINARY") {
+        return PathBuf::from(binary);
+    }
     let workspace = workspace_dir();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -222,7 +229,7 @@ async fn server_url() -> String {
     cluster.database_url().to_owned()
 }
 
-fn workspace_dir() -> PathBuf {
+pub fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(PathBuf::from)

@@ -1,9 +1,12 @@
-//! Many editors at once, through the real schema on a real pool: 32 writers adding and
-//! editing one speaker's statements on one claim all succeed, and leave the position
-//! history and the contradiction suggestions a sequential run leaves.
+//! Many editors at once: 32 clients adding and editing one speaker's statements on one
+//! claim over HTTP, against the real binary, all succeed, and leave the position
+//! history and the contradiction suggestions that the same writes made one after the
+//! other (through the schema, on another database) leave.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+
+use tests::process::{Service, graphql, keep_alive_agent};
 
 use chrono::{Days, NaiveDate};
 use serde_json::{Value, json};
@@ -77,7 +80,33 @@ fn flip(id: &str, version: i64, claim: &str, i: usize) -> Value {
 
 /// Runs a mutation; the error, if it failed.
 async fn write(db: &TestDb, query: &str, input: Value) -> Result<Value, Value> {
-    let response = db.exec(query, json!({ "input": input })).await;
+    answer(db.exec(query, json!({ "input": input })).await)
+}
+
+/// Runs a mutation over HTTP as the holder of `key`, from a thread of its own.
+async fn write_over_http(
+    url: Arc<(String, String)>,
+    query: &'static str,
+    input: Value,
+) -> Result<Value, Value> {
+    tokio::task::spawn_blocking(move || {
+        let (status, body) = graphql(
+            &keep_alive_agent(),
+            &url.0,
+            Some(&url.1),
+            query,
+            json!({ "input": input }),
+        );
+        match status {
+            200 => answer(body),
+            _ => Err(json!({ "status": status, "body": body })),
+        }
+    })
+    .await
+    .expect("a client thread")
+}
+
+fn answer(response: Value) -> Result<Value, Value> {
     match response.get("errors") {
         Some(errors) => Err(errors.clone()),
         None => Ok(response["data"].clone()),
@@ -137,19 +166,28 @@ async fn outcome(
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn thirty_two_editors_on_one_claim_all_succeed_and_leave_what_a_sequential_run_leaves() {
     let (concurrent, sequential) = tokio::join!(TestDb::new(), TestDb::new());
-    let concurrent = Arc::new(concurrent);
     let ((c_speaker, c_claim), (s_speaker, s_claim)) =
         tokio::join!(setup(&concurrent), setup(&sequential));
+    let key = concurrent.key(entity::ApiRole::Editor).await;
+    let url = concurrent.url();
+    let service = tokio::task::spawn_blocking(move || {
+        Service::start(&url, &["--no-migrate", "--rate-limit-per-key", "0"])
+    })
+    .await
+    .expect("start the service");
+    let endpoint = Arc::new((service.url("/graphql"), key));
 
     // Phase 1: each writer adds its statements, all at once.
     let mut writers = Vec::new();
     for w in 0..WRITERS {
-        let (db, speaker, claim) = (concurrent.clone(), c_speaker.clone(), c_claim.clone());
+        let (endpoint, speaker, claim) = (endpoint.clone(), c_speaker.clone(), c_claim.clone());
         writers.push(tokio::spawn(async move {
             let mut made = Vec::new();
             for k in 0..EACH {
                 let i = k * WRITERS + w;
-                let data = write(&db, CREATE, statement(&speaker, &claim, i)).await?;
+                let data =
+                    write_over_http(endpoint.clone(), CREATE, statement(&speaker, &claim, i))
+                        .await?;
                 made.push((i, data["createStatement"]["statement"].clone()));
             }
             Ok::<_, Value>(made)
@@ -169,11 +207,11 @@ async fn thirty_two_editors_on_one_claim_all_succeed_and_leave_what_a_sequential
     // Phase 2: each writer flips the stance of its first statement, all at once.
     let mut flippers = Vec::new();
     for (i, statement) in made.iter().filter(|(i, _)| *i < WRITERS).cloned() {
-        let (db, claim) = (concurrent.clone(), c_claim.clone());
+        let (endpoint, claim) = (endpoint.clone(), c_claim.clone());
         flippers.push(tokio::spawn(async move {
             let id = statement["id"].as_str().expect("an id").to_owned();
             let version = statement["version"].as_i64().expect("a version");
-            write(&db, UPDATE, flip(&id, version, &claim, i)).await
+            write_over_http(endpoint, UPDATE, flip(&id, version, &claim, i)).await
         }));
     }
     for flipper in flippers {

@@ -1,12 +1,13 @@
 //! Verifying the key of each request without a database round trip: the active keys
 //! live in memory (there are few), reloaded by the server's maintenance timer every
 //! few seconds so keys revoked by another process stop working soon. An unknown prefix
-//! is looked up by itself (a key made a moment ago by the command line); the HTTP
-//! layer charges such lookups to the caller's address, so guessing cannot flood the
-//! database. Use times are gathered in memory and written by the same timer, in one
+//! is looked up by itself (a key made a moment ago by the command line), once until
+//! the next reload: a prefix found nowhere is remembered as unknown, so the same
+//! unknown key presented again costs no lookup; the HTTP layer also charges lookups to
+//! the caller's address, so guessing cannot flood the database. Use times are gathered in memory and written by the same timer, in one
 //! statement, not once per request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -38,8 +39,13 @@ struct Entry {
 
 struct Snapshot {
     by_prefix: HashMap<String, Entry>,
+    /// Prefixes looked up since the last reload and found nowhere.
+    unknown: HashSet<String>,
     loaded_at: Option<Instant>,
 }
+
+/// Most prefixes remembered as unknown between two reloads (a reload forgets them).
+const MAX_UNKNOWN: usize = 10_000;
 
 struct Inner {
     db: DatabaseConnection,
@@ -52,11 +58,14 @@ struct Inner {
 #[derive(Clone)]
 pub struct KeyStore(Arc<Inner>);
 
-/// Why a presented key was refused. All of them read the same to the caller.
+/// Why a presented key was refused. `Malformed` and `Unknown` read the same to the
+/// caller; `Unavailable` says the key could not be looked up (the database is lost),
+/// not that it is bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     Malformed,
     Unknown,
+    Unavailable,
 }
 
 impl KeyStore {
@@ -65,6 +74,7 @@ impl KeyStore {
             db,
             snapshot: RwLock::new(Snapshot {
                 by_prefix: HashMap::new(),
+                unknown: HashSet::new(),
                 loaded_at: None,
             }),
             reloading: tokio::sync::Mutex::new(()),
@@ -96,10 +106,7 @@ impl KeyStore {
 
     /// Verifies a key whose prefix is not in memory by looking the prefix up.
     pub async fn verify_fetched(&self, presented: &PresentedKey) -> Result<Viewer, Refused> {
-        let entry = self
-            .fetch(&presented.prefix)
-            .await
-            .ok_or(Refused::Unknown)?;
+        let entry = self.fetch(&presented.prefix).await?;
         self.admit_presented(presented, entry)
     }
 
@@ -125,17 +132,33 @@ impl KeyStore {
         })
     }
 
-    /// Looks one prefix up in the database and keeps the key when it is active.
-    async fn fetch(&self, prefix: &str) -> Option<Entry> {
+    /// Looks one prefix up in the database and keeps the key when it is active, or
+    /// remembers the prefix as unknown until the next reload.
+    async fn fetch(&self, prefix: &str) -> Result<Entry, Refused> {
+        let known_unknown = self
+            .0
+            .snapshot
+            .read()
+            .is_ok_and(|s| s.unknown.contains(prefix));
+        if known_unknown {
+            return Err(Refused::Unknown);
+        }
         match service::api_key::active_by_prefix(&self.0.db, prefix).await {
             Ok(Some(key)) => {
                 self.admit(&key);
-                Some(entry(&key))
+                Ok(entry(&key))
             }
-            Ok(None) => None,
+            Ok(None) => {
+                if let Ok(mut snapshot) = self.0.snapshot.write()
+                    && snapshot.unknown.len() < MAX_UNKNOWN
+                {
+                    snapshot.unknown.insert(prefix.to_owned());
+                }
+                Err(Refused::Unknown)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot look an API key up");
-                None
+                Err(Refused::Unavailable)
             }
         }
     }
@@ -146,6 +169,7 @@ impl KeyStore {
             return self.forget(&key.prefix);
         }
         if let Ok(mut snapshot) = self.0.snapshot.write() {
+            snapshot.unknown.remove(&key.prefix);
             snapshot.by_prefix.insert(key.prefix.clone(), entry(key));
         }
     }
@@ -197,6 +221,7 @@ impl KeyStore {
                 if let Ok(mut snapshot) = self.0.snapshot.write() {
                     snapshot.by_prefix =
                         keys.iter().map(|k| (k.prefix.clone(), entry(k))).collect();
+                    snapshot.unknown.clear();
                     snapshot.loaded_at = Some(Instant::now());
                 }
             }

@@ -96,11 +96,13 @@ pub fn slug(field: &str, value: &str) -> ApiResult<String> {
     }
 }
 
-/// A slug made from a name: `Sergei Lavrov` → `sergei-lavrov`. None when the name
-/// has no ASCII letters or digits to make one from.
+/// A slug made from a name, transliterated to Latin letters first: `Sergei Lavrov` →
+/// `sergei-lavrov`, `Сергей Лавров` → `sergei-lavrov`, `Recep Tayyip Erdoğan` →
+/// `recep-tayyip-erdogan`. None when not even the transliteration has letters or
+/// digits to make one from.
 pub fn slugify(name: &str) -> Option<String> {
     let mut out = String::new();
-    for c in name.chars() {
+    for c in deunicode::deunicode(name).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.is_empty() && !out.ends_with('-') {
@@ -442,13 +444,23 @@ mod tests {
     }
 
     #[test]
+    fn slugs_are_made_from_names_in_any_script() {
+        assert_eq!(slugify("Сергей Лавров").as_deref(), Some("sergei-lavrov"));
+        assert_eq!(
+            slugify("Recep Tayyip Erdoğan").as_deref(),
+            Some("recep-tayyip-erdogan")
+        );
+        assert_eq!(slugify("习近平").as_deref(), Some("xi-jin-ping"));
+        assert_eq!(slugify("«…»"), None);
+    }
+
+    #[test]
     fn slugs_are_made_from_ascii_names() {
         assert_eq!(slugify("Sergei Lavrov").as_deref(), Some("sergei-lavrov"));
         assert_eq!(
             slugify("  U.S. Congress — members ").as_deref(),
             Some("u-s-congress-members")
         );
-        assert_eq!(slugify("Сергей Лавров"), None);
     }
 
     proptest! {

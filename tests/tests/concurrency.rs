@@ -247,3 +247,41 @@ async fn thirty_two_editors_on_one_claim_all_succeed_and_leave_what_a_sequential
         "a pair suggested twice"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_referring_to_a_record_being_deleted_waits_for_the_delete_and_is_refused() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let db = Arc::new(TestDb::new().await);
+    let (speaker, claim) = setup(&db).await;
+    // A delete of the speaker in flight, as `deleteSpeaker` makes it: the row locked,
+    // nothing refers to it yet, the row soft-deleted, not yet committed.
+    let deleting = db.db().begin().await.expect("begin");
+    for sql in [
+        format!("SELECT 1 FROM speaker WHERE id = '{speaker}' FOR UPDATE"),
+        format!(
+            "UPDATE speaker SET deleted_at = now(), version = version + 1 WHERE id = '{speaker}'"
+        ),
+    ] {
+        deleting.execute_unprepared(&sql).await.expect("the delete");
+    }
+    let writer = {
+        let db = db.clone();
+        tokio::spawn(async move { write(&db, CREATE, statement(&speaker, &claim, 0)).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !writer.is_finished(),
+        "the write did not wait for the delete"
+    );
+    deleting.commit().await.expect("commit the delete");
+    let refused = writer
+        .await
+        .expect("the writer")
+        .expect_err("the write is refused");
+    assert_eq!(refused[0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+    assert_eq!(
+        refused[0]["extensions"]["field"], "input.speakerId",
+        "{refused}"
+    );
+    assert_eq!(db.count("statement").await, 0);
+}

@@ -82,14 +82,26 @@ pub async fn ensure_live<E: Record, C: ConnectionTrait>(
     }
 }
 
-/// Checks that an id given in the input names a live record; `field` is the input
-/// field to blame when it does not.
+/// Checks that an id given in the input names a live record, for a write that will
+/// refer to it; `field` is the input field to blame when it does not.
+///
+/// The record is locked `FOR KEY SHARE` for the rest of the transaction: a delete of
+/// it (which locks it `FOR UPDATE`, then looks for what refers to it) waits for this
+/// write and then sees what it wrote, or this write waits for the delete and then
+/// finds the record gone. Without the lock both would pass their checks and a live
+/// record would refer to a deleted one.
 pub async fn ensure_exists<E: Record, C: ConnectionTrait>(
     db: &C,
     id: Uuid,
     field: &str,
 ) -> ApiResult<()> {
-    let found = E::live().filter(E::id_col().eq(id)).one(db).await?;
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::LockType;
+    let found = E::live()
+        .filter(E::id_col().eq(id))
+        .lock(LockType::KeyShare)
+        .one(db)
+        .await?;
     match found {
         Some(_) => Ok(()),
         None => Err(ApiError::unknown_reference(E::NAME, field)),

@@ -1,0 +1,313 @@
+"""Schemathesis hooks for `scripts/fuzz-api`: real ids and versions, and ClaimTrack's checks.
+
+The generator writes arguments at random, so an update, a delete, a publish, a link's
+settlement or a purge would only ever meet ids that do not exist. Before each call the
+document is rewritten: most ids (and slugs) are replaced by real ones of the type the
+argument names, and each `version` beside an `id` by that record's current version (read
+from its revisions, so deleted records count too). The pool of real values is read
+through the API with an admin key, and read again every few seconds as the run creates
+and deletes records.
+
+Checks, on every response: no 5xx; a JSON body whose every error carries
+`extensions.code`; no `INTERNAL`; no message that shows SQL or Rust internals. Each call
+is also counted per operation (cases, and cases that came back with data), for the
+script's report. Settings come from the environment (`FUZZ_API_*`, set by the script).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import threading
+import time
+import urllib.request
+
+import graphql
+import schemathesis
+
+URL = os.environ["FUZZ_API_URL"]
+ADMIN_KEY = os.environ["FUZZ_API_ADMIN_KEY"]
+STATS = os.environ["FUZZ_API_STATS"]
+# How often an id or slug the generator wrote is replaced by a real one.
+REAL = float(os.environ.get("FUZZ_API_REAL", "0.85"))
+REFRESH_SECONDS = 5.0
+
+# The type an id argument names, by argument name.
+ID_ARGUMENTS = {
+    "speakerId": "speaker", "speakerIds": "speaker", "reportedById": "speaker",
+    "claimId": "claim", "claimIds": "claim",
+    "statementId": "statement", "statementIds": "statement",
+    "sourceStatementId": "statement", "targetStatementId": "statement",
+    "reviewerId": "outlet", "outletId": "outlet",
+    "articleId": "article", "articleIds": "article", "targetArticleId": "article",
+    "topicId": "topic", "topicIds": "topic", "parentId": "topic",
+    "roleId": "role",
+    "entityId": "any",
+}
+SLUG_ARGUMENTS = {
+    "speakerSlug": "speaker", "speakerSlugs": "speaker",
+    "claimSlug": "claim", "claimSlugs": "claim",
+}
+# The type an `id` names, by the field it is given to (its root field's name, after a
+# verb when there is one).
+ID_OF_FIELD = [
+    ("SpeakerRole", "role"), ("speakerRole", "role"), ("ApiKey", "key"),
+    ("Speaker", "speaker"), ("speaker", "speaker"), ("Outlet", "outlet"), ("outlet", "outlet"),
+    ("Article", "article"), ("article", "article"), ("Claim", "claim"), ("claim", "claim"),
+    ("Topic", "topic"), ("topic", "topic"), ("Statement", "statement"), ("statement", "statement"),
+    ("Verdict", "verdict"), ("verdict", "verdict"), ("Link", "link"), ("link", "link"),
+    ("purgeRecord", "any"), ("Appearance", "statement"),
+]
+LEAKS = re.compile(
+    r"SELECT |INSERT |UPDATE .* SET|DELETE FROM|sqlx|sea_orm|sea-orm|DbErr|panicked|\.rs:\d|"
+    r"backtrace|violates|duplicate key|relation \"|syntax error at|pg_catalog|tokio|actix",
+    re.IGNORECASE,
+)
+
+POOL_QUERY = """{
+  speakers(first: 100) { nodes { id slug roles { id } } }
+  claims(first: 100) { nodes { id slug } }
+  statements(first: 100) { nodes { id links { id } backlinks { id } } }
+  outlets(first: 100) { nodes { id slug } }
+  articles(first: 100) { nodes { id url } }
+  topics(first: 100) { nodes { id slug } }
+  verdicts(first: 100) { nodes { id } }
+  contradictionCandidates(first: 100) { nodes { id } }
+  apiKeys(first: 100) { nodes { id } }
+}"""
+
+
+def _post(query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(
+        URL,
+        data=body,
+        headers={"content-type": "application/json", "authorization": f"Bearer {ADMIN_KEY}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+class Pool:
+    """Real ids and slugs by type, read again every few seconds."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.read_at = 0.0
+        self.ids: dict[str, list[str]] = {}
+        self.slugs: dict[str, list[str]] = {}
+
+    def refresh(self) -> None:
+        with self.lock:
+            if time.monotonic() - self.read_at < REFRESH_SECONDS:
+                return
+            self.read_at = time.monotonic()
+        try:
+            data = _post(POOL_QUERY).get("data") or {}
+        except Exception:  # The service is judged by the checks, not here.
+            return
+        ids: dict[str, list[str]] = {}
+        slugs: dict[str, list[str]] = {}
+
+        def nodes(name: str) -> list[dict]:
+            return ((data.get(name) or {}).get("nodes")) or []
+
+        for kind, field in [("speaker", "speakers"), ("claim", "claims"), ("outlet", "outlets"),
+                            ("topic", "topics"), ("statement", "statements"), ("article", "articles"),
+                            ("verdict", "verdicts")]:
+            ids[kind] = [n["id"] for n in nodes(field)]
+        for kind, field in [("speaker", "speakers"), ("claim", "claims"), ("outlet", "outlets"), ("topic", "topics")]:
+            slugs[kind] = [n["slug"] for n in nodes(field) if n.get("slug")]
+        slugs["article"] = [n["url"] for n in nodes("articles") if n.get("url")]
+        ids["role"] = [r["id"] for n in nodes("speakers") for r in n.get("roles") or []]
+        ids["link"] = [link["id"] for n in nodes("statements") for link in (n.get("links") or []) + (n.get("backlinks") or [])]
+        ids["link"] += [n["id"] for n in nodes("contradictionCandidates")]
+        ids["key"] = [k["id"] for k in nodes("apiKeys")]
+        ids["any"] = [i for values in ids.values() for i in values]
+        with self.lock:
+            self.ids, self.slugs = ids, slugs
+
+    def pick(self, table: dict[str, list[str]], kind: str) -> str | None:
+        with self.lock:
+            values = table.get(kind) or []
+            return random.choice(values) if values else None
+
+
+POOL = Pool()
+
+
+# The lookup of each kind of record, for its current version.
+LOOKUPS = {
+    "speaker": "speaker", "role": "speakerRole", "outlet": "outlet", "article": "article",
+    "claim": "claim", "topic": "topic", "statement": "statement", "verdict": "verdict", "link": "link",
+}
+
+
+def _version_of(kind: str, record: str) -> int | None:
+    """A live record's version from its lookup; a deleted one's from its revisions."""
+    try:
+        if kind in LOOKUPS:
+            field = LOOKUPS[kind]
+            data = _post(f"query($id: ID!) {{ {field}(id: $id) {{ version }} }}", {"id": record})
+            found = (data.get("data") or {}).get(field)
+            if found:
+                return found["version"]
+        data = _post(
+            "query($id: ID!) { revisions(entityId: $id, first: 100) { nodes { version } } }",
+            {"id": record},
+        )
+    except Exception:
+        return None
+    nodes = (((data.get("data") or {}).get("revisions")) or {}).get("nodes") or []
+    versions = [r["version"] for r in nodes]
+    return max(versions) if versions else None
+
+
+def _kind_of_field(field: str) -> str:
+    for fragment, kind in ID_OF_FIELD:
+        if fragment in field:
+            return kind
+    return "any"
+
+
+def _string(value: str) -> graphql.StringValueNode:
+    return graphql.StringValueNode(value=value)
+
+
+class Rewriter:
+    """Puts real ids, slugs and versions into one operation's arguments."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def real(self, table: dict[str, list[str]], kind: str, node: graphql.ValueNode) -> graphql.ValueNode:
+        if random.random() > REAL:
+            return node
+        if isinstance(node, graphql.ListValueNode):
+            return graphql.ListValueNode(values=tuple(self.real(table, kind, v) for v in node.values))
+        if isinstance(node, graphql.StringValueNode):
+            value = POOL.pick(table, kind)
+            return _string(value) if value is not None else node
+        return node
+
+    def arguments(self, fields) -> list:
+        """Rewrites argument or object fields (both have `name` and `value`)."""
+        out = []
+        chosen_id = None
+        for item in fields:
+            name, value = item.name.value, item.value
+            if name in ID_ARGUMENTS:
+                value = self.real(POOL.ids, ID_ARGUMENTS[name], value)
+            elif name == "id":
+                value = self.real(POOL.ids, _kind_of_field(self.field), value)
+                if isinstance(value, graphql.StringValueNode):
+                    chosen_id = value.value
+            elif name in ("slug",) and isinstance(value, graphql.StringValueNode) and "create" not in self.field:
+                value = self.real(POOL.slugs, _kind_of_field(self.field), value)
+            elif name in SLUG_ARGUMENTS:
+                value = self.real(POOL.slugs, SLUG_ARGUMENTS[name], value)
+            elif name == "url" and self.field == "article":
+                value = self.real(POOL.slugs, "article", value)
+            if isinstance(value, graphql.ObjectValueNode):
+                value = graphql.ObjectValueNode(fields=tuple(self.arguments(value.fields)))
+            out.append(item.__class__(name=item.name, value=value))
+        if chosen_id is not None and random.random() < REAL:
+            version = _version_of(_kind_of_field(self.field), chosen_id)
+            if version is not None:
+                out = [
+                    item.__class__(name=item.name, value=graphql.IntValueNode(value=str(version)))
+                    if item.name.value == "version" else item
+                    for item in out
+                ]
+        return out
+
+
+def _rewrite(query: str) -> str:
+    document = graphql.parse(query)
+    operation = document.definitions[0]
+    if not isinstance(operation, graphql.OperationDefinitionNode):
+        return query
+    selections = []
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, graphql.FieldNode):
+            rewriter = Rewriter(selection.name.value)
+            arguments = tuple(rewriter.arguments(selection.arguments or ()))
+            selection = graphql.FieldNode(
+                alias=selection.alias, name=selection.name, arguments=arguments,
+                directives=selection.directives, selection_set=selection.selection_set,
+            )
+        selections.append(selection)
+    operation = graphql.OperationDefinitionNode(
+        operation=operation.operation, name=operation.name,
+        variable_definitions=operation.variable_definitions, directives=operation.directives,
+        selection_set=graphql.SelectionSetNode(selections=tuple(selections)),
+    )
+    return graphql.print_ast(graphql.DocumentNode(definitions=(operation, *document.definitions[1:])))
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if not isinstance(case.body, str):
+        return
+    POOL.refresh()
+    try:
+        case.body = _rewrite(case.body)
+    except graphql.GraphQLError:
+        pass  # Not a document the generator meant to be valid: send it as it is.
+
+
+class Stats:
+    """Cases and cases with data, per operation, written after every call."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.operations: dict[str, dict] = {}
+
+    def record(self, label: str, with_data: bool, codes: list[str]) -> None:
+        with self.lock:
+            entry = self.operations.setdefault(label, {"cases": 0, "with_data": 0, "codes": {}})
+            entry["cases"] += 1
+            entry["with_data"] += int(with_data)
+            for code in codes:
+                entry["codes"][code] = entry["codes"].get(code, 0) + 1
+            if entry["cases"] % 25 == 1 or with_data:
+                with open(STATS, "w", encoding="utf-8") as out:
+                    json.dump(self.operations, out, indent=1, sort_keys=True)
+
+
+STATS_BY_OPERATION = Stats()
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        body = None
+    data = body.get("data") if isinstance(body, dict) else None
+    with_data = isinstance(data, dict) and any(v is not None for v in data.values())
+    errors = body.get("errors") if isinstance(body, dict) else None
+    codes = [((e.get("extensions") or {}).get("code") or "NONE") for e in errors or [] if isinstance(e, dict)]
+    STATS_BY_OPERATION.record(case.operation.label, with_data, codes)
+
+
+@schemathesis.check
+def claimtrack_errors_are_coded_and_plain(ctx, response, case):
+    """Every error carries extensions.code, none is INTERNAL, none shows internals."""
+    if response.status_code >= 500:
+        raise AssertionError(f"HTTP {response.status_code}")
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise AssertionError("the body is not JSON") from None
+    for error in (body.get("errors") if isinstance(body, dict) else None) or []:
+        code = (error.get("extensions") or {}).get("code")
+        if not code:
+            raise AssertionError(f"an error without extensions.code: {error}")
+        if code == "INTERNAL":
+            raise AssertionError(f"INTERNAL: {error}")
+        message = str(error.get("message", ""))
+        if LEAKS.search(message):
+            raise AssertionError(f"the message shows internals: {message}")

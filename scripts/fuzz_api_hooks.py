@@ -33,6 +33,17 @@ STATS = os.environ["FUZZ_API_STATS"]
 # How often an id or slug the generator wrote is replaced by a real one.
 REAL = float(os.environ.get("FUZZ_API_REAL", "0.85"))
 REFRESH_SECONDS = 5.0
+# The hooks' own randomness: Hypothesis reseeds the global `random` for every case it
+# generates, which would make every choice below the same one.
+RNG = random.Random(int(os.environ.get("FUZZ_API_SEED", "0")) or None)
+# A file to write every document sent to, when set.
+DEBUG = os.environ.get("FUZZ_API_DEBUG")
+# How often a text the generator wrote is made acceptable (control characters taken
+# out, a web address or a language code put in where the field wants one), so that
+# writes get past the input checks and reach the code behind them.
+PLAIN = float(os.environ.get("FUZZ_API_PLAIN", "0.6"))
+REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+LANGUAGES = ["en", "pl", "de", "fr", "es", "uk"]
 
 # The type an id argument names, by argument name.
 ID_ARGUMENTS = {
@@ -132,7 +143,7 @@ class Pool:
     def pick(self, table: dict[str, list[str]], kind: str) -> str | None:
         with self.lock:
             values = table.get(kind) or []
-            return random.choice(values) if values else None
+            return RNG.choice(values) if values else None
 
 
 POOL = Pool()
@@ -183,7 +194,7 @@ class Rewriter:
         self.field = field
 
     def real(self, table: dict[str, list[str]], kind: str, node: graphql.ValueNode) -> graphql.ValueNode:
-        if random.random() > REAL:
+        if RNG.random() > REAL:
             return node
         if isinstance(node, graphql.ListValueNode):
             return graphql.ListValueNode(values=tuple(self.real(table, kind, v) for v in node.values))
@@ -210,10 +221,12 @@ class Rewriter:
                 value = self.real(POOL.slugs, SLUG_ARGUMENTS[name], value)
             elif name == "url" and self.field == "article":
                 value = self.real(POOL.slugs, "article", value)
+            else:
+                value = plain(name, value)
             if isinstance(value, graphql.ObjectValueNode):
                 value = graphql.ObjectValueNode(fields=tuple(self.arguments(value.fields)))
             out.append(item.__class__(name=item.name, value=value))
-        if chosen_id is not None and random.random() < REAL:
+        if chosen_id is not None and RNG.random() < REAL:
             version = _version_of(_kind_of_field(self.field), chosen_id)
             if version is not None:
                 out = [
@@ -222,6 +235,20 @@ class Rewriter:
                     for item in out
                 ]
         return out
+
+
+def plain(name: str, node: graphql.ValueNode) -> graphql.ValueNode:
+    """Now and then, a text the input checks accept for the field `name`."""
+    if isinstance(node, graphql.ListValueNode):
+        return graphql.ListValueNode(values=tuple(plain(name, v) for v in node.values))
+    if not isinstance(node, graphql.StringValueNode) or RNG.random() > PLAIN:
+        return node
+    if name.endswith("url") or name.endswith("Url"):
+        return _string(f"https://example.org/{RNG.randrange(1 << 32):x}/{REFUSED_CHARACTERS.sub('', node.value)[:40]}")
+    if name == "language":
+        return _string(RNG.choice(LANGUAGES))
+    text = REFUSED_CHARACTERS.sub("", node.value)
+    return _string(text if text.strip() else "text")
 
 
 def _rewrite(query: str) -> str:
@@ -256,6 +283,9 @@ def before_call(context, case, kwargs):
         case.body = _rewrite(case.body)
     except graphql.GraphQLError:
         pass  # Not a document the generator meant to be valid: send it as it is.
+    if DEBUG:
+        with open(DEBUG, "a", encoding="utf-8") as out:
+            out.write(case.body + "\n")
 
 
 class Stats:
@@ -265,16 +295,18 @@ class Stats:
         self.lock = threading.Lock()
         self.operations: dict[str, dict] = {}
 
-    def record(self, label: str, with_data: bool, codes: list[str]) -> None:
+    def record(self, label: str, with_data: bool, errors: list[tuple[str, str]]) -> None:
         with self.lock:
-            entry = self.operations.setdefault(label, {"cases": 0, "with_data": 0, "codes": {}})
+            entry = self.operations.setdefault(label, {"cases": 0, "with_data": 0, "codes": {}, "samples": {}})
             entry["cases"] += 1
             entry["with_data"] += int(with_data)
-            for code in codes:
+            for code, message in errors:
                 entry["codes"][code] = entry["codes"].get(code, 0) + 1
-            if entry["cases"] % 25 == 1 or with_data:
-                with open(STATS, "w", encoding="utf-8") as out:
-                    json.dump(self.operations, out, indent=1, sort_keys=True)
+                samples = entry["samples"].setdefault(code, [])
+                if len(samples) < 5 and message not in samples:
+                    samples.append(message)
+            with open(STATS, "w", encoding="utf-8") as out:
+                json.dump(self.operations, out, indent=1, sort_keys=True)
 
 
 STATS_BY_OPERATION = Stats()
@@ -289,8 +321,9 @@ def after_call(context, case, response):
     data = body.get("data") if isinstance(body, dict) else None
     with_data = isinstance(data, dict) and any(v is not None for v in data.values())
     errors = body.get("errors") if isinstance(body, dict) else None
-    codes = [((e.get("extensions") or {}).get("code") or "NONE") for e in errors or [] if isinstance(e, dict)]
-    STATS_BY_OPERATION.record(case.operation.label, with_data, codes)
+    coded = [(((e.get("extensions") or {}).get("code") or "NONE"), str(e.get("message", ""))[:200])
+             for e in errors or [] if isinstance(e, dict)]
+    STATS_BY_OPERATION.record(case.operation.label, with_data, coded)
 
 
 @schemathesis.check

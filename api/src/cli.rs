@@ -322,9 +322,14 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     if let Err(e) = &result {
         warn!(error = %e, "server stopped with an error");
     }
-    // Key use times gathered since the last tick are written before the pool closes.
+    // Key use times gathered since the last tick are written before the pool closes,
+    // through a connection of this runtime (the workers' went with theirs).
     maintenance.abort();
-    state.maintain().await;
+    let last = crate::db::one_connection(&opened.db);
+    if let Err(e) = state.keys.flush_last_used_through(&last).await {
+        warn!(error = %e, "cannot record API key use times");
+    }
+    last.close().await.ok();
     watcher.abort();
     if let Some(supervisor) = supervisor {
         opened.cluster = supervisor.stop().await;

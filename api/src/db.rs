@@ -2,7 +2,8 @@
 
 pub mod health;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxPostgresConnector};
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
@@ -53,6 +54,19 @@ pub async fn connect_with_health(
         .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]))
         .sqlx_logging(false);
     Database::connect(options).await
+}
+
+/// A pool of one connection, opened on the calling runtime, to the database `db` uses.
+/// The server's workers each run a runtime of their own, and the connections they open
+/// stop working when it stops: what is written after they are gone goes through this.
+pub fn one_connection(db: &DatabaseConnection) -> DatabaseConnection {
+    let pool = db.get_postgres_connection_pool();
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(pool.options().get_acquire_timeout())
+        .connect_lazy_with((*pool.connect_options()).clone());
+    SqlxPostgresConnector::from_sqlx_postgres_pool(own)
 }
 
 /// Applies every pending migration.

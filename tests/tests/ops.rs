@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use entity::ApiRole;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
 use serde_json::{Value, json};
 use tests::TestDb;
@@ -154,6 +155,58 @@ async fn service_waits_on_a_lock(db: &TestDb) -> bool {
         .expect("pg_stat_activity")
         .expect("a row");
     row.try_get_by_index::<i64>(0).expect("a count") > 0
+}
+
+/// Keys used since the last maintenance tick are recorded on the way out: the write
+/// goes through a connection of its own, as the workers' connections stop with them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_use_of_a_key_just_before_sigterm_is_recorded() {
+    let db = TestDb::new().await;
+    let key = db.key(ApiRole::Reader).await;
+    let url = db.url();
+    let log = tokio::task::spawn_blocking(move || {
+        let mut service = Service::start(&url, &["--no-migrate"]);
+        // Requests at once, so that the workers open connections of their own.
+        std::thread::scope(|scope| {
+            for _ in 0..16 {
+                scope.spawn(|| {
+                    let query =
+                        "{ statements(first: 5) { totalCount } claims(first: 5) { totalCount } }";
+                    let (status, body) = service.graphql(&agent(), Some(&key), query, json!({}));
+                    assert_eq!(
+                        (status, &body["data"]["claims"]["totalCount"]),
+                        (200, &json!(0)),
+                        "{body}"
+                    );
+                });
+            }
+        });
+        service.sigterm();
+        let status = service.wait_exit(Duration::from_secs(30));
+        assert!(status.success(), "claimtrack exited with {status}");
+        service.log_lines()
+    })
+    .await
+    .expect("the service");
+    let row = db
+        .db()
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*) FROM api_key WHERE last_used_at IS NOT NULL",
+        ))
+        .await
+        .expect("api_key")
+        .expect("a row");
+    assert_eq!(
+        row.try_get_by_index::<i64>(0).expect("a count"),
+        1,
+        "the key's use was not recorded: {log:#?}"
+    );
+    assert!(
+        !log.iter()
+            .any(|l| l.contains("cannot record API key use times")),
+        "{log:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

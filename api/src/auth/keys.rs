@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::secret::PresentedKey;
@@ -183,11 +183,25 @@ impl KeyStore {
 
     /// Writes the gathered use times. Returns how many keys were touched.
     pub async fn flush_last_used(&self) -> ApiResult<usize> {
+        self.flush_last_used_through(&self.0.db).await
+    }
+
+    /// Writes the use times gathered so far through `db`. Times that cannot be written
+    /// are kept (a later use of the same key wins) for the next flush.
+    pub async fn flush_last_used_through<C: ConnectionTrait>(&self, db: &C) -> ApiResult<usize> {
         let used: Vec<(Uuid, DateTime<Utc>)> = match self.0.last_used.lock() {
             Ok(mut used) => used.drain().collect(),
             Err(_) => return Err(ApiError::Internal("key use times poisoned".into())),
         };
-        service::api_key::touch(&self.0.db, &used).await?;
+        if let Err(e) = service::api_key::touch(db, &used).await {
+            if let Ok(mut kept) = self.0.last_used.lock() {
+                for (id, at) in used {
+                    let latest = kept.entry(id).or_insert(at);
+                    *latest = (*latest).max(at);
+                }
+            }
+            return Err(e);
+        }
         Ok(used.len())
     }
 

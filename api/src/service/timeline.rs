@@ -236,7 +236,13 @@ fn events_sql(
         ));
     }
     let wants = |kind: EventKind| filter.kinds.as_ref().is_none_or(|k| k.contains(&kind));
-    let mut branches: Vec<String> = Vec::new();
+    // The first branch types every column (PostgreSQL settles a UNION's column types
+    // branch by branch, so two untyped NULLs in a row would settle on text).
+    let mut branches: Vec<String> = vec![format!(
+        "SELECT NULL::timestamp AS at, 0 AS rank, {NO_ID} AS id, {NO_ID} AS sub, ''::text AS kind, \
+                NULL::uuid AS statement_id, NULL::uuid AS verdict_id, NULL::uuid AS link_id, \
+                NULL::uuid AS article_id, NULL::uuid AS from_statement_id, {NO_CHANGE} WHERE false"
+    )];
     if wants(EventKind::Statement) {
         branches.push(format!(
             "SELECT coalesce(s.stated_at_utc, s.stated_on::timestamp) AS at, 0 AS rank, s.id, {NO_ID} AS sub, \
@@ -319,13 +325,6 @@ fn events_sql(
                AND p.statement_id IN (SELECT id FROM scope)"
                 .to_owned(),
         );
-    }
-    if branches.is_empty() {
-        branches.push(format!(
-            "SELECT NULL::timestamp AS at, 0 AS rank, {NO_ID} AS id, {NO_ID} AS sub, '' AS kind, NULL::uuid AS statement_id, \
-                    NULL::uuid AS verdict_id, NULL::uuid AS link_id, NULL::uuid AS article_id, \
-                    NULL::uuid AS from_statement_id, {NO_CHANGE} WHERE false"
-        ));
     }
     let mut outer: Vec<String> = Vec::new();
     if let Some(from) = filter.from {

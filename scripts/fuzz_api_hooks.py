@@ -23,6 +23,7 @@ import re
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import graphql
 import schemathesis
@@ -36,6 +37,8 @@ REFRESH_SECONDS = 5.0
 # The hooks' own randomness: Hypothesis reseeds the global `random` for every case it
 # generates, which would make every choice below the same one.
 RNG = random.Random(int(os.environ.get("FUZZ_API_SEED", "0")) or None)
+# Where the records made by the run are listed, for later passes.
+FRESH_FILE = os.environ.get("FUZZ_API_FRESH")
 # A file to write every document sent to, when set.
 DEBUG = os.environ.get("FUZZ_API_DEBUG")
 # How often a text the generator wrote is made acceptable (control characters taken
@@ -71,6 +74,20 @@ ID_OF_FIELD = [
     ("Verdict", "verdict"), ("verdict", "verdict"), ("Link", "link"), ("link", "link"),
     ("purgeRecord", "any"), ("Appearance", "statement"),
 ]
+SCHEMA = graphql.build_schema(
+    (Path(__file__).resolve().parent.parent / "api" / "schema.graphql").read_text(encoding="utf-8")
+)
+# The alias under which a create mutation's record is asked for its id (see `_fresh`).
+FRESH = "fuzzFresh"
+# Kinds of record by their object type, for the records the run creates.
+KIND_OF_TYPE = {
+    "Speaker": "speaker", "SpeakerRole": "role", "Outlet": "outlet", "Article": "article",
+    "Claim": "claim", "Topic": "topic", "Statement": "statement", "Verdict": "verdict",
+    "Link": "link", "ApiKey": "key",
+}
+# Arguments of which a field takes exactly one; the generator often gives several.
+EXCLUSIVE = [{"id", "slug", "url"}, {"targetStatementId", "targetArticleId"}, {"statementId", "claimId"},
+             {"speakerId", "speakerSlug"}, {"claimId", "claimSlug"}]
 LEAKS = re.compile(
     r"SELECT |INSERT |UPDATE .* SET|DELETE FROM|sqlx|sea_orm|sea-orm|DbErr|panicked|\.rs:\d|"
     r"backtrace|violates|duplicate key|relation \"|syntax error at|pg_catalog|tokio|actix",
@@ -86,7 +103,7 @@ POOL_QUERY = """{
   topics(first: 100) { nodes { id slug } }
   verdicts(first: 100) { nodes { id } }
   contradictionCandidates(first: 100) { nodes { id } }
-  apiKeys(first: 100) { nodes { id } }
+  apiKeys(first: 100) { nodes { id name } }
 }"""
 
 
@@ -109,6 +126,29 @@ class Pool:
         self.read_at = 0.0
         self.ids: dict[str, list[str]] = {}
         self.slugs: dict[str, list[str]] = {}
+        # Records the run made (the lists read above show only the first hundred).
+        self.fresh: dict[str, list[str]] = {}
+
+    def made(self, kind: str, record: str) -> None:
+        with self.lock:
+            fresh = self.fresh.setdefault(kind, [])
+            fresh.append(record)
+            del fresh[:-200]
+            if FRESH_FILE:
+                with open(FRESH_FILE, "a", encoding="utf-8") as out:
+                    out.write(f"{kind} {record}\n")
+
+    def read_fresh(self) -> None:
+        """Records made by earlier passes of the run."""
+        if not FRESH_FILE or not os.path.exists(FRESH_FILE):
+            return
+        with open(FRESH_FILE, encoding="utf-8") as lines:
+            for line in lines:
+                kind, _, record = line.strip().partition(" ")
+                if record:
+                    fresh = self.fresh.setdefault(kind, [])
+                    fresh.append(record)
+                    del fresh[:-200]
 
     def refresh(self) -> None:
         with self.lock:
@@ -135,7 +175,8 @@ class Pool:
         ids["role"] = [r["id"] for n in nodes("speakers") for r in n.get("roles") or []]
         ids["link"] = [link["id"] for n in nodes("statements") for link in (n.get("links") or []) + (n.get("backlinks") or [])]
         ids["link"] += [n["id"] for n in nodes("contradictionCandidates")]
-        ids["key"] = [k["id"] for k in nodes("apiKeys")]
+        # Never the keys the run itself uses.
+        ids["key"] = [k["id"] for k in nodes("apiKeys") if not k["name"].startswith("fuzz ")]
         ids["any"] = [i for values in ids.values() for i in values]
         with self.lock:
             self.ids, self.slugs = ids, slugs
@@ -143,10 +184,16 @@ class Pool:
     def pick(self, table: dict[str, list[str]], kind: str) -> str | None:
         with self.lock:
             values = table.get(kind) or []
+            if table is self.ids and RNG.random() < 0.5:
+                fresh = self.fresh.get(kind) or []
+                if kind == "any":
+                    fresh = [i for ids in self.fresh.values() for i in ids]
+                values = fresh or values
             return RNG.choice(values) if values else None
 
 
 POOL = Pool()
+POOL.read_fresh()
 
 
 # The lookup of each kind of record, for its current version.
@@ -203,6 +250,16 @@ class Rewriter:
             return _string(value) if value is not None else node
         return node
 
+    def one_of_each(self, out: list) -> list:
+        """Mostly, one argument of each exclusive group: the others are left out."""
+        for group in EXCLUSIVE:
+            given = [item.name.value for item in out
+                     if item.name.value in group and not isinstance(item.value, graphql.NullValueNode)]
+            if len(given) > 1 and RNG.random() < PLAIN:
+                keep = RNG.choice(given)
+                out = [item for item in out if item.name.value not in group or item.name.value == keep]
+        return out
+
     def arguments(self, fields) -> list:
         """Rewrites argument or object fields (both have `name` and `value`)."""
         out = []
@@ -219,6 +276,10 @@ class Rewriter:
                 value = self.real(POOL.slugs, _kind_of_field(self.field), value)
             elif name in SLUG_ARGUMENTS:
                 value = self.real(POOL.slugs, SLUG_ARGUMENTS[name], value)
+            elif name in ("after", "before") and RNG.random() < PLAIN:
+                value = graphql.NullValueNode()
+            elif name in ("first", "last") and RNG.random() < PLAIN:
+                value = graphql.IntValueNode(value=str(RNG.randrange(1, 51)))
             elif name == "url" and self.field == "article":
                 value = self.real(POOL.slugs, "article", value)
             else:
@@ -226,6 +287,7 @@ class Rewriter:
             if isinstance(value, graphql.ObjectValueNode):
                 value = graphql.ObjectValueNode(fields=tuple(self.arguments(value.fields)))
             out.append(item.__class__(name=item.name, value=value))
+        out = self.one_of_each(out)
         if chosen_id is not None and RNG.random() < REAL:
             version = _version_of(_kind_of_field(self.field), chosen_id)
             if version is not None:
@@ -251,6 +313,37 @@ def plain(name: str, node: graphql.ValueNode) -> graphql.ValueNode:
     return _string(text if text.strip() else "text")
 
 
+def _fresh(field: graphql.FieldNode) -> graphql.FieldNode:
+    """A create mutation also asks for its record's id, under the alias FRESH."""
+    mutation = SCHEMA.mutation_type.fields.get(field.name.value) if SCHEMA.mutation_type else None
+    if mutation is None or not field.name.value.startswith("create") or field.selection_set is None:
+        return field
+    payload = graphql.get_named_type(mutation.type)
+    for name, inner in getattr(payload, "fields", {}).items():
+        if graphql.get_named_type(inner.type).name in KIND_OF_TYPE:
+            extra = graphql.FieldNode(
+                alias=graphql.NameNode(value=FRESH), name=graphql.NameNode(value=name),
+                arguments=(), directives=(),
+                selection_set=graphql.SelectionSetNode(selections=(
+                    graphql.FieldNode(name=graphql.NameNode(value="id"), arguments=(), directives=()),
+                    graphql.FieldNode(name=graphql.NameNode(value="__typename"), arguments=(), directives=()),
+                )),
+            )
+            selections = (*field.selection_set.selections, extra)
+            return graphql.FieldNode(
+                alias=field.alias, name=field.name, arguments=field.arguments, directives=field.directives,
+                selection_set=graphql.SelectionSetNode(selections=selections),
+            )
+    return field
+
+
+def _collect_fresh(data: dict) -> None:
+    for payload in data.values():
+        record = payload.get(FRESH) if isinstance(payload, dict) else None
+        if isinstance(record, dict) and record.get("__typename") in KIND_OF_TYPE and record.get("id"):
+            POOL.made(KIND_OF_TYPE[record["__typename"]], record["id"])
+
+
 def _rewrite(query: str) -> str:
     document = graphql.parse(query)
     operation = document.definitions[0]
@@ -261,10 +354,10 @@ def _rewrite(query: str) -> str:
         if isinstance(selection, graphql.FieldNode):
             rewriter = Rewriter(selection.name.value)
             arguments = tuple(rewriter.arguments(selection.arguments or ()))
-            selection = graphql.FieldNode(
+            selection = _fresh(graphql.FieldNode(
                 alias=selection.alias, name=selection.name, arguments=arguments,
                 directives=selection.directives, selection_set=selection.selection_set,
-            )
+            ))
         selections.append(selection)
     operation = graphql.OperationDefinitionNode(
         operation=operation.operation, name=operation.name,
@@ -320,6 +413,8 @@ def after_call(context, case, response):
         body = None
     data = body.get("data") if isinstance(body, dict) else None
     with_data = isinstance(data, dict) and any(v is not None for v in data.values())
+    if with_data:
+        _collect_fresh(data)
     errors = body.get("errors") if isinstance(body, dict) else None
     coded = [(((e.get("extensions") or {}).get("code") or "NONE"), str(e.get("message", ""))[:200])
              for e in errors or [] if isinstance(e, dict)]

@@ -115,6 +115,19 @@ impl TestDb {
         response["data"].clone()
     }
 
+    /// Runs a mutation that must succeed and makes one record (`{ createX(…) { x { id } } }`);
+    /// the record's id.
+    pub async fn created(&self, mutation: &str) -> String {
+        let data = self.ok(mutation, Value::Object(Default::default())).await;
+        let record = data
+            .as_object()
+            .and_then(|payloads| payloads.values().next())
+            .and_then(Value::as_object)
+            .and_then(|payload| payload.values().next())
+            .unwrap_or_else(|| panic!("no record in {data}"));
+        record["id"].as_str().expect("an id").to_owned()
+    }
+
     /// Runs a request that must fail and returns its first error.
     pub async fn err(&self, query: &str, variables: Value) -> Value {
         let response = self.exec(query, variables).await;

@@ -39,23 +39,11 @@ fn date(i: usize) -> String {
 /// One speaker and one claim; their ids.
 async fn setup(db: &TestDb) -> (String, String) {
     let speaker = db
-        .ok(
-            "mutation { createSpeaker(input: { name: \"Many Editors\", kind: PERSON }) { speaker { id } } }",
-            json!({}),
-        )
-        .await["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+        .created("mutation { createSpeaker(input: { name: \"Many Editors\", kind: PERSON }) { speaker { id } } }")
+        .await;
     let claim = db
-        .ok(
-            "mutation { createClaim(input: { text: \"The working group will be set up\" }) { claim { id } } }",
-            json!({}),
-        )
-        .await["createClaim"]["claim"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+        .created("mutation { createClaim(input: { text: \"The working group will be set up\" }) { claim { id } } }")
+        .await;
     (speaker, claim)
 }
 

@@ -405,23 +405,11 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 async fn abusive_documents_are_refused_or_merged_at_once_without_sql() {
     let db = TestDb::new().await;
     let speaker = db
-        .ok(
-            "mutation { createSpeaker(input: { name: \"Abuse Target\", kind: PERSON }) { speaker { id } } }",
-            json!({}),
-        )
-        .await["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+        .created("mutation { createSpeaker(input: { name: \"Abuse Target\", kind: PERSON }) { speaker { id } } }")
+        .await;
     let claim = db
-        .ok(
-            "mutation { createClaim(input: { text: \"An abused claim\" }) { claim { id } } }",
-            json!({}),
-        )
-        .await["createClaim"]["claim"]["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+        .created("mutation { createClaim(input: { text: \"An abused claim\" }) { claim { id } } }")
+        .await;
     let url = db.url();
     tokio::task::spawn_blocking(move || {
         let mut service = Service::start(&url, &["--no-migrate", "--rate-limit-per-ip", "0"]);

@@ -13,6 +13,7 @@ pub mod embedded;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod rate_limit;
 pub mod service;

@@ -1,0 +1,4 @@
+//! Bringing data in from outside: [`claimreview`] reads ClaimReview as fact-checkers
+//! publish it.
+
+pub mod claimreview;

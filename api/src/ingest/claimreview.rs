@@ -365,22 +365,26 @@ fn address(value: &str) -> Option<String> {
     (host.contains('.') && !value.starts_with('/')).then(|| format!("https://{value}"))
 }
 
-/// A field holding an address: read, or reported unreadable.
-fn read_address(
+/// A text field read by `parse`, or reported unreadable (`why`, and what it held).
+fn read_as<T>(
     fields: &mut Fields<'_>,
     key: &'static str,
     unreadable: &mut Vec<Unreadable>,
-) -> Option<String> {
+    parse: impl Fn(&str) -> Option<T>,
+    why: &str,
+) -> Option<T> {
     let raw = fields.text(key)?;
-    let read = address(&raw);
+    let read = parse(&raw);
     if read.is_none() {
         unreadable.push(Unreadable {
             at: fields.at.at(key),
-            reason: format!("a relative address names no site: {raw:?}"),
+            reason: format!("{why}: {raw:?}"),
         });
     }
     read
 }
+
+const RELATIVE: &str = "a relative address names no site";
 
 fn party(value: &Value) -> Option<Party> {
     match value {
@@ -456,22 +460,6 @@ pub fn when(value: &str) -> Option<When> {
         .map(When::Day)
 }
 
-fn read_when(
-    fields: &mut Fields<'_>,
-    key: &'static str,
-    unreadable: &mut Vec<Unreadable>,
-) -> Option<When> {
-    let raw = fields.text(key)?;
-    let read = when(&raw);
-    if read.is_none() {
-        unreadable.push(Unreadable {
-            at: fields.at.at(key),
-            reason: format!("not a date: {raw:?}"),
-        });
-    }
-    read
-}
-
 /// The addresses an `appearance` or `firstAppearance` gives: strings, `CreativeWork`s
 /// with a `url`, or arrays of either.
 fn addresses(value: &Value, at: &Place, out: &mut Vec<String>, unreadable: &mut Vec<Unreadable>) {
@@ -489,7 +477,7 @@ fn addresses(value: &Value, at: &Place, out: &mut Vec<String>, unreadable: &mut 
         Some((_, Some(url))) => out.push(url),
         Some((raw, None)) => unreadable.push(Unreadable {
             at: at.clone(),
-            reason: format!("a relative address names no site: {raw:?}"),
+            reason: format!("{RELATIVE}: {raw:?}"),
         }),
         None => {}
     }
@@ -567,8 +555,20 @@ fn claim_review(object: &Map<String, Value>, at: &Place) -> Item {
         unmapped: Vec::new(),
         unreadable: Vec::new(),
     };
-    review.url = read_address(&mut fields, "url", &mut review.unreadable);
-    review.published = read_when(&mut fields, "datePublished", &mut review.unreadable);
+    review.url = read_as(
+        &mut fields,
+        "url",
+        &mut review.unreadable,
+        address,
+        RELATIVE,
+    );
+    review.published = read_as(
+        &mut fields,
+        "datePublished",
+        &mut review.unreadable,
+        when,
+        "not a date",
+    );
     review.reviewer = reviewer(&mut fields, review.url.as_deref());
     rating(
         fields.get("reviewRating"),
@@ -624,7 +624,13 @@ fn item_reviewed(value: &Value, at: &Place, worded: bool, review: &mut Review) {
     };
     let mut fields = Fields::new(object, at);
     review.claimant = fields.get("author").and_then(party);
-    review.claimed = read_when(&mut fields, "datePublished", &mut review.unreadable);
+    review.claimed = read_as(
+        &mut fields,
+        "datePublished",
+        &mut review.unreadable,
+        when,
+        "not a date",
+    );
     let mut found = Vec::new();
     for key in ["firstAppearance", "appearance", "url"] {
         if let Some(value) = fields.get(key) {
@@ -687,9 +693,21 @@ fn google_review(claim: &Map<String, Value>, review: &Value, at_claim: &Place, a
         unmapped: Vec::new(),
         unreadable: Vec::new(),
     };
-    out.url = read_address(&mut fields, "url", &mut out.unreadable);
-    out.claimed = read_when(&mut claim_fields, "claimDate", &mut out.unreadable);
-    out.published = read_when(&mut fields, "reviewDate", &mut out.unreadable);
+    out.url = read_as(&mut fields, "url", &mut out.unreadable, address, RELATIVE);
+    out.claimed = read_as(
+        &mut claim_fields,
+        "claimDate",
+        &mut out.unreadable,
+        when,
+        "not a date",
+    );
+    out.published = read_as(
+        &mut fields,
+        "reviewDate",
+        &mut out.unreadable,
+        when,
+        "not a date",
+    );
     claim_fields.get("claimReview");
     out.reviewer = match fields.get("publisher") {
         Some(Value::Object(publisher)) => publisher

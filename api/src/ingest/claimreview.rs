@@ -737,6 +737,7 @@ fn google_review(claim: &Map<String, Value>, review: &Value, at_claim: &Place, a
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn reviews(document: Value) -> Vec<Review> {
@@ -939,6 +940,95 @@ mod tests {
             })
         );
         assert_eq!(review.rating.label.as_deref(), Some("Mostly false"));
+    }
+
+    /// JSON made of the words ClaimReview documents use, nested at random.
+    fn documents() -> impl Strategy<Value = Value> {
+        let words = prop::sample::select(vec![
+            "@type",
+            "@graph",
+            "claimReviewed",
+            "itemReviewed",
+            "author",
+            "publisher",
+            "url",
+            "reviewRating",
+            "ratingValue",
+            "bestRating",
+            "alternateName",
+            "datePublished",
+            "appearance",
+            "firstAppearance",
+            "claims",
+            "claimReview",
+            "text",
+            "item",
+            "dataFeedElement",
+            "name",
+            "jobTitle",
+            "textualRating",
+            "a/b",
+            "c~d",
+        ]);
+        let strings = prop::sample::select(vec![
+            "ClaimReview",
+            "DataFeedItem",
+            "Person",
+            "Organization",
+            "Claim",
+            "2021-7-9",
+            "2020-03-27T10:46:13+0200",
+            "not a date",
+            "example.org/x",
+            "/relative",
+            "https://e.org/a",
+            "",
+            " ",
+            "Falso",
+            "3",
+            "x",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(Value::from),
+            strings.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(6, 120, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((words.clone(), inner), 0..6).prop_map(|pairs| {
+                    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    /// The place itself, or for a field that is missing, the object it is missing from.
+    fn resolves(document: &Value, place: &Place) -> bool {
+        document.pointer(&place.pointer).is_some()
+            || place
+                .pointer
+                .rsplit_once('/')
+                .is_some_and(|(parent, _)| document.pointer(parent).is_some_and(Value::is_object))
+    }
+
+    proptest! {
+        #[test]
+        fn every_place_reported_is_in_the_document(document in documents()) {
+            for item in items(&document, None) {
+                match item {
+                    Item::Review(review) => {
+                        prop_assert!(document.pointer(&review.at.pointer).is_some_and(Value::is_object));
+                        for place in review.unmapped.iter().chain(review.unreadable.iter().map(|u| &u.at)) {
+                            prop_assert!(document.pointer(&place.pointer).is_some(), "{place}");
+                        }
+                        prop_assert!(!review.claim.trim().is_empty());
+                    }
+                    Item::Refused(refusal) => prop_assert!(resolves(&document, &refusal.at), "{}", refusal.at),
+                }
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value};
 
+pub use super::Rating;
+
 /// Where something stood in its file: the line of a JSON Lines file (1-based) and the
 /// JSON pointer within that line's (or the file's) document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,15 +92,6 @@ impl When {
             When::Day(day) => *day,
         }
     }
-}
-
-/// A rating as published. Any part may be missing: many reviewers give a label alone.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Rating {
-    pub label: Option<String>,
-    pub value: Option<f64>,
-    pub best: Option<f64>,
-    pub worst: Option<f64>,
 }
 
 /// A source field that was there but could not be read; the review stands without it.

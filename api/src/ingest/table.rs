@@ -16,6 +16,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate};
 
+pub use super::Rating;
+
 /// The fields a column can fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Field {
@@ -156,15 +158,6 @@ pub struct Options {
     /// A `chrono` format for dates the common forms do not cover (`%d/%m/%Y`).
     pub date_format: Option<String>,
     pub delimiter: u8,
-}
-
-/// A rating as the row gives it, placed on the scale when there is one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rating {
-    pub label: String,
-    pub value: Option<f64>,
-    pub best: Option<f64>,
-    pub worst: Option<f64>,
 }
 
 /// One row, read.
@@ -434,10 +427,8 @@ fn rating(raw: &str, scale: Option<&Scale>) -> Result<Rating, String> {
             ));
         }
         return Ok(Rating {
-            label: raw.to_owned(),
-            value: None,
-            best: None,
-            worst: None,
+            label: Some(raw.to_owned()),
+            ..Rating::default()
         });
     };
     let best = (labels.len() - 1) as f64;
@@ -455,7 +446,7 @@ fn rating(raw: &str, scale: Option<&Scale>) -> Result<Rating, String> {
             })?,
     };
     Ok(Rating {
-        label: labels[index].clone(),
+        label: Some(labels[index].clone()),
         value: Some(index as f64),
         best: Some(best),
         worst: Some(0.0),
@@ -507,7 +498,7 @@ mod tests {
         assert_eq!(
             rows[0].rating,
             Some(Rating {
-                label: "pants-fire".into(),
+                label: Some("pants-fire".into()),
                 value: Some(0.0),
                 best: Some(5.0),
                 worst: Some(0.0)
@@ -517,7 +508,7 @@ mod tests {
         assert_eq!(rows[1].line, 4);
         assert_eq!(rows[1].speaker, "Sarah Palin");
         assert_eq!(
-            rows[1].rating.as_ref().map(|r| r.label.as_str()),
+            rows[1].rating.as_ref().and_then(|r| r.label.as_deref()),
             Some("pants-fire")
         );
         assert_eq!(rows[1].summary, None);
@@ -628,13 +619,13 @@ mod tests {
     fn ratings_without_a_scale_are_labels_and_numbers_need_one() {
         assert_eq!(
             rating("Mostly False", None).map(|r| r.label),
-            Ok("Mostly False".into())
+            Ok(Some("Mostly False".into()))
         );
         assert!(rating("3", None).is_err());
         let scale: Scale = "false,true".parse().expect("a scale");
         assert_eq!(
             rating("1", Some(&scale)).map(|r| r.label),
-            Ok("true".into())
+            Ok(Some("true".into()))
         );
         assert!(rating("1.5", Some(&scale)).is_err());
         assert!(rating("-1", Some(&scale)).is_err());

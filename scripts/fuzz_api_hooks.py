@@ -45,6 +45,7 @@ DEBUG = os.environ.get("FUZZ_API_DEBUG")
 # out, a web address or a language code put in where the field wants one), so that
 # writes get past the input checks and reach the code behind them.
 PLAIN = float(os.environ.get("FUZZ_API_PLAIN", "0.6"))
+# What the service's input check refuses (`validate::plain` in api/src/service/validate.rs).
 REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 LANGUAGES = ["en", "pl", "de", "fr", "es", "uk"]
 
@@ -129,11 +130,15 @@ class Pool:
         # Records the run made (the lists read above show only the first hundred).
         self.fresh: dict[str, list[str]] = {}
 
+    def remember(self, kind: str, record: str) -> None:
+        """Keeps the last 200 records of a kind the run made."""
+        fresh = self.fresh.setdefault(kind, [])
+        fresh.append(record)
+        del fresh[:-200]
+
     def made(self, kind: str, record: str) -> None:
         with self.lock:
-            fresh = self.fresh.setdefault(kind, [])
-            fresh.append(record)
-            del fresh[:-200]
+            self.remember(kind, record)
             if FRESH_FILE:
                 with open(FRESH_FILE, "a", encoding="utf-8") as out:
                     out.write(f"{kind} {record}\n")
@@ -146,9 +151,7 @@ class Pool:
             for line in lines:
                 kind, _, record = line.strip().partition(" ")
                 if record:
-                    fresh = self.fresh.setdefault(kind, [])
-                    fresh.append(record)
-                    del fresh[:-200]
+                    self.remember(kind, record)
 
     def refresh(self) -> None:
         with self.lock:

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use entity::ApiRole;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, TransactionTrait};
 use serde_json::{Value, json};
-use tests::TestDb;
 use tests::process::{PrivateCluster, Service, agent, restart_cluster, sample};
+use tests::{TestDb, scalar};
 
 const PROBE: &str = "query OpsProbe { statements(first: 5) { totalCount edges { node { text speaker { name } } } } }";
 
@@ -188,17 +188,12 @@ async fn the_use_of_a_key_just_before_sigterm_is_recorded() {
     })
     .await
     .expect("the service");
-    let row = db
-        .db()
-        .query_one_raw(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT count(*) FROM api_key WHERE last_used_at IS NOT NULL",
-        ))
-        .await
-        .expect("api_key")
-        .expect("a row");
     assert_eq!(
-        row.try_get_by_index::<i64>(0).expect("a count"),
+        scalar::<i64>(
+            db.db(),
+            "SELECT count(*) FROM api_key WHERE last_used_at IS NOT NULL"
+        )
+        .await,
         1,
         "the key's use was not recorded: {log:#?}"
     );

@@ -294,6 +294,16 @@ async fn key_use_is_recorded_by_the_timer_not_by_each_request() {
         assert_eq!(body["data"]["viewer"]["role"], "READER");
     }
     assert!(!last_used().await, "a request wrote last_used_at");
+    // A write that fails (the database out of reach) keeps the times for the next one.
+    let mut nowhere = sea_orm::ConnectOptions::new("postgres://nobody@127.0.0.1:1/nothing");
+    nowhere
+        .connect_lazy(true)
+        .acquire_timeout(std::time::Duration::from_millis(500));
+    let nowhere = sea_orm::Database::connect(nowhere)
+        .await
+        .expect("a lazy pool");
+    assert!(state.keys.flush_last_used_through(&nowhere).await.is_err());
+    assert!(!last_used().await);
     state.maintain().await;
     assert!(last_used().await, "the timer did not record the use");
 }

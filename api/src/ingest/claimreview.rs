@@ -16,10 +16,9 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use serde_json::{Map, Value};
 
-pub use super::Rating;
+pub use super::{Rating, When, when};
 
 /// Where something stood in its file: the line of a JSON Lines file (1-based) and the
 /// JSON pointer within that line's (or the file's) document.
@@ -72,26 +71,6 @@ pub enum PartyKind {
     Organization,
     /// A bare name, or a type that is neither.
     Unknown,
-}
-
-/// A date as published: an instant when it had a time, else a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum When {
-    Instant(DateTime<FixedOffset>),
-    /// A time without a zone: the day is certain, the instant is not.
-    Local(NaiveDateTime),
-    Day(NaiveDate),
-}
-
-impl When {
-    /// The day, in the zone the source gave.
-    pub fn day(&self) -> NaiveDate {
-        match self {
-            When::Instant(at) => at.date_naive(),
-            When::Local(at) => at.date(),
-            When::Day(day) => *day,
-        }
-    }
 }
 
 /// A source field that was there but could not be read; the review stands without it.
@@ -421,38 +400,6 @@ fn party(value: &Value) -> Option<Party> {
     }
 }
 
-/// Dates as publishers write them: RFC 3339, offsets without a colon, a space for the
-/// `T`, no seconds, no zone, or a day alone with or without padding (`2021-7-9`).
-pub fn when(value: &str) -> Option<When> {
-    let value = value.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        return Some(When::Instant(at));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S %z",
-    ] {
-        if let Ok(at) = DateTime::parse_from_str(value, format) {
-            return Some(When::Instant(at));
-        }
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(at) = NaiveDateTime::parse_from_str(value, format) {
-            return Some(When::Local(at));
-        }
-    }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()
-        .map(When::Day)
-}
-
 /// The addresses an `appearance` or `firstAppearance` gives: strings, `CreativeWork`s
 /// with a `url`, or arrays of either.
 fn addresses(value: &Value, at: &Place, out: &mut Vec<String>, unreadable: &mut Vec<Unreadable>) {
@@ -590,19 +537,20 @@ fn reviewer(fields: &mut Fields<'_>, url: Option<&str>) -> Option<Party> {
         (Some(a), _) if a.kind == PartyKind::Organization => Some(a),
         (_, Some(p)) => Some(p),
         (Some(a), None) if a.kind == PartyKind::Unknown => Some(a),
-        _ => url
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| {
-                u.host_str()
-                    .map(|h| h.trim_start_matches("www.").to_owned())
-            })
-            .map(|host| Party {
-                url: Some(format!("https://{host}/")),
-                name: host,
-                kind: PartyKind::Organization,
-                title: None,
-            }),
+        _ => url.and_then(site),
     }
+}
+
+/// The site an address is on, as the organisation that runs it.
+fn site(url: &str) -> Option<Party> {
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.trim_start_matches("www.").to_owned();
+    Some(Party {
+        url: Some(format!("https://{host}/")),
+        name: host,
+        kind: PartyKind::Organization,
+        title: None,
+    })
 }
 
 /// The claim's author, date and appearances; `worded` when its `name` (or `text`) gave
@@ -718,7 +666,7 @@ fn google_review(claim: &Map<String, Value>, review: &Value, at_claim: &Place, a
             }),
         _ => None,
     }
-    .or_else(|| reviewer(&mut Fields::new(&Map::new(), at), out.url.as_deref()));
+    .or_else(|| out.url.as_deref().and_then(site));
     fields.unmapped(&mut out.unmapped);
     // Each review reports the claim's own unused fields once: with the first review.
     if at.pointer.ends_with("/0") {
@@ -806,6 +754,12 @@ mod tests {
         ));
         assert_eq!(read(b"\xff\xfe{}"), Err(BadFile::NotUtf8 { offset: 0 }));
         assert_eq!(read(b" \n "), Err(BadFile::Empty));
+        // Nesting past what the JSON reader takes is a bad file, not a crash.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(
+            read(deep.as_bytes()),
+            Err(BadFile::NotJson { line: 1, .. })
+        ));
     }
 
     #[test]

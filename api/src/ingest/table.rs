@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 
-pub use super::Rating;
+pub use super::{Rating, when};
 
 /// The fields a column can fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -394,28 +394,13 @@ impl<R: Read> Rows<R> {
     }
 }
 
-/// A day in the forms spreadsheets hold: ISO (`2022-07-28`, or an instant), `July 28,
-/// 2022`, `Jul 28, 2022`, `28 July 2022`, or `format` when given (tried first).
+/// A day: in `format` when given (tried first, for forms like `28/07/2022` that read
+/// two ways), else in any form [`when`] reads.
 pub fn day(raw: &str, format: Option<&str>) -> Option<NaiveDate> {
     let raw = raw.trim();
-    if let Some(format) = format
-        && let Ok(day) = NaiveDate::parse_from_str(raw, format)
-    {
-        return Some(day);
-    }
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return Some(at.date_naive());
-    }
-    [
-        "%Y-%m-%d",
-        "%B %d, %Y",
-        "%b %d, %Y",
-        "%d %B %Y",
-        "%d %b %Y",
-        "%b. %d, %Y",
-    ]
-    .iter()
-    .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
+    format
+        .and_then(|format| NaiveDate::parse_from_str(raw, format).ok())
+        .or_else(|| when(raw).map(|w| w.day()))
 }
 
 /// A rating cell: a label, or with a scale a number on it (or one of its labels).

@@ -8,11 +8,17 @@ use actix_web::{App, HttpServer, middleware};
 use sea_orm::{DatabaseConnection, DbErr};
 use tracing::{Instrument, info, warn};
 
-use crate::config::{Cli, Command, DbCommand, GlobalArgs, KeysCommand, ServeArgs};
+use crate::config::{
+    Cli, Command, DbCommand, ExportArgs, ExportFormat, GlobalArgs, ImportArgs, KeysCommand,
+    ServeArgs,
+};
 use crate::db::Health;
 use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError, Supervisor};
 use crate::error::ApiError;
 use crate::http::{AppState, configure};
+use crate::ingest::import::{self, Settings};
+use crate::ingest::{exchange, table};
+use crate::service::validate;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +143,26 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             opened.close().await?;
             result
         }
+        Command::Import(args) => {
+            let opened = open(&global).await?;
+            let result = async {
+                crate::db::migrate(&opened.db).await?;
+                import_command(&opened.db, args).await
+            }
+            .await;
+            opened.close().await?;
+            result
+        }
+        Command::Export(args) => {
+            let opened = open(&global).await?;
+            let result = async {
+                crate::db::migrate(&opened.db).await?;
+                export_command(&opened.db, args).await
+            }
+            .await;
+            opened.close().await?;
+            result
+        }
         Command::Schema => {
             use std::io::Write;
             let mut out = io::stdout().lock();
@@ -144,6 +170,170 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// The import's reading settings from the command line.
+fn import_settings(args: &ImportArgs) -> Result<Settings, CliError> {
+    use std::str::FromStr;
+    let usage = |e: &dyn std::fmt::Display| CliError::Usage(e.to_string());
+    let csv = match &args.map {
+        None => None,
+        Some(map) => {
+            let map = match map.strip_prefix('@') {
+                Some(file) => std::fs::read_to_string(file)?
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                None => map.clone(),
+            };
+            let delimiter = match args.delimiter.as_str() {
+                "\\t" | "tab" => b'\t',
+                d if d.len() == 1 => d.as_bytes()[0],
+                d => {
+                    return Err(CliError::Usage(format!(
+                        "--delimiter must be one character, not {d:?}"
+                    )));
+                }
+            };
+            Some(table::Options {
+                mapping: table::Mapping::from_str(&map).map_err(|e| usage(&e))?,
+                scale: args
+                    .scale
+                    .as_deref()
+                    .map(table::Scale::from_str)
+                    .transpose()
+                    .map_err(|e| usage(&e))?,
+                date_format: args.date_format.clone(),
+                delimiter,
+            })
+        }
+    };
+    if csv.is_none() && (args.scale.is_some() || args.date_format.is_some()) {
+        return Err(CliError::Usage(
+            "--scale and --date-format read spreadsheets: give --map too".into(),
+        ));
+    }
+    validate::language("--language", &args.language).map_err(|e| usage(&e))?;
+    Ok(Settings {
+        format: args.format,
+        csv,
+        reviewer: args.reviewer.clone(),
+        language: args.language.clone(),
+        dry_run: args.dry_run,
+        progress: true,
+    })
+}
+
+/// `claimtrack import FILE…`: each file imported in its own transaction, the report on
+/// stderr (and as JSON with `--report`).
+async fn import_command(db: &DatabaseConnection, args: ImportArgs) -> Result<(), CliError> {
+    let settings = import_settings(&args)?;
+    let files = import::expand(&args.files)?;
+    let pool = db.get_postgres_connection_pool();
+    let mut reports = Vec::new();
+    for path in &files {
+        let report = import::file(pool, path, &settings, None).await;
+        eprint!("{}", report.human());
+        reports.push(report);
+    }
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    let total = |f: fn(&import::FileReport) -> u64| reports.iter().map(f).sum::<u64>();
+    eprintln!(
+        "{} files: {} read, {} created, {} merged, {} unchanged, {} refused{}",
+        reports.len(),
+        total(|r| r.read),
+        total(|r| r.created),
+        total(|r| r.merged),
+        total(|r| r.unchanged),
+        total(|r| r.refused),
+        if failed > 0 {
+            format!("; {failed} not imported")
+        } else {
+            String::new()
+        }
+    );
+    if let Some(path) = &args.report {
+        let json = serde_json::json!({ "dryRun": settings.dry_run, "files": reports });
+        std::fs::write(
+            path,
+            serde_json::to_vec_pretty(&json).map_err(io::Error::other)?,
+        )?;
+    }
+    if failed > 0 {
+        return Err(CliError::Usage(format!(
+            "{failed} of {} files not imported (nothing was written from them)",
+            reports.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `claimtrack export`: JSON Lines or a ClaimReview feed, to a file or standard output.
+async fn export_command(db: &DatabaseConnection, args: ExportArgs) -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    let pool = db.get_postgres_connection_pool();
+    let mut out: Box<dyn io::Write + Send> = match &args.output {
+        Some(path) => Box::new(io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(path)?,
+        )),
+        None => Box::new(io::BufWriter::with_capacity(1 << 20, io::stdout())),
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    if io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = Instant::now();
+    let failed = |e: import::FileError| CliError::Usage(format!("export: {e}"));
+    match args.format {
+        ExportFormat::Jsonl => {
+            let selection = exchange::Selection {
+                speakers: args.speaker.clone(),
+                claims: args.claim.clone(),
+                since: args.since,
+            };
+            let progress = |n: u64| {
+                let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!("{n} records, {rate:.0} records/s"));
+            };
+            let written = exchange::export(pool, &selection, &mut *out, &progress)
+                .await
+                .map_err(failed)?;
+            bar.finish_and_clear();
+            let total: u64 = written.iter().map(|(_, n)| n).sum();
+            info!(
+                records = total,
+                ?written,
+                seconds = started.elapsed().as_secs_f64(),
+                "exported"
+            );
+        }
+        ExportFormat::Claimreview => {
+            if !args.speaker.is_empty() || !args.claim.is_empty() {
+                return Err(CliError::Usage(
+                    "--speaker and --claim select records of the JSON Lines export; the ClaimReview feed takes --since".into(),
+                ));
+            }
+            let since = args
+                .since
+                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc());
+            let n = exchange::export_feed(pool, since, &mut *out)
+                .await
+                .map_err(failed)?;
+            bar.finish_and_clear();
+            info!(
+                reviews = n,
+                seconds = started.elapsed().as_secs_f64(),
+                "exported"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `claimtrack keys …`: the first admin key comes from here. Output goes to stdout

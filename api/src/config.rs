@@ -131,6 +131,76 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Bring fact-checks in: ClaimReview documents and feeds, spreadsheets (CSV), or
+    /// files written by `export`. Folders are read file by file.
+    Import(ImportArgs),
+    /// Write records out: ClaimTrack's own JSON Lines (which `import` reads back), or a
+    /// ClaimReview DataFeed of published verdicts.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Files or folders to import, each file in one transaction.
+    #[arg(required = true)]
+    pub files: Vec<std::path::PathBuf>,
+    /// The files' format; told from their content when not given.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::ingest::import::Format>,
+    /// Spreadsheet columns, as ClaimTrack field = CSV column: `speaker=speaker,text=statement,
+    /// stated_on=date,rating=label,summary=justification,context=context`. Fields: speaker,
+    /// text, stated_on (required), rating, summary, context, url, language, reviewer,
+    /// review_url. `@FILE` reads the mapping from a file, one `field=column` a line.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// A numeric rating's labels, worst (0) to best (n-1):
+    /// `pants-fire,false,barely-true,half-true,mostly-true,true`.
+    #[arg(long)]
+    pub scale: Option<String>,
+    /// The outlet that reviewed every row of a spreadsheet (created when missing).
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// A `chrono` format for dates the common forms do not cover, such as `%d/%m/%Y`.
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// The spreadsheet's field separator (`,` by default; `\t` for tab).
+    #[arg(long, default_value = ",")]
+    pub delimiter: String,
+    /// The language of statements whose source names none.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+    /// Read and merge everything, report, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub report: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// ClaimTrack's own JSON Lines.
+    Jsonl,
+    /// A schema.org DataFeed of ClaimReview items (published verdicts with an address).
+    Claimreview,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: ExportFormat,
+    /// Only statements of this speaker (slug), and what they need; repeatable.
+    #[arg(long)]
+    pub speaker: Vec<String>,
+    /// Only statements taking a stance on this claim (slug), and what they need; repeatable.
+    #[arg(long)]
+    pub claim: Vec<String>,
+    /// Only records changed (statements) or published (ClaimReview) on or after this day.
+    #[arg(long)]
+    pub since: Option<chrono::NaiveDate>,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -5,6 +5,9 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 pub mod claimreview;
+pub mod exchange;
+pub mod import;
+pub mod merge;
 pub mod table;
 
 /// A rating as a source gives it. Any part may be missing: many reviewers give a label

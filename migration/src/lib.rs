@@ -32,6 +32,7 @@ mod m20261126_000008_add_search_config_use;
 mod m20261127_000009_key_search_indexes_on_config;
 mod m20261127_000010_add_statement_text_bands;
 mod m20261127_000011_index_search_per_config;
+mod m20261206_000012_add_natural_keys;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_key_search_indexes_on_config::Migration),
             Box::new(m20261127_000010_add_statement_text_bands::Migration),
             Box::new(m20261127_000011_index_search_per_config::Migration),
+            Box::new(m20261206_000012_add_natural_keys::Migration),
         ]
     }
 }

@@ -70,6 +70,13 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mapping(BTreeMap<Field, String>);
 
+impl Mapping {
+    /// Whether a column is mapped to `field`.
+    pub fn has(&self, field: Field) -> bool {
+        self.0.contains_key(&field)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadOptions {
     #[error("--map: {0:?} is not FIELD=COLUMN")]

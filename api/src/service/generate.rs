@@ -252,13 +252,10 @@ pub async fn generate<C: ConnectionTrait + TransactionTrait>(
             format!(
                 "INSERT INTO revision (id, entity_type, entity_id, version, action, after, created_at, updated_at) \
              SELECT {}, 'statement', s.id, 1, 'CREATE', \
-               (to_jsonb(s) - 'search_doc' - 'search_config') || jsonb_build_object( \
-                 'stances', (SELECT coalesce(jsonb_agg(jsonb_build_object('claim_id', x.claim_id, 'stance', x.stance)), '[]') \
-                             FROM stance x WHERE x.statement_id = s.id), \
-                 'topic_ids', (SELECT coalesce(jsonb_agg(t.topic_id), '[]') FROM statement_topic t WHERE t.statement_id = s.id)), \
-               s.created_at, s.created_at \
+               {}, s.created_at, s.created_at \
              FROM statement s WHERE s.id BETWEEN {} AND {}",
                 "md5('revision' || s.id::text)::uuid",
+                crate::service::statement::snapshot_sql("s"),
                 st("0"),
                 st(&format!("({s} - 1)"))
             ),

@@ -86,6 +86,19 @@ pub struct SnapshotStance {
     pub stance: StanceKind,
 }
 
+/// [`Snapshot`] in SQL, for the statement row `alias`: what set-based writes (imports,
+/// generated data) record in a statement's revision.
+pub fn snapshot_sql(alias: &str) -> String {
+    format!(
+        "((to_jsonb({alias}) - 'search_doc' - 'search_config') || jsonb_build_object( \
+           'stances', (SELECT coalesce(jsonb_agg(jsonb_build_object('claim_id', x.claim_id, 'stance', x.stance) \
+                                                 ORDER BY x.claim_id), '[]') \
+                       FROM stance x WHERE x.statement_id = {alias}.id), \
+           'topic_ids', (SELECT coalesce(jsonb_agg(t.topic_id ORDER BY t.topic_id), '[]') \
+                         FROM statement_topic t WHERE t.statement_id = {alias}.id)))"
+    )
+}
+
 /// Input checks that need no database.
 struct Checked {
     text: Option<String>,

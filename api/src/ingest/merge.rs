@@ -1,0 +1,785 @@
+//! Writing fact-checks brought in from outside: rows are copied (`COPY`) into staging
+//! tables a batch at a time, then merged with what the database holds by set-based
+//! statements, each record found by its natural key before one is created:
+//!
+//! - a speaker by Wikidata id, then slug, then one of its aliases (`text_key`);
+//! - an outlet by slug, then the host of its homepage;
+//! - an article by its normalized address;
+//! - a statement by (speaker, date, `text_key(text)`), a claim by `text_key(text)`;
+//! - a verdict by its review's address, or, without one, by what it rates and who
+//!   rated it.
+//!
+//! Every record created gets its CREATE revision, every verdict changed its UPDATE
+//! revision, in the same transaction. Imports take one advisory lock for their whole
+//! transaction, so two running at once give what one gives: the second finds what
+//! the first created.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::service::statement::snapshot_sql;
+use entity::{SpeakerKind, StatementKind};
+
+/// One fact-check, ready to merge: a statement (or a claim, when nobody is named as
+/// having made it), where it appeared, and a verdict on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// The speaker; None makes the text a claim.
+    pub speaker: Option<Person>,
+    pub text: String,
+    pub kind: StatementKind,
+    pub stated_on: NaiveDate,
+    pub stated_time: Option<(NaiveTime, i16)>,
+    pub context: Option<String>,
+    pub language: String,
+    /// Normalized addresses of the articles it appeared in, the first appearance first.
+    pub appearances: Vec<String>,
+    pub verdict: Option<Review>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub name: String,
+    pub slug: String,
+    pub kind: SpeakerKind,
+    pub wikidata_id: Option<String>,
+}
+
+/// An outlet, known by its slug.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outlet {
+    pub name: String,
+    pub slug: String,
+    pub homepage: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub reviewer: Outlet,
+    pub url: Option<String>,
+    pub label: String,
+    pub value: Option<f64>,
+    pub best: Option<f64>,
+    pub worst: Option<f64>,
+    pub summary: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// What a batch did, row by row in total and record by record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Outcome {
+    /// Rows whose statement or claim was new.
+    pub created: u64,
+    /// Rows whose statement or claim was there, and that added or changed a verdict or
+    /// an appearance.
+    pub merged: u64,
+    /// Rows that changed nothing.
+    pub unchanged: u64,
+    pub records: Records,
+}
+
+/// Records written, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Records {
+    pub speakers: u64,
+    pub outlets: u64,
+    pub articles: u64,
+    pub statements: u64,
+    pub claims: u64,
+    pub appearances: u64,
+    pub verdicts_created: u64,
+    pub verdicts_updated: u64,
+}
+
+impl std::ops::AddAssign for Outcome {
+    fn add_assign(&mut self, other: Self) {
+        self.created += other.created;
+        self.merged += other.merged;
+        self.unchanged += other.unchanged;
+        let (a, b) = (&mut self.records, other.records);
+        a.speakers += b.speakers;
+        a.outlets += b.outlets;
+        a.articles += b.articles;
+        a.statements += b.statements;
+        a.claims += b.claims;
+        a.appearances += b.appearances;
+        a.verdicts_created += b.verdicts_created;
+        a.verdicts_updated += b.verdicts_updated;
+    }
+}
+
+/// The advisory lock every import holds for its transaction.
+const IMPORT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended('claimtrack import', 0))";
+
+const STAGING: &str = r#"
+CREATE TEMP TABLE import_fact (
+    n                 integer PRIMARY KEY,
+    new_id            uuid NOT NULL,
+    is_claim          boolean NOT NULL,
+    speaker_name      text,
+    speaker_slug      text,
+    speaker_kind      speaker_kind,
+    speaker_wikidata  text,
+    new_speaker_id    uuid,
+    text              text NOT NULL,
+    kind              statement_kind NOT NULL,
+    stated_on         date NOT NULL,
+    stated_time       time,
+    utc_offset        smallint,
+    context           text,
+    language          text NOT NULL,
+    reviewer_slug     text,
+    new_verdict_id    uuid,
+    verdict_url       text,
+    rating_label      text,
+    rating_value      double precision,
+    best_rating       double precision,
+    worst_rating      double precision,
+    summary           text,
+    published_at      timestamptz,
+    speaker_id        uuid,
+    subject_id        uuid,
+    reviewer_id       uuid,
+    verdict_id        uuid,
+    changed           boolean NOT NULL DEFAULT false
+) ON COMMIT DROP;
+CREATE TEMP TABLE import_outlet (
+    slug      text PRIMARY KEY,
+    name      text NOT NULL,
+    host      text,
+    homepage  text,
+    new_id    uuid NOT NULL,
+    outlet_id uuid
+) ON COMMIT DROP;
+CREATE TEMP TABLE import_article (
+    url         text PRIMARY KEY,
+    outlet_slug text NOT NULL,
+    new_id      uuid NOT NULL,
+    article_id  uuid
+) ON COMMIT DROP;
+CREATE TEMP TABLE import_appearance (
+    n     integer NOT NULL,
+    url   text NOT NULL,
+    first boolean NOT NULL
+) ON COMMIT DROP;
+"#;
+
+const CLEAR: &str = "TRUNCATE import_fact, import_outlet, import_article, import_appearance";
+
+/// The revision of each row of the CTE `created`, as `{snapshot}` spells it.
+fn revisions(entity_type: &str, snapshot: &str) -> String {
+    format!(
+        "INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, after) \
+         SELECT uuid_v7(), '{entity_type}', c.id, c.version, 'CREATE', $1, {snapshot} FROM created c"
+    )
+}
+
+/// A record's snapshot: its row without the columns PostgreSQL derives for search.
+const ROW: &str = "(to_jsonb(c) - 'search_doc' - 'search_config')";
+
+/// The merge, step by step; each step's row count is what it wrote. `$1` is the actor's
+/// key id.
+fn steps() -> Vec<(Step, String)> {
+    let statement_snapshot = snapshot_sql("c");
+    vec![
+        // Outlets: by slug, then by the host of their homepage.
+        (
+            Step::Resolve,
+            "UPDATE import_outlet i SET outlet_id = o.id FROM outlet o \
+             WHERE o.slug = i.slug AND o.deleted_at IS NULL"
+                .into(),
+        ),
+        (
+            Step::Resolve,
+            "UPDATE import_outlet i SET outlet_id = (SELECT o.id FROM outlet o \
+               WHERE o.deleted_at IS NULL AND o.homepage IS NOT NULL \
+                 AND lower(substring(o.homepage FROM '^https?://(?:www\\.)?([^/:?#]+)')) = i.host \
+               ORDER BY o.id LIMIT 1) \
+             WHERE i.outlet_id IS NULL AND i.host IS NOT NULL"
+                .into(),
+        ),
+        (
+            Step::Outlets,
+            format!(
+                "WITH created AS (INSERT INTO outlet (id, name, slug, homepage) \
+                   SELECT new_id, name, slug, homepage FROM import_outlet WHERE outlet_id IS NULL \
+                   RETURNING *) {}",
+                revisions("outlet", ROW)
+            ),
+        ),
+        (
+            Step::Resolve,
+            "UPDATE import_outlet SET outlet_id = new_id WHERE outlet_id IS NULL".into(),
+        ),
+        // Speakers: by Wikidata id, slug, then alias.
+        (
+            Step::Resolve,
+            "UPDATE import_fact f SET speaker_id = s.id FROM speaker s \
+             WHERE f.speaker_wikidata IS NOT NULL AND s.wikidata_id = f.speaker_wikidata \
+               AND s.deleted_at IS NULL"
+                .into(),
+        ),
+        (
+            Step::Resolve,
+            "UPDATE import_fact f SET speaker_id = s.id FROM speaker s \
+             WHERE f.speaker_id IS NULL AND f.speaker_slug IS NOT NULL AND s.slug = f.speaker_slug \
+               AND s.deleted_at IS NULL"
+                .into(),
+        ),
+        (
+            Step::Resolve,
+            "UPDATE import_fact f SET speaker_id = (SELECT s.id FROM speaker s \
+               WHERE s.deleted_at IS NULL AND text_keys(s.aliases) @> ARRAY[text_key(f.speaker_name)] \
+               ORDER BY s.id LIMIT 1) \
+             WHERE f.speaker_id IS NULL AND f.speaker_name IS NOT NULL"
+                .into(),
+        ),
+        (
+            Step::Speakers,
+            format!(
+                "WITH created AS (INSERT INTO speaker (id, name, slug, kind, wikidata_id) \
+                   SELECT DISTINCT ON (speaker_slug) new_speaker_id, speaker_name, speaker_slug, \
+                          speaker_kind, speaker_wikidata \
+                   FROM import_fact WHERE speaker_id IS NULL AND speaker_slug IS NOT NULL \
+                   ORDER BY speaker_slug, n RETURNING *) {}",
+                revisions("speaker", ROW)
+            ),
+        ),
+        (
+            Step::Resolve,
+            "UPDATE import_fact f SET speaker_id = s.id FROM speaker s \
+             WHERE f.speaker_id IS NULL AND f.speaker_slug IS NOT NULL AND s.slug = f.speaker_slug \
+               AND s.deleted_at IS NULL"
+                .into(),
+        ),
+        // Statements by (speaker, date, text key); claims by text key.
+        (Step::Resolve, RESOLVE_STATEMENTS.into()),
+        (Step::Resolve, RESOLVE_CLAIMS.into()),
+        (
+            Step::Statements,
+            format!(
+                "WITH created AS (INSERT INTO statement (id, speaker_id, text, kind, stated_on, \
+                   stated_time, stated_utc_offset_minutes, context, language) \
+                   SELECT DISTINCT ON (speaker_id, stated_on, text_key(text)) new_id, speaker_id, text, \
+                          kind, stated_on, stated_time, utc_offset, context, language \
+                   FROM import_fact WHERE NOT is_claim AND subject_id IS NULL \
+                   ORDER BY speaker_id, stated_on, text_key(text), n RETURNING *) {}",
+                revisions("statement", &statement_snapshot)
+            ),
+        ),
+        (
+            Step::Claims,
+            format!(
+                "WITH created AS (INSERT INTO claim (id, text) \
+                   SELECT DISTINCT ON (text_key(text)) new_id, text \
+                   FROM import_fact WHERE is_claim AND subject_id IS NULL \
+                   ORDER BY text_key(text), n RETURNING *) {}",
+                revisions(
+                    "claim",
+                    "to_jsonb(c) || jsonb_build_object('topic_ids', '[]'::jsonb)"
+                )
+            ),
+        ),
+        (Step::Resolve, RESOLVE_STATEMENTS.into()),
+        (Step::Resolve, RESOLVE_CLAIMS.into()),
+        // Articles by address, in the outlet of their host.
+        (
+            Step::Resolve,
+            "UPDATE import_article i SET article_id = a.id FROM article a \
+             WHERE a.url = i.url AND a.deleted_at IS NULL"
+                .into(),
+        ),
+        (
+            Step::Articles,
+            format!(
+                "WITH created AS (INSERT INTO article (id, outlet_id, url, title) \
+                   SELECT i.new_id, o.outlet_id, i.url, i.url FROM import_article i \
+                   JOIN import_outlet o ON o.slug = i.outlet_slug WHERE i.article_id IS NULL \
+                   RETURNING *) {}",
+                revisions("article", ROW)
+            ),
+        ),
+        (
+            Step::Resolve,
+            "UPDATE import_article SET article_id = new_id WHERE article_id IS NULL".into(),
+        ),
+        // Appearances of statements (a claim has none); the first one only where the
+        // statement has no first appearance yet.
+        (
+            Step::Appearances,
+            format!(
+                "WITH wanted AS ( \
+                   SELECT DISTINCT ON (f.subject_id, a.article_id) f.n, f.subject_id, a.article_id, p.first \
+                   FROM import_appearance p JOIN import_fact f ON f.n = p.n \
+                   JOIN import_article a ON a.url = p.url \
+                   WHERE NOT f.is_claim \
+                   ORDER BY f.subject_id, a.article_id, p.first DESC, f.n), \
+                 created AS (INSERT INTO appearance (id, statement_id, article_id, first) \
+                   SELECT uuid_v7(), w.subject_id, w.article_id, \
+                          w.first AND NOT EXISTS (SELECT 1 FROM appearance x WHERE x.statement_id = w.subject_id \
+                                                  AND x.first AND x.deleted_at IS NULL) \
+                   FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM appearance x \
+                     WHERE x.statement_id = w.subject_id AND x.article_id = w.article_id AND x.deleted_at IS NULL) \
+                   RETURNING *), \
+                 marked AS (UPDATE import_fact f SET changed = true FROM created c \
+                   WHERE f.subject_id = c.statement_id AND NOT f.is_claim) \
+                 {}",
+                revisions("appearance", ROW)
+            ),
+        ),
+        // Verdicts: by review address, else by subject and reviewer among those without one.
+        (
+            Step::Resolve,
+            "UPDATE import_fact f SET reviewer_id = o.outlet_id FROM import_outlet o \
+             WHERE o.slug = f.reviewer_slug"
+                .into(),
+        ),
+        (Step::Resolve, RESOLVE_VERDICTS.into()),
+        (
+            Step::VerdictsUpdated,
+            "WITH incoming AS ( \
+               SELECT DISTINCT ON (verdict_id) * FROM import_fact WHERE verdict_id IS NOT NULL \
+               ORDER BY verdict_id, n), \
+             old AS (SELECT v.* FROM verdict v JOIN incoming i ON i.verdict_id = v.id \
+               WHERE (v.rating_label, v.rating_value, v.best_rating, v.worst_rating, v.summary) \
+                     IS DISTINCT FROM (i.rating_label, i.rating_value, i.best_rating, i.worst_rating, i.summary) \
+               FOR UPDATE OF v), \
+             updated AS (UPDATE verdict v SET rating_label = i.rating_label, rating_value = i.rating_value, \
+                 best_rating = i.best_rating, worst_rating = i.worst_rating, summary = i.summary, \
+                 version = v.version + 1, updated_at = now() \
+               FROM incoming i WHERE i.verdict_id = v.id AND v.id IN (SELECT id FROM old) RETURNING v.*), \
+             marked AS (UPDATE import_fact f SET changed = true FROM updated u WHERE f.verdict_id = u.id) \
+             INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, before, after) \
+             SELECT uuid_v7(), 'verdict', u.id, u.version, 'UPDATE', $1, to_jsonb(o), to_jsonb(u) \
+             FROM updated u JOIN old o ON o.id = u.id"
+                .into(),
+        ),
+        (
+            Step::VerdictsCreated,
+            format!(
+                "WITH created AS (INSERT INTO verdict (id, statement_id, claim_id, reviewer_id, rating_label, \
+                   rating_value, best_rating, worst_rating, summary, url, published_at, status) \
+                   SELECT DISTINCT ON (coalesce(verdict_url, subject_id::text || reviewer_id::text)) \
+                          new_verdict_id, CASE WHEN NOT is_claim THEN subject_id END, \
+                          CASE WHEN is_claim THEN subject_id END, reviewer_id, rating_label, rating_value, \
+                          best_rating, worst_rating, summary, verdict_url, coalesce(published_at, now()), \
+                          'PUBLISHED' \
+                   FROM import_fact WHERE verdict_id IS NULL AND rating_label IS NOT NULL \
+                   ORDER BY coalesce(verdict_url, subject_id::text || reviewer_id::text), n RETURNING *), \
+                 marked AS (UPDATE import_fact f SET changed = true FROM created c \
+                   WHERE f.verdict_id IS NULL AND f.rating_label IS NOT NULL \
+                     AND (c.url = f.verdict_url OR (c.url IS NULL AND f.verdict_url IS NULL \
+                          AND c.reviewer_id = f.reviewer_id \
+                          AND coalesce(c.statement_id, c.claim_id) = f.subject_id))) \
+                 {}",
+                revisions("verdict", ROW)
+            ),
+        ),
+    ]
+}
+
+const RESOLVE_STATEMENTS: &str = "UPDATE import_fact f SET subject_id = s.id FROM statement s \
+     WHERE NOT f.is_claim AND f.subject_id IS NULL AND s.speaker_id = f.speaker_id \
+       AND s.stated_on = f.stated_on AND text_key(s.text) = text_key(f.text) AND s.deleted_at IS NULL";
+
+const RESOLVE_CLAIMS: &str = "UPDATE import_fact f SET subject_id = c.id FROM claim c \
+     WHERE f.is_claim AND f.subject_id IS NULL AND text_key(c.text) = text_key(f.text) \
+       AND c.deleted_at IS NULL";
+
+const RESOLVE_VERDICTS: &str = "UPDATE import_fact f SET verdict_id = v.id FROM verdict v \
+     WHERE f.rating_label IS NOT NULL AND v.deleted_at IS NULL \
+       AND ((f.verdict_url IS NOT NULL AND v.url = f.verdict_url) \
+         OR (f.verdict_url IS NULL AND v.url IS NULL AND v.reviewer_id = f.reviewer_id \
+             AND ((NOT f.is_claim AND v.statement_id = f.subject_id) \
+               OR (f.is_claim AND v.claim_id = f.subject_id))))";
+
+/// Counts per row, once a batch is merged.
+const TALLY: &str = "SELECT \
+     count(*) FILTER (WHERE subject_id = new_id), \
+     count(*) FILTER (WHERE subject_id <> new_id AND changed), \
+     count(*) FILTER (WHERE subject_id <> new_id AND NOT changed) \
+   FROM import_fact";
+
+/// Tables an import writes, analyzed once it is committed.
+pub const TOUCHED: &str = "speaker, outlet, article, statement, claim, appearance, verdict, revision, statement_text_band";
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Resolve,
+    Outlets,
+    Speakers,
+    Statements,
+    Claims,
+    Articles,
+    Appearances,
+    VerdictsUpdated,
+    VerdictsCreated,
+}
+
+/// A transaction that merges batches of facts.
+pub struct Merge<'c> {
+    txn: Transaction<'c, Postgres>,
+    actor: Option<Uuid>,
+    steps: Vec<(Step, String)>,
+}
+
+impl<'c> Merge<'c> {
+    /// Opens the transaction, takes the import lock and creates the staging tables.
+    pub async fn begin(pool: &'c sqlx::PgPool, actor: Option<Uuid>) -> sqlx::Result<Self> {
+        let mut txn = pool.begin().await?;
+        sqlx::raw_sql("SET LOCAL statement_timeout = 0")
+            .execute(&mut *txn)
+            .await?;
+        sqlx::raw_sql(IMPORT_LOCK).execute(&mut *txn).await?;
+        sqlx::raw_sql(STAGING).execute(&mut *txn).await?;
+        Ok(Self {
+            txn,
+            actor,
+            steps: steps(),
+        })
+    }
+
+    /// Merges one batch.
+    pub async fn batch(&mut self, facts: &[Fact]) -> sqlx::Result<Outcome> {
+        if facts.is_empty() {
+            return Ok(Outcome::default());
+        }
+        let conn: &mut PgConnection = &mut self.txn;
+        let staged = Staged::of(facts);
+        copy(
+            conn,
+            "import_outlet (slug, name, host, homepage, new_id)",
+            &staged.outlets,
+        )
+        .await?;
+        copy(
+            conn,
+            "import_article (url, outlet_slug, new_id)",
+            &staged.articles,
+        )
+        .await?;
+        copy(
+            conn,
+            "import_appearance (n, url, first)",
+            &staged.appearances,
+        )
+        .await?;
+        copy(conn, FACT_COLUMNS, &staged.facts).await?;
+        sqlx::raw_sql("ANALYZE import_fact, import_outlet, import_article, import_appearance")
+            .execute(&mut *conn)
+            .await?;
+        let mut outcome = Outcome::default();
+        for (step, sql) in &self.steps {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(self.actor)
+                .persistent(false)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            let r = &mut outcome.records;
+            match step {
+                Step::Resolve => {}
+                Step::Outlets => r.outlets += rows,
+                Step::Speakers => r.speakers += rows,
+                Step::Statements => r.statements += rows,
+                Step::Claims => r.claims += rows,
+                Step::Articles => r.articles += rows,
+                Step::Appearances => r.appearances += rows,
+                Step::VerdictsUpdated => r.verdicts_updated += rows,
+                Step::VerdictsCreated => r.verdicts_created += rows,
+            }
+        }
+        let (created, merged, unchanged): (i64, i64, i64) =
+            sqlx::query_as(TALLY).fetch_one(&mut *conn).await?;
+        sqlx::raw_sql(CLEAR).execute(&mut *conn).await?;
+        outcome.created = created as u64;
+        outcome.merged = merged as u64;
+        outcome.unchanged = unchanged as u64;
+        Ok(outcome)
+    }
+
+    pub async fn commit(self) -> sqlx::Result<()> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> sqlx::Result<()> {
+        self.txn.rollback().await
+    }
+}
+
+/// Brings the planner's statistics up to date after an import, so the first query
+/// after it is planned as well as the tenth.
+pub async fn analyze(pool: &sqlx::PgPool) -> sqlx::Result<()> {
+    let mut conn = pool.acquire().await?;
+    sqlx::raw_sql("SET statement_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {TOUCHED}")))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::raw_sql("RESET statement_timeout")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+const FACT_COLUMNS: &str = "import_fact (n, new_id, is_claim, speaker_name, speaker_slug, speaker_kind, \
+     speaker_wikidata, new_speaker_id, text, kind, stated_on, stated_time, utc_offset, context, \
+     language, reviewer_slug, new_verdict_id, verdict_url, rating_label, rating_value, best_rating, \
+     worst_rating, summary, published_at)";
+
+async fn copy(conn: &mut PgConnection, table: &str, data: &str) -> sqlx::Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} FROM STDIN"))
+        .await?;
+    copy.send(data.as_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// A batch as `COPY` text: facts, the outlets and articles they name (once each) and
+/// their appearances.
+#[derive(Default)]
+struct Staged {
+    facts: String,
+    outlets: String,
+    articles: String,
+    appearances: String,
+}
+
+impl Staged {
+    fn of(facts: &[Fact]) -> Self {
+        let mut out = Staged::default();
+        let mut outlets = std::collections::HashSet::new();
+        let mut articles = std::collections::HashSet::new();
+        let mut outlet = |out: &mut Staged, o: &Outlet| {
+            if outlets.insert(o.slug.clone()) {
+                let host = o.homepage.as_deref().and_then(host_of);
+                Row::new(&mut out.outlets)
+                    .text(Some(&o.slug))
+                    .text(Some(&o.name))
+                    .text(host.as_deref())
+                    .text(o.homepage.as_deref())
+                    .uuid(Some(Uuid::now_v7()))
+                    .end();
+            }
+        };
+        // An article on a reviewer's own site belongs to the reviewer, not to an outlet
+        // named after the host.
+        let reviewers: std::collections::HashMap<String, Outlet> = facts
+            .iter()
+            .filter_map(|f| f.verdict.as_ref())
+            .filter_map(|r| {
+                Some((
+                    r.reviewer.homepage.as_deref().and_then(host_of)?,
+                    r.reviewer.clone(),
+                ))
+            })
+            .collect();
+        for (n, fact) in facts.iter().enumerate() {
+            let person = fact.speaker.as_ref();
+            let review = fact.verdict.as_ref();
+            if let Some(review) = review {
+                outlet(&mut out, &review.reviewer);
+            }
+            for (i, url) in fact.appearances.iter().enumerate() {
+                if articles.insert(url.clone()) {
+                    let site = host_of(url)
+                        .and_then(|h| reviewers.get(&h).cloned())
+                        .unwrap_or_else(|| site_of(url));
+                    outlet(&mut out, &site);
+                    Row::new(&mut out.articles)
+                        .text(Some(url))
+                        .text(Some(&site.slug))
+                        .uuid(Some(Uuid::now_v7()))
+                        .end();
+                }
+                Row::new(&mut out.appearances)
+                    .int(n as i64)
+                    .text(Some(url))
+                    .bool(i == 0)
+                    .end();
+            }
+            Row::new(&mut out.facts)
+                .int(n as i64)
+                .uuid(Some(Uuid::now_v7()))
+                .bool(person.is_none())
+                .text(person.map(|p| p.name.as_str()))
+                .text(person.map(|p| p.slug.as_str()))
+                .text(person.map(|p| speaker_kind(p.kind)))
+                .text(person.and_then(|p| p.wikidata_id.as_deref()))
+                .uuid(person.map(|_| Uuid::now_v7()))
+                .text(Some(&fact.text))
+                .text(Some(statement_kind(fact.kind)))
+                .text(Some(&fact.stated_on.to_string()))
+                .text(
+                    fact.stated_time
+                        .map(|(t, _)| t.format("%H:%M:%S").to_string())
+                        .as_deref(),
+                )
+                .int_opt(fact.stated_time.map(|(_, o)| i64::from(o)))
+                .text(fact.context.as_deref())
+                .text(Some(&fact.language))
+                .text(review.map(|r| r.reviewer.slug.as_str()))
+                .uuid(review.map(|_| Uuid::now_v7()))
+                .text(review.and_then(|r| r.url.as_deref()))
+                .text(review.map(|r| r.label.as_str()))
+                .float(review.and_then(|r| r.value))
+                .float(review.and_then(|r| r.best))
+                .float(review.and_then(|r| r.worst))
+                .text(review.and_then(|r| r.summary.as_deref()))
+                .text(
+                    review
+                        .and_then(|r| r.published_at)
+                        .map(|t| t.to_rfc3339())
+                        .as_deref(),
+                )
+                .end();
+        }
+        out
+    }
+}
+
+fn speaker_kind(kind: SpeakerKind) -> &'static str {
+    match kind {
+        SpeakerKind::Person => "PERSON",
+        SpeakerKind::Organization => "ORGANIZATION",
+        SpeakerKind::Group => "GROUP",
+    }
+}
+
+fn statement_kind(kind: StatementKind) -> &'static str {
+    match kind {
+        StatementKind::Quote => "QUOTE",
+        StatementKind::Paraphrase => "PARAPHRASE",
+    }
+}
+
+/// The host of an address without `www.`, lower-cased.
+pub fn host_of(url: &str) -> Option<String> {
+    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+    Some(host.strip_prefix("www.").unwrap_or(&host).to_owned())
+}
+
+/// The outlet an article's address belongs to: its site, named by its host.
+pub fn site_of(url: &str) -> Outlet {
+    let host = host_of(url).unwrap_or_else(|| "unknown".into());
+    let homepage = url::Url::parse(url)
+        .ok()
+        .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or_default()));
+    Outlet {
+        slug: crate::service::validate::slugify(&host).unwrap_or_else(|| "unknown".into()),
+        name: host,
+        homepage,
+    }
+}
+
+/// One line of `COPY … FROM STDIN` text format.
+struct Row<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Row<'a> {
+    fn new(out: &'a mut String) -> Self {
+        Self { out, first: true }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push('\t');
+        }
+        self.first = false;
+    }
+
+    fn text(mut self, value: Option<&str>) -> Self {
+        self.sep();
+        match value {
+            None => self.out.push_str("\\N"),
+            Some(v) => {
+                for c in v.chars() {
+                    match c {
+                        '\\' => self.out.push_str("\\\\"),
+                        '\n' => self.out.push_str("\\n"),
+                        '\r' => self.out.push_str("\\r"),
+                        '\t' => self.out.push_str("\\t"),
+                        c => self.out.push(c),
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    fn uuid(self, value: Option<Uuid>) -> Self {
+        self.text(value.map(|u| u.to_string()).as_deref())
+    }
+
+    fn int(self, value: i64) -> Self {
+        self.int_opt(Some(value))
+    }
+
+    fn int_opt(mut self, value: Option<i64>) -> Self {
+        self.sep();
+        match value {
+            Some(v) => {
+                let _ = write!(self.out, "{v}");
+            }
+            None => self.out.push_str("\\N"),
+        }
+        self
+    }
+
+    fn float(mut self, value: Option<f64>) -> Self {
+        self.sep();
+        match value {
+            Some(v) => {
+                let _ = write!(self.out, "{v:?}");
+            }
+            None => self.out.push_str("\\N"),
+        }
+        self
+    }
+
+    fn bool(mut self, value: bool) -> Self {
+        self.sep();
+        self.out.push(if value { 't' } else { 'f' });
+        self
+    }
+
+    fn end(self) {
+        self.out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_would_end_a_field_or_a_row() {
+        let mut out = String::new();
+        Row::new(&mut out)
+            .text(Some("a\tb\nc\\d\re"))
+            .text(None)
+            .int(3)
+            .float(Some(0.5))
+            .bool(true)
+            .end();
+        assert_eq!(out, "a\\tb\\nc\\\\d\\re\t\\N\t3\t0.5\tt\n");
+    }
+
+    #[test]
+    fn an_address_belongs_to_its_host_without_www() {
+        let site = site_of("https://www.PolitiFact.com/factchecks/2022/jul/28/x/");
+        assert_eq!(site.name, "politifact.com");
+        assert_eq!(site.slug, "politifact-com");
+        assert_eq!(site.homepage.as_deref(), Some("https://www.politifact.com"));
+    }
+}

@@ -1,0 +1,51 @@
+//! Natural keys, so that data brought in from outside merges with what is there instead
+//! of repeating it: a statement is known by its speaker, its date and its text, a claim
+//! by its text, a verdict by its review's address, a speaker also by any of its
+//! aliases.
+//!
+//! `text_key` is the one definition of "the same text": Unicode NFKC, lower case, runs
+//! of white space as one space, no space at either end. So `Taxes  went UP.` and
+//! `taxes went up.` are one statement; punctuation and wording still count.
+//! `text_keys` applies it to a list (a speaker's aliases).
+//!
+//! `uuid_v7()` makes time-ordered ids in SQL, for records written by set-based
+//! statements (the revisions of an import).
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const UP: &str = r#"
+CREATE FUNCTION text_key(value text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN btrim(lower(regexp_replace(normalize(value, NFKC), '\s+', ' ', 'g')));
+
+CREATE FUNCTION text_keys(value text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN ARRAY(SELECT text_key(v) FROM unnest(value) AS v);
+
+CREATE FUNCTION uuid_v7() RETURNS uuid
+LANGUAGE sql VOLATILE PARALLEL SAFE
+RETURN encode(
+    set_bit(set_bit(
+        overlay(uuid_send(gen_random_uuid())
+                PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                FROM 1 FOR 6),
+        52, 1), 53, 1),
+    'hex')::uuid;
+
+CREATE INDEX statement_natural_key_idx ON statement (speaker_id, stated_on, text_key(text))
+    WHERE deleted_at IS NULL;
+CREATE INDEX claim_text_key_idx ON claim (text_key(text)) WHERE deleted_at IS NULL;
+CREATE INDEX verdict_url_idx ON verdict (url) WHERE deleted_at IS NULL AND url IS NOT NULL;
+CREATE INDEX speaker_alias_keys_idx ON speaker USING gin (text_keys(aliases)) WHERE deleted_at IS NULL;
+"#;
+
+const DOWN: &str = r#"
+DROP INDEX IF EXISTS speaker_alias_keys_idx, verdict_url_idx, claim_text_key_idx,
+    statement_natural_key_idx;
+DROP FUNCTION IF EXISTS uuid_v7(), text_keys(text[]), text_key(text);
+"#;
+
+sql_migration!(UP, DOWN);

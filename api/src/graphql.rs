@@ -9,6 +9,7 @@ pub mod common;
 pub(crate) mod compiled;
 pub mod enums;
 pub mod errors;
+pub mod import;
 pub mod link;
 pub mod loader;
 pub mod outlet;
@@ -77,6 +78,7 @@ pub struct MutationRoot(
     link::LinkMutation,
     api_key::ApiKeyMutation,
     purge::PurgeMutation,
+    import::ImportMutation,
 );
 
 /// The schema, and what every request goes through around it: the policy (document

@@ -99,7 +99,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(state))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(metrics));
+            .route("/metrics", web::get().to(metrics))
+            .route("/claimreview.json", web::get().to(claim_review_feed));
         // Production mode shows no schema to strangers: no GraphiQL, no SDL.
         if !production {
             cfg.route("/", web::get().to(graphiql))
@@ -527,6 +528,85 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// The service can answer queries: its database answers, as the watcher last saw (at
 /// once), or, where nothing watches it, to a ping within a second.
+/// `?since=` and `?page=` of the ClaimReview feed.
+#[derive(serde::Deserialize)]
+struct FeedQuery {
+    since: Option<String>,
+    page: Option<String>,
+}
+
+/// Most pages the feed serves: deeper pages are reached with `since`.
+const MAX_FEED_PAGE: i64 = 10_000;
+
+/// `GET /claimreview.json`: published verdicts with a review address as a schema.org
+/// `DataFeed` of `ClaimReview` items, oldest first, a page of
+/// [`exchange::FEED_PAGE`](crate::ingest::exchange::FEED_PAGE) at a time
+/// (`?page=`, from 1), optionally from an instant or day on (`?since=`). The next
+/// page is named in a `Link: <…>; rel="next"` header.
+async fn claim_review_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> HttpResponse {
+    use crate::ingest::exchange;
+    if let Err(refusal) = limit(&state, Bucket::Ip(client_ip(&req))) {
+        return refusal.response();
+    }
+    let since = match query.since.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => match crate::ingest::when(raw) {
+            Some(when)
+                if crate::service::validate::year("since", chrono::Datelike::year(&when.day()))
+                    .is_ok() =>
+            {
+                Some(crate::ingest::import::instant(when))
+            }
+            _ => {
+                return Refusal::bad(
+                    StatusCode::BAD_REQUEST,
+                    "since: give a day (2024-01-31) or an instant (2024-01-31T12:00:00Z)",
+                )
+                .response();
+            }
+        },
+    };
+    let page = match query.page.as_deref().map(str::parse::<i64>) {
+        None => 1,
+        Some(Ok(page)) if (1..=MAX_FEED_PAGE).contains(&page) => page,
+        Some(_) => {
+            return Refusal::bad(
+                StatusCode::BAD_REQUEST,
+                format!("page: a whole number from 1 to {MAX_FEED_PAGE}"),
+            )
+            .response();
+        }
+    };
+    if state.health.is_watched() && !state.health.is_up() {
+        return unavailable_refusal().response();
+    }
+    match exchange::feed_page(state.db.get_postgres_connection_pool(), since, page).await {
+        Ok((body, more)) => {
+            let mut response = HttpResponse::Ok();
+            response.content_type("application/ld+json");
+            if more {
+                let mut next = format!("/claimreview.json?page={}", page + 1);
+                if let Some(since) = &query.since {
+                    next.push_str("&since=");
+                    next.push_str(
+                        &url::form_urlencoded::byte_serialize(since.as_bytes()).collect::<String>(),
+                    );
+                }
+                response.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+            }
+            response.body(body)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "claim review feed");
+            unavailable_refusal().response()
+        }
+    }
+}
+
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let up = if state.health.is_watched() {
         state.health.is_up()

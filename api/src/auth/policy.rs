@@ -98,6 +98,7 @@ pub const RULES: &[(Root, &str, Role)] = &[
     (Mutation, "createApiKey", Admin),
     (Mutation, "revokeApiKey", Admin),
     (Mutation, "purgeRecord", Admin),
+    (Mutation, "importClaimReview", Editor),
 ];
 
 /// Introspection fields: governed by the schema's introspection switch, not by roles.

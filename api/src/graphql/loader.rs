@@ -109,6 +109,45 @@ impl<E: Record> Loader<ById<E>> for Db {
     }
 }
 
+/// A verdict as schema.org `ClaimReview`, built by PostgreSQL
+/// ([`crate::service::verdict::claim_review_sql`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimReviewOf(pub Uuid);
+
+impl Loader<ClaimReviewOf> for Db {
+    type Value = serde_json::Value;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ClaimReviewOf],
+    ) -> Result<HashMap<ClaimReviewOf, serde_json::Value>, LoadError> {
+        use sea_orm::FromQueryResult;
+        #[derive(FromQueryResult)]
+        struct Review {
+            id: Uuid,
+            review: String,
+        }
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let sql = crate::service::verdict::claim_review_sql("v.id = ANY($1)");
+        let rows = Review::find_by_statement(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            sql,
+            [ids.into()],
+        ))
+        .all(&self.0)
+        .await
+        .map_err(|e| Arc::new(ApiError::from(e)))?;
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_str(&r.review)
+                    .map(|json| (ClaimReviewOf(r.id), json))
+                    .map_err(|e| Arc::new(ApiError::Internal(format!("claim review: {e}"))))
+            })
+            .collect()
+    }
+}
+
 /// A one-to-many relation: the children of a parent id, in the relation's order.
 pub trait HasMany: Send + Sync + 'static {
     type Child: EntityTrait<Model: Clone + Send + Sync>;

@@ -11,15 +11,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::claim::Claim;
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::VerdictStatus;
-use crate::graphql::loader::ById;
+use crate::graphql::loader::{ById, ClaimReviewOf};
 use crate::graphql::outlet::Outlet;
 use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, in_ids};
 use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::Statement;
 use crate::graphql::{actor, db, loaders, viewer};
-use crate::service::verdict::Reviewed;
 use crate::service::{self, Record};
-use entity::{claim, outlet, speaker, statement, verdict};
+use entity::verdict;
 
 /// A fact-check of a statement or of a claim by a reviewing outlet, on the reviewer's
 /// own rating scale.
@@ -104,40 +103,10 @@ impl Verdict {
     }
     /// The verdict as a schema.org `ClaimReview` (JSON-LD).
     async fn claim_review(&self, ctx: &Context<'_>) -> Result<serde_json::Value> {
-        let reviewer = loaders(ctx)
-            .load_one(ById::<outlet::Entity>::new(self.0.reviewer_id))
+        Ok(loaders(ctx)
+            .load_one(ClaimReviewOf(self.0.id))
             .await?
-            .ok_or(ApiError::not_found("outlet"))?;
-        let statement = match self.0.statement_id {
-            Some(id) => {
-                loaders(ctx)
-                    .load_one(ById::<statement::Entity>::new(id))
-                    .await?
-            }
-            None => None,
-        };
-        let speaker = match &statement {
-            Some(s) => {
-                loaders(ctx)
-                    .load_one(ById::<speaker::Entity>::new(s.speaker_id))
-                    .await?
-            }
-            None => None,
-        };
-        let claim = match self.0.claim_id {
-            Some(id) => {
-                loaders(ctx)
-                    .load_one(ById::<claim::Entity>::new(id))
-                    .await?
-            }
-            None => None,
-        };
-        let reviewed = match (&statement, &claim) {
-            (Some(s), _) => Some(Reviewed::Statement(s, speaker.as_ref())),
-            (None, Some(c)) => Some(Reviewed::Claim(c)),
-            (None, None) => None,
-        };
-        Ok(service::verdict::claim_review(&self.0, &reviewer, reviewed))
+            .ok_or(ApiError::not_found("verdict"))?)
     }
 }
 

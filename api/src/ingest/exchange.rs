@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use super::import::{FileError, FileReport, Problem, Settings};
 use crate::service::statement::snapshot_sql;
+use crate::service::verdict::claim_review_sql;
 
 /// A table of the export, in load order, with the references a record needs in place
 /// (column, table).
@@ -437,7 +438,7 @@ async fn load(
                 "INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, after) \
                  SELECT uuid_v7(), '{name}', c.id, c.version, 'CREATE', $1, {snapshot} FROM created c"
             ),
-            _ => "SELECT count(*) FROM created".into(),
+            _ => "SELECT 1 FROM created".into(),
         };
         let sql = format!(
             "WITH {incoming}, \
@@ -550,49 +551,17 @@ fn count(records: &mut super::merge::Records, table: &str, n: u64) {
     }
 }
 
-/// One published verdict as a schema.org ClaimReview, built in SQL from the verdict
-/// `v`, its reviewer `o`, the statement `s` or claim `c` it rates, and the speaker `p`.
-const CLAIM_REVIEW: &str = "jsonb_strip_nulls(jsonb_build_object( \
-    '@context', 'https://schema.org', \
-    '@type', 'ClaimReview', \
-    'url', v.url, \
-    'datePublished', to_char(v.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
-    'claimReviewed', coalesce(s.text, c.text), \
-    'inLanguage', s.language, \
-    'reviewBody', v.summary, \
-    'author', jsonb_build_object('@type', 'Organization', 'name', o.name, 'url', o.homepage), \
-    'reviewRating', jsonb_build_object('@type', 'Rating', 'alternateName', v.rating_label, \
-        'ratingValue', v.rating_value, 'bestRating', v.best_rating, 'worstRating', v.worst_rating), \
-    'itemReviewed', jsonb_build_object( \
-        '@type', 'Claim', \
-        'datePublished', s.stated_on, \
-        'author', CASE WHEN p.id IS NOT NULL THEN jsonb_build_object( \
-            '@type', CASE p.kind WHEN 'PERSON' THEN 'Person' ELSE 'Organization' END, \
-            'name', p.name, \
-            'sameAs', CASE WHEN p.wikidata_id IS NOT NULL \
-                           THEN 'https://www.wikidata.org/wiki/' || p.wikidata_id END) END, \
-        'firstAppearance', (SELECT jsonb_build_object('@type', 'CreativeWork', 'url', a.url) \
-            FROM appearance x JOIN article a ON a.id = x.article_id \
-            WHERE x.statement_id = s.id AND x.first AND x.deleted_at IS NULL AND a.url IS NOT NULL LIMIT 1), \
-        'appearance', (SELECT jsonb_agg(jsonb_build_object('@type', 'CreativeWork', 'url', a.url) ORDER BY a.url) \
-            FROM appearance x JOIN article a ON a.id = x.article_id \
-            WHERE x.statement_id = s.id AND x.deleted_at IS NULL AND a.url IS NOT NULL)) \
-  ))";
-
-/// Published verdicts with a review address, oldest first, from `since` on.
+/// Published verdicts with a review address, oldest first, from `$1` on.
 fn feed_sql(limit: bool) -> String {
-    format!(
-        "SELECT {CLAIM_REVIEW}::text FROM verdict v \
-         JOIN outlet o ON o.id = v.reviewer_id \
-         LEFT JOIN statement s ON s.id = v.statement_id AND s.deleted_at IS NULL \
-         LEFT JOIN claim c ON c.id = v.claim_id AND c.deleted_at IS NULL \
-         LEFT JOIN speaker p ON p.id = s.speaker_id \
-         WHERE v.status = 'PUBLISHED' AND v.deleted_at IS NULL AND v.url IS NOT NULL \
-           AND (s.id IS NOT NULL OR c.id IS NOT NULL) \
-           AND ($1::timestamptz IS NULL OR v.published_at >= $1) \
-         ORDER BY v.published_at, v.id {}",
-        if limit { "LIMIT $2 OFFSET $3" } else { "" }
-    )
+    let mut sql = claim_review_sql(
+        "v.status = 'PUBLISHED' AND v.url IS NOT NULL AND (s.id IS NOT NULL OR c.id IS NOT NULL) \
+         AND ($1::timestamptz IS NULL OR v.published_at >= $1)",
+    );
+    sql.push_str(" ORDER BY v.published_at, v.id");
+    if limit {
+        sql.push_str(" LIMIT $2 OFFSET $3");
+    }
+    sql
 }
 
 /// The head of a DataFeed; its items follow, then [`FEED_END`].
@@ -621,11 +590,11 @@ pub async fn export_feed(
     let now = Utc::now();
     let mut conn = pool.acquire().await?;
     out.write_all(feed_start(now).as_bytes())?;
-    let mut rows = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(feed_sql(false)))
+    let mut rows = sqlx::query_as::<_, (Uuid, String)>(sqlx::AssertSqlSafe(feed_sql(false)))
         .bind(since)
         .fetch(&mut *conn);
     let mut n = 0;
-    while let Some(review) = rows.try_next().await? {
+    while let Some((_, review)) = rows.try_next().await? {
         if n > 0 {
             out.write_all(b",")?;
         }
@@ -647,7 +616,7 @@ pub async fn feed_page(
     page: i64,
 ) -> Result<(String, bool), sqlx::Error> {
     let now = Utc::now();
-    let reviews: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(feed_sql(true)))
+    let reviews: Vec<(Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(feed_sql(true)))
         .bind(since)
         .bind(FEED_PAGE + 1)
         .bind((page - 1) * FEED_PAGE)
@@ -655,7 +624,7 @@ pub async fn feed_page(
         .await?;
     let more = reviews.len() as i64 > FEED_PAGE;
     let mut body = feed_start(now);
-    for (i, review) in reviews.iter().take(FEED_PAGE as usize).enumerate() {
+    for (i, (_, review)) in reviews.iter().take(FEED_PAGE as usize).enumerate() {
         if i > 0 {
             body.push(',');
         }

@@ -734,7 +734,8 @@ pub fn from_row(row: table::Row, settings: &Settings) -> Result<Fact, Problem> {
     })
 }
 
-fn instant(when: When) -> DateTime<Utc> {
+/// The instant of a date as published; a day alone is its first instant in UTC.
+pub fn instant(when: When) -> DateTime<Utc> {
     match when {
         When::Instant(at) => at.with_timezone(&Utc),
         When::Local(at) => at.and_utc(),

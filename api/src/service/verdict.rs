@@ -2,12 +2,11 @@
 //! reviewer's own rating scale (schema.org ClaimReview semantics). PostgreSQL derives
 //! the normalized `score`; a PUBLISHED verdict always has its `published_at`.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, IntoActiveModel,
     TransactionSession, TransactionTrait,
 };
-use serde_json::{Map, Value, json};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -15,9 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::audit::{self, Actor};
 use crate::service::record;
 use crate::service::validate;
-use entity::{
-    RevisionAction, SpeakerKind, VerdictStatus, claim, outlet, speaker, statement, verdict,
-};
+use entity::{RevisionAction, VerdictStatus, claim, outlet, statement, verdict};
 
 /// Longest rating label ("Mostly False"), in characters.
 pub const MAX_RATING_LABEL: usize = 200;
@@ -272,81 +269,46 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     Ok(deleted)
 }
 
-/// What a verdict reviews, as loaded for its ClaimReview.
-#[derive(Debug, Clone, Copy)]
-pub enum Reviewed<'a> {
-    /// A statement, with its speaker when still live.
-    Statement(&'a statement::Model, Option<&'a speaker::Model>),
-    Claim(&'a claim::Model),
-}
-
-fn date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-/// The verdict as a schema.org `ClaimReview` (JSON-LD), the form fact-checkers publish
-/// and search engines read. Unknown values are left out rather than sent as null.
-pub fn claim_review(
-    verdict: &verdict::Model,
-    reviewer: &outlet::Model,
-    reviewed: Option<Reviewed<'_>>,
-) -> Value {
-    let mut review = Map::new();
-    review.insert("@context".into(), json!("https://schema.org"));
-    review.insert("@type".into(), json!("ClaimReview"));
-    if let Some(url) = &verdict.url {
-        review.insert("url".into(), json!(url));
-    }
-    if let Some(at) = verdict.published_at {
-        review.insert("datePublished".into(), json!(date(at.date_naive())));
-    }
-    let mut author = Map::new();
-    author.insert("@type".into(), json!("Organization"));
-    author.insert("name".into(), json!(reviewer.name));
-    if let Some(homepage) = &reviewer.homepage {
-        author.insert("url".into(), json!(homepage));
-    }
-    review.insert("author".into(), Value::Object(author));
-
-    let mut item = Map::new();
-    item.insert("@type".into(), json!("Claim"));
-    match reviewed {
-        Some(Reviewed::Statement(statement, speaker)) => {
-            review.insert("claimReviewed".into(), json!(statement.text));
-            if let Some(speaker) = speaker {
-                let kind = match speaker.kind {
-                    SpeakerKind::Person => "Person",
-                    SpeakerKind::Organization | SpeakerKind::Group => "Organization",
-                };
-                item.insert(
-                    "author".into(),
-                    json!({ "@type": kind, "name": speaker.name }),
-                );
-            }
-            item.insert("datePublished".into(), json!(date(statement.stated_on)));
-        }
-        Some(Reviewed::Claim(claim)) => {
-            review.insert("claimReviewed".into(), json!(claim.text));
-        }
-        None => {}
-    }
-    review.insert("itemReviewed".into(), Value::Object(item));
-
-    let mut rating = Map::new();
-    rating.insert("@type".into(), json!("Rating"));
-    for (key, value) in [
-        ("ratingValue", verdict.rating_value),
-        ("bestRating", verdict.best_rating),
-        ("worstRating", verdict.worst_rating),
-    ] {
-        if let Some(v) = value {
-            rating.insert(key.into(), json!(v));
-        }
-    }
-    rating.insert("alternateName".into(), json!(verdict.rating_label));
-    review.insert("reviewRating".into(), Value::Object(rating));
-    if let Some(summary) = &verdict.summary {
-        review.insert("reviewBody".into(), json!(summary));
-    }
-    Value::Object(review)
+/// Verdicts as schema.org `ClaimReview` (JSON-LD), the form fact-checkers publish and
+/// search engines read: `SELECT id, review` (text) over the verdict `v` (live, matching
+/// `filter`), its reviewer `o`, the statement `s` or claim `c` it rates, and the
+/// statement's speaker `p`. Unknown values are left out rather than sent as null. The
+/// one definition behind `Verdict.claimReview`, `export --format claimreview` and
+/// `GET /claimreview.json`.
+pub fn claim_review_sql(filter: &str) -> String {
+    format!(
+        "SELECT v.id, jsonb_strip_nulls(jsonb_build_object( \
+            '@context', 'https://schema.org', \
+            '@type', 'ClaimReview', \
+            'url', v.url, \
+            'datePublished', to_char(v.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), \
+            'claimReviewed', coalesce(s.text, c.text), \
+            'inLanguage', s.language, \
+            'reviewBody', v.summary, \
+            'author', jsonb_build_object('@type', 'Organization', 'name', o.name, 'url', o.homepage), \
+            'reviewRating', jsonb_build_object('@type', 'Rating', 'alternateName', v.rating_label, \
+                'ratingValue', v.rating_value, 'bestRating', v.best_rating, 'worstRating', v.worst_rating), \
+            'itemReviewed', jsonb_build_object( \
+                '@type', 'Claim', \
+                'datePublished', to_char(s.stated_on, 'YYYY-MM-DD'), \
+                'author', CASE WHEN p.id IS NOT NULL THEN jsonb_build_object( \
+                    '@type', CASE p.kind WHEN 'PERSON' THEN 'Person' ELSE 'Organization' END, \
+                    'name', p.name, \
+                    'sameAs', 'https://www.wikidata.org/wiki/' || p.wikidata_id) END, \
+                'firstAppearance', (SELECT jsonb_build_object('@type', 'CreativeWork', 'url', a.url) \
+                    FROM appearance x JOIN article a ON a.id = x.article_id AND a.deleted_at IS NULL \
+                    WHERE x.statement_id = s.id AND x.first AND x.deleted_at IS NULL AND a.url IS NOT NULL \
+                    LIMIT 1), \
+                'appearance', (SELECT jsonb_agg(jsonb_build_object('@type', 'CreativeWork', 'url', a.url) \
+                                                ORDER BY a.url) \
+                    FROM appearance x JOIN article a ON a.id = x.article_id AND a.deleted_at IS NULL \
+                    WHERE x.statement_id = s.id AND x.deleted_at IS NULL AND a.url IS NOT NULL)) \
+         ))::text AS review \
+         FROM verdict v \
+         JOIN outlet o ON o.id = v.reviewer_id \
+         LEFT JOIN statement s ON s.id = v.statement_id AND s.deleted_at IS NULL \
+         LEFT JOIN claim c ON c.id = v.claim_id AND c.deleted_at IS NULL \
+         LEFT JOIN speaker p ON p.id = s.speaker_id AND p.deleted_at IS NULL \
+         WHERE v.deleted_at IS NULL AND {filter}"
+    )
 }

@@ -548,6 +548,7 @@ async fn claim_review_of_a_statement_verdict_is_schema_org_json_ld() {
             "datePublished": "2017-07-10",
             "author": { "@type": "Organization", "name": "PolitiFact", "url": "https://www.politifact.com/" },
             "claimReviewed": "Putin & I discussed forming an impenetrable Cyber Security unit.",
+            "inLanguage": "en",
             "itemReviewed": {
                 "@type": "Claim",
                 "author": { "@type": "Person", "name": "Donald Trump" },
@@ -555,9 +556,9 @@ async fn claim_review_of_a_statement_verdict_is_schema_org_json_ld() {
             },
             "reviewRating": {
                 "@type": "Rating",
-                "ratingValue": 2.0,
-                "bestRating": 5.0,
-                "worstRating": 1.0,
+                "ratingValue": 2,
+                "bestRating": 5,
+                "worstRating": 1,
                 "alternateName": "Mostly False",
             },
         })

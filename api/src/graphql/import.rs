@@ -6,6 +6,7 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use crate::error::ApiError;
 use crate::graphql::{actor, db};
 use crate::ingest::import::{self, FileReport, Problem};
+use crate::ingest::merge;
 use crate::service::validate;
 
 /// What an import did: every review accounted for.
@@ -137,6 +138,12 @@ impl ImportMutation {
         let report = import::document(pool, &document, &language, dry_run, actor(ctx).key_id)
             .await
             .map_err(|e| match e {
+                import::FileError::Database(e) if merge::is_lock_timeout(&e) => {
+                    ApiError::Conflict {
+                        message: "another import is running; retry when it is done".into(),
+                        field: None,
+                    }
+                }
                 import::FileError::Database(e) => ApiError::Internal(format!("import: {e}")),
                 other => ApiError::bad_input("document", other.to_string()),
             })?;

@@ -284,7 +284,7 @@ pub async fn file(
             Format::Claimreview => {
                 let bytes = std::fs::read(path)?;
                 let items = claimreview::read(&bytes)?;
-                reviews(pool, items, settings, actor, &mut report).await
+                reviews(pool, items, settings, actor, true, &mut report).await
             }
             Format::Jsonl => exchange::import(pool, path, settings, actor, &mut report).await,
         }
@@ -321,7 +321,7 @@ pub async fn document(
         ..FileReport::default()
     };
     let items = claimreview::items(document, None);
-    reviews(pool, items, &settings, actor, &mut report).await?;
+    reviews(pool, items, &settings, actor, false, &mut report).await?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -331,6 +331,7 @@ async fn reviews(
     items: Vec<claimreview::Item>,
     settings: &Settings,
     actor: Option<Uuid>,
+    patient: bool,
     report: &mut FileReport,
 ) -> Result<(), FileError> {
     let progress = Progress::new(settings.progress, Some(items.len() as u64), &report.file);
@@ -366,7 +367,7 @@ async fn reviews(
             }
         }
     }
-    let mut merge = Merge::begin(pool, actor).await?;
+    let mut merge = Merge::begin(pool, actor, patient).await?;
     for batch in facts.chunks(BATCH) {
         let outcome = merge.batch(batch).await?;
         report.add(outcome);
@@ -477,7 +478,7 @@ async fn csv(
             refused,
         });
     });
-    let mut merge = Merge::begin(pool, actor).await?;
+    let mut merge = Merge::begin(pool, actor, true).await?;
     let mut failed = None;
     while let Some(message) = rx.recv().await {
         match message {

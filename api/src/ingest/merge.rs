@@ -111,6 +111,16 @@ impl std::ops::AddAssign for Outcome {
     }
 }
 
+/// How long a request waits for another import to finish before it is refused.
+pub const REQUEST_LOCK_WAIT: &str = "5s";
+
+/// Whether an error is a lock wait that ran out (another import holds the lock).
+pub fn is_lock_timeout(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "55P03")
+}
+
 /// The advisory lock every import holds for its transaction.
 const IMPORT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended('claimtrack import', 0))";
 
@@ -231,10 +241,13 @@ fn steps() -> Vec<(Step, String)> {
         ),
         (
             Step::Resolve,
-            "UPDATE import_fact f SET speaker_id = (SELECT s.id FROM speaker s \
-               WHERE s.deleted_at IS NULL AND text_keys(s.aliases) @> ARRAY[text_key(f.speaker_name)] \
-               ORDER BY s.id LIMIT 1) \
-             WHERE f.speaker_id IS NULL AND f.speaker_name IS NOT NULL"
+            "UPDATE import_fact f SET speaker_id = m.id FROM ( \
+               SELECT u.speaker_name, (SELECT s.id FROM speaker s WHERE s.deleted_at IS NULL \
+                                         AND text_keys(s.aliases) @> ARRAY[text_key(u.speaker_name)] \
+                                       ORDER BY s.id LIMIT 1) AS id \
+               FROM (SELECT DISTINCT speaker_name FROM import_fact \
+                     WHERE speaker_id IS NULL AND speaker_name IS NOT NULL) u) m \
+             WHERE f.speaker_id IS NULL AND f.speaker_name = m.speaker_name AND m.id IS NOT NULL"
                 .into(),
         ),
         (
@@ -266,7 +279,9 @@ fn steps() -> Vec<(Step, String)> {
                    SELECT DISTINCT ON (speaker_id, stated_on, text_key(text)) new_id, speaker_id, text, \
                           kind, stated_on, stated_time, utc_offset, context, language \
                    FROM import_fact WHERE NOT is_claim AND subject_id IS NULL \
-                   ORDER BY speaker_id, stated_on, text_key(text), n RETURNING *) {}",
+                   ORDER BY speaker_id, stated_on, text_key(text), n RETURNING *), \
+                 marked AS (UPDATE import_fact f SET subject_id = c.id FROM created c WHERE f.new_id = c.id) \
+                 {}",
                 revisions("statement", &statement_snapshot)
             ),
         ),
@@ -276,7 +291,9 @@ fn steps() -> Vec<(Step, String)> {
                 "WITH created AS (INSERT INTO claim (id, text) \
                    SELECT DISTINCT ON (text_key(text)) new_id, text \
                    FROM import_fact WHERE is_claim AND subject_id IS NULL \
-                   ORDER BY text_key(text), n RETURNING *) {}",
+                   ORDER BY text_key(text), n RETURNING *), \
+                 marked AS (UPDATE import_fact f SET subject_id = c.id FROM created c WHERE f.new_id = c.id) \
+                 {}",
                 revisions(
                     "claim",
                     "to_jsonb(c) || jsonb_build_object('topic_ids', '[]'::jsonb)"
@@ -325,7 +342,8 @@ fn steps() -> Vec<(Step, String)> {
                      WHERE x.statement_id = w.subject_id AND x.article_id = w.article_id AND x.deleted_at IS NULL) \
                    RETURNING *), \
                  marked AS (UPDATE import_fact f SET changed = true FROM created c \
-                   WHERE f.subject_id = c.statement_id AND NOT f.is_claim) \
+                   JOIN wanted w ON w.subject_id = c.statement_id AND w.article_id = c.article_id \
+                   WHERE f.n = w.n) \
                  {}",
                 revisions("appearance", ROW)
             ),
@@ -370,10 +388,7 @@ fn steps() -> Vec<(Step, String)> {
                    FROM import_fact WHERE verdict_id IS NULL AND rating_label IS NOT NULL \
                    ORDER BY coalesce(verdict_url, subject_id::text || reviewer_id::text), n RETURNING *), \
                  marked AS (UPDATE import_fact f SET changed = true FROM created c \
-                   WHERE f.verdict_id IS NULL AND f.rating_label IS NOT NULL \
-                     AND (c.url = f.verdict_url OR (c.url IS NULL AND f.verdict_url IS NULL \
-                          AND c.reviewer_id = f.reviewer_id \
-                          AND coalesce(c.statement_id, c.claim_id) = f.subject_id))) \
+                   WHERE f.new_verdict_id = c.id) \
                  {}",
                 revisions("verdict", ROW)
             ),
@@ -428,9 +443,21 @@ pub struct Merge<'c> {
 
 impl<'c> Merge<'c> {
     /// Opens the transaction, takes the import lock and creates the staging tables.
-    pub async fn begin(pool: &'c sqlx::PgPool, actor: Option<Uuid>) -> sqlx::Result<Self> {
+    /// A bulk import waits for the lock as long as another import holds it; a request
+    /// (`patient: false`) waits [`REQUEST_LOCK_WAIT`] and keeps the service's statement
+    /// timeout.
+    pub async fn begin(
+        pool: &'c sqlx::PgPool,
+        actor: Option<Uuid>,
+        patient: bool,
+    ) -> sqlx::Result<Self> {
         let mut txn = pool.begin().await?;
-        sqlx::raw_sql("SET LOCAL statement_timeout = 0")
+        let limits = if patient {
+            "SET LOCAL statement_timeout = 0".to_owned()
+        } else {
+            format!("SET LOCAL lock_timeout = '{REQUEST_LOCK_WAIT}'")
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(limits))
             .execute(&mut *txn)
             .await?;
         sqlx::raw_sql(IMPORT_LOCK).execute(&mut *txn).await?;
@@ -472,13 +499,21 @@ impl<'c> Merge<'c> {
             .execute(&mut *conn)
             .await?;
         let mut outcome = Outcome::default();
-        for (step, sql) in &self.steps {
+        for (i, (step, sql)) in self.steps.iter().enumerate() {
+            let started = std::time::Instant::now();
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(self.actor)
                 .persistent(false)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
+            tracing::debug!(
+                step = i,
+                ?step,
+                rows,
+                ms = started.elapsed().as_millis() as u64,
+                "merge step"
+            );
             let r = &mut outcome.records;
             match step {
                 Step::Resolve => {}

@@ -8,6 +8,9 @@
 //! `taxes went up.` are one statement; punctuation and wording still count.
 //! `text_keys` applies it to a list (a speaker's aliases).
 //!
+//! `import_fingerprint` remembers the rows imports brought in, so that running the
+//! same import again skips them without merging them again.
+//!
 //! `uuid_v7()` makes time-ordered ids in SQL, for records written by set-based
 //! statements (the revisions of an import).
 
@@ -51,10 +54,24 @@ CREATE INDEX statement_natural_key_idx ON statement (speaker_id, stated_on, text
     WHERE deleted_at IS NULL;
 CREATE INDEX claim_text_key_idx ON claim (text_key(text)) WHERE deleted_at IS NULL;
 CREATE INDEX verdict_url_idx ON verdict (url) WHERE deleted_at IS NULL AND url IS NOT NULL;
+-- What an import already brought in, by the fingerprint (SHA-256) of each row as read:
+-- a row seen before whose records are all still live is skipped without merging again.
+CREATE TABLE import_fingerprint (
+    fingerprint  bytea PRIMARY KEY CHECK (length(fingerprint) = 32),
+    statement_id uuid REFERENCES statement (id) ON DELETE CASCADE,
+    claim_id     uuid REFERENCES claim (id) ON DELETE CASCADE,
+    verdict_id   uuid REFERENCES verdict (id) ON DELETE CASCADE,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    CHECK (num_nonnulls(statement_id, claim_id) = 1)
+);
+CREATE INDEX import_fingerprint_statement_idx ON import_fingerprint (statement_id);
+CREATE INDEX import_fingerprint_claim_idx ON import_fingerprint (claim_id);
+CREATE INDEX import_fingerprint_verdict_idx ON import_fingerprint (verdict_id);
 CREATE INDEX speaker_alias_keys_idx ON speaker USING gin (text_keys(aliases)) WHERE deleted_at IS NULL;
 "#;
 
 const DOWN: &str = r#"
+DROP TABLE IF EXISTS import_fingerprint;
 DROP INDEX IF EXISTS speaker_alias_keys_idx, verdict_url_idx, claim_text_key_idx,
     statement_natural_key_idx;
 DROP FUNCTION IF EXISTS uuid_v7(), text_keys(text[]), text_key(text), text_key_spaces(text),

@@ -150,6 +150,7 @@ CREATE TEMP TABLE import_fact (
     worst_rating      double precision,
     summary           text,
     published_at      timestamptz,
+    fingerprint       bytea NOT NULL,
     speaker_id        uuid,
     subject_id        uuid,
     reviewer_id       uuid,
@@ -387,7 +388,7 @@ fn steps() -> Vec<(Step, String)> {
                           'PUBLISHED' \
                    FROM import_fact WHERE verdict_id IS NULL AND rating_label IS NOT NULL \
                    ORDER BY coalesce(verdict_url, subject_id::text || reviewer_id::text), n RETURNING *), \
-                 marked AS (UPDATE import_fact f SET changed = true FROM created c \
+                 marked AS (UPDATE import_fact f SET changed = true, verdict_id = c.id FROM created c \
                    WHERE f.new_verdict_id = c.id) \
                  {}",
                 revisions("verdict", ROW)
@@ -395,6 +396,23 @@ fn steps() -> Vec<(Step, String)> {
         ),
     ]
 }
+
+/// Facts seen before (`$1` positions, `$2` fingerprints) whose statement or claim and
+/// verdict are still live: nothing to do for them.
+const KNOWN: &str = "SELECT s.n FROM unnest($1::int[], $2::bytea[]) AS s(n, fingerprint) \
+     JOIN import_fingerprint f ON f.fingerprint = s.fingerprint \
+     WHERE (f.statement_id IS NULL OR EXISTS (SELECT 1 FROM statement x WHERE x.id = f.statement_id AND x.deleted_at IS NULL)) \
+       AND (f.claim_id IS NULL OR EXISTS (SELECT 1 FROM claim x WHERE x.id = f.claim_id AND x.deleted_at IS NULL)) \
+       AND (f.verdict_id IS NULL OR EXISTS (SELECT 1 FROM verdict x WHERE x.id = f.verdict_id AND x.deleted_at IS NULL))";
+
+/// Remembers the facts of a batch that are now wholly in place, by fingerprint.
+const REMEMBER: &str = "INSERT INTO import_fingerprint (fingerprint, statement_id, claim_id, verdict_id) \
+     SELECT DISTINCT ON (fingerprint) fingerprint, CASE WHEN NOT is_claim THEN subject_id END, \
+            CASE WHEN is_claim THEN subject_id END, verdict_id \
+     FROM import_fact WHERE subject_id IS NOT NULL AND (rating_label IS NULL OR verdict_id IS NOT NULL) \
+     ORDER BY fingerprint, n \
+     ON CONFLICT (fingerprint) DO UPDATE SET statement_id = excluded.statement_id, \
+       claim_id = excluded.claim_id, verdict_id = excluded.verdict_id";
 
 const RESOLVE_STATEMENTS: &str = "UPDATE import_fact f SET subject_id = s.id FROM statement s \
      WHERE NOT f.is_claim AND f.subject_id IS NULL AND s.speaker_id = f.speaker_id \
@@ -410,6 +428,12 @@ const RESOLVE_VERDICTS: &str = "UPDATE import_fact f SET verdict_id = v.id FROM 
          OR (f.verdict_url IS NULL AND v.url IS NULL AND v.reviewer_id = f.reviewer_id \
              AND ((NOT f.is_claim AND v.statement_id = f.subject_id) \
                OR (f.is_claim AND v.claim_id = f.subject_id))))";
+
+/// A fact's fingerprint: SHA-256 of everything it says.
+fn fingerprint(fact: &Fact) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("{fact:?}").as_bytes()).to_vec()
+}
 
 /// Counts per row, once a batch is merged.
 const TALLY: &str = "SELECT \
@@ -471,6 +495,35 @@ impl<'c> Merge<'c> {
 
     /// Merges one batch.
     pub async fn batch(&mut self, facts: &[Fact]) -> sqlx::Result<Outcome> {
+        let prints: Vec<Vec<u8>> = facts.iter().map(fingerprint).collect();
+        let known = self.known(&prints).await?;
+        let fresh: Vec<(&Fact, &Vec<u8>)> = facts
+            .iter()
+            .zip(&prints)
+            .enumerate()
+            .filter(|(i, _)| !known.contains(i))
+            .map(|(_, pair)| pair)
+            .collect();
+        let mut outcome = self.merge(&fresh).await?;
+        outcome.unchanged += known.len() as u64;
+        Ok(outcome)
+    }
+
+    /// The positions of facts imported before whose records are all still there.
+    async fn known(
+        &mut self,
+        prints: &[Vec<u8>],
+    ) -> sqlx::Result<std::collections::HashSet<usize>> {
+        let positions: Vec<i32> = (0..prints.len() as i32).collect();
+        let rows: Vec<i32> = sqlx::query_scalar(KNOWN)
+            .bind(&positions)
+            .bind(prints)
+            .fetch_all(&mut *self.txn)
+            .await?;
+        Ok(rows.into_iter().map(|n| n as usize).collect())
+    }
+
+    async fn merge(&mut self, facts: &[(&Fact, &Vec<u8>)]) -> sqlx::Result<Outcome> {
         if facts.is_empty() {
             return Ok(Outcome::default());
         }
@@ -527,6 +580,7 @@ impl<'c> Merge<'c> {
                 Step::VerdictsCreated => r.verdicts_created += rows,
             }
         }
+        sqlx::raw_sql(REMEMBER).execute(&mut *conn).await?;
         let (created, merged, unchanged): (i64, i64, i64) =
             sqlx::query_as(TALLY).fetch_one(&mut *conn).await?;
         sqlx::raw_sql(CLEAR).execute(&mut *conn).await?;
@@ -564,7 +618,7 @@ pub async fn analyze(pool: &sqlx::PgPool) -> sqlx::Result<()> {
 const FACT_COLUMNS: &str = "import_fact (n, new_id, is_claim, speaker_name, speaker_slug, speaker_kind, \
      speaker_wikidata, new_speaker_id, text, kind, stated_on, stated_time, utc_offset, context, \
      language, reviewer_slug, new_verdict_id, verdict_url, rating_label, rating_value, best_rating, \
-     worst_rating, summary, published_at)";
+     worst_rating, summary, published_at, fingerprint)";
 
 async fn copy(conn: &mut PgConnection, table: &str, data: &str) -> sqlx::Result<()> {
     if data.is_empty() {
@@ -589,7 +643,7 @@ struct Staged {
 }
 
 impl Staged {
-    fn of(facts: &[Fact]) -> Self {
+    fn of(facts: &[(&Fact, &Vec<u8>)]) -> Self {
         let mut out = Staged::default();
         let mut outlets = std::collections::HashSet::new();
         let mut articles = std::collections::HashSet::new();
@@ -609,7 +663,7 @@ impl Staged {
         // named after the host.
         let reviewers: std::collections::HashMap<String, Outlet> = facts
             .iter()
-            .filter_map(|f| f.verdict.as_ref())
+            .filter_map(|(f, _)| f.verdict.as_ref())
             .filter_map(|r| {
                 Some((
                     r.reviewer.homepage.as_deref().and_then(host_of)?,
@@ -617,7 +671,7 @@ impl Staged {
                 ))
             })
             .collect();
-        for (n, fact) in facts.iter().enumerate() {
+        for (n, (fact, print)) in facts.iter().enumerate() {
             let person = fact.speaker.as_ref();
             let review = fact.verdict.as_ref();
             if let Some(review) = review {
@@ -675,6 +729,7 @@ impl Staged {
                         .map(|t| t.to_rfc3339())
                         .as_deref(),
                 )
+                .text(Some(&format!("\\x{}", hex::encode(print))))
                 .end();
         }
         out

@@ -134,34 +134,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Keys(command) => {
-            let opened = open(&global).await?;
-            let result = async {
-                crate::db::migrate(&opened.db).await?;
-                keys_command(&opened.db, command).await
-            }
-            .await;
-            opened.close().await?;
-            result
+            on_database(
+                &global,
+                |db| async move { keys_command(&db, command).await },
+            )
+            .await
         }
         Command::Import(args) => {
-            let opened = open(&global).await?;
-            let result = async {
-                crate::db::migrate(&opened.db).await?;
-                import_command(&opened.db, args).await
-            }
-            .await;
-            opened.close().await?;
-            result
+            on_database(&global, |db| async move { import_command(&db, args).await }).await
         }
         Command::Export(args) => {
-            let opened = open(&global).await?;
-            let result = async {
-                crate::db::migrate(&opened.db).await?;
-                export_command(&opened.db, args).await
-            }
-            .await;
-            opened.close().await?;
-            result
+            on_database(&global, |db| async move { export_command(&db, args).await }).await
         }
         Command::Schema => {
             use std::io::Write;
@@ -170,6 +153,23 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// Runs `command` on the migrated database, then closes it (and stops the embedded
+/// cluster if this process started it).
+async fn on_database<F, Fut>(global: &GlobalArgs, command: F) -> Result<(), CliError>
+where
+    F: FnOnce(DatabaseConnection) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CliError>>,
+{
+    let opened = open(global).await?;
+    let result = async {
+        crate::db::migrate(&opened.db).await?;
+        command(opened.db.clone()).await
+    }
+    .await;
+    opened.close().await?;
+    result
 }
 
 /// The import's reading settings from the command line.

@@ -6,7 +6,7 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use crate::error::ApiError;
 use crate::graphql::{actor, db};
 use crate::ingest::import::{self, FileReport, Problem};
-use crate::ingest::merge;
+use crate::ingest::merge::{self, Records};
 use crate::service::validate;
 
 /// What an import did: every review accounted for.
@@ -23,27 +23,15 @@ pub struct ImportReport {
     pub unchanged: u64,
     /// Reviews not taken; `refusals` says why, one entry each.
     pub refused: u64,
-    pub refusals: Vec<ImportProblem>,
+    pub refusals: Vec<Problem>,
     /// Fields that were there but could not be read; their reviews were taken without
     /// them.
-    pub unreadable: Vec<ImportProblem>,
+    pub unreadable: Vec<Problem>,
     /// Source fields ClaimTrack has no place for (dropped), with how many reviews had each.
     pub unmapped: Vec<UnmappedField>,
-    pub records: ImportRecords,
+    pub records: Records,
     /// True when nothing was written (`dryRun: true`).
     pub dry_run: bool,
-}
-
-/// One refused review or unreadable field.
-#[derive(SimpleObject)]
-pub struct ImportProblem {
-    /// The line of a JSON Lines document; null for one document.
-    pub line: Option<u64>,
-    /// JSON pointer (RFC 6901) to the review or field at fault in the document.
-    pub pointer: Option<String>,
-    /// The ClaimReview field at fault (`reviewRating`, `author`, `claimReviewed`, …).
-    pub field: String,
-    pub reason: String,
 }
 
 /// A source field with no place in ClaimTrack, as a dotted path below the review
@@ -54,56 +42,22 @@ pub struct UnmappedField {
     pub count: u64,
 }
 
-/// Records created or changed, by kind.
-#[derive(SimpleObject)]
-pub struct ImportRecords {
-    pub speakers: u64,
-    pub outlets: u64,
-    pub articles: u64,
-    pub statements: u64,
-    pub claims: u64,
-    pub appearances: u64,
-    pub verdicts_created: u64,
-    pub verdicts_updated: u64,
-}
-
-fn problems(list: Vec<Problem>) -> Vec<ImportProblem> {
-    list.into_iter()
-        .map(|p| ImportProblem {
-            line: p.line,
-            pointer: p.pointer,
-            field: p.field,
-            reason: p.reason,
-        })
-        .collect()
-}
-
 impl From<FileReport> for ImportReport {
     fn from(r: FileReport) -> Self {
-        let records = r.records;
         Self {
             read: r.read,
             created: r.created,
             merged: r.merged,
             unchanged: r.unchanged,
             refused: r.refused,
-            refusals: problems(r.refusals),
-            unreadable: problems(r.unreadable),
+            refusals: r.refusals,
+            unreadable: r.unreadable,
             unmapped: r
                 .unmapped
                 .into_iter()
                 .map(|(field, count)| UnmappedField { field, count })
                 .collect(),
-            records: ImportRecords {
-                speakers: records.speakers,
-                outlets: records.outlets,
-                articles: records.articles,
-                statements: records.statements,
-                claims: records.claims,
-                appearances: records.appearances,
-                verdicts_created: records.verdicts_created,
-                verdicts_updated: records.verdicts_updated,
-            },
+            records: r.records,
             dry_run: r.dry_run,
         }
     }

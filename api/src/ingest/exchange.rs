@@ -162,8 +162,24 @@ impl Selection {
 }
 
 /// The rows of `table` a selection takes, as a WHERE clause over `t` (`$1` speaker
-/// slugs, `$2` claim slugs, `$3` since).
+/// slugs, `$2` claim slugs, `$3` since). A row that names a deleted record (the stance
+/// of a deleted statement) is left out with it: an import would refuse it.
 fn selected(table: &str, selection: &Selection) -> String {
+    let references = TABLES
+        .iter()
+        .filter(|t| t.name == table)
+        .flat_map(|t| t.references)
+        .map(|(column, target)| {
+            format!(
+                " AND (t.{column} IS NULL OR EXISTS (SELECT 1 FROM {target} r \
+                 WHERE r.id = t.{column} AND r.deleted_at IS NULL))"
+            )
+        })
+        .collect::<String>();
+    format!("({}){references}", chosen(table, selection))
+}
+
+fn chosen(table: &str, selection: &Selection) -> String {
     let live = |alias: &str| format!("{alias}.deleted_at IS NULL");
     if selection.is_everything() {
         return match table {
@@ -338,7 +354,9 @@ pub async fn import(
         "SET LOCAL statement_timeout = 0; \
          SELECT pg_advisory_xact_lock(hashtextextended('claimtrack import', 0)); \
          CREATE TEMP TABLE import_record (line integer NOT NULL, doc jsonb NOT NULL) ON COMMIT DROP; \
-         CREATE TEMP TABLE import_created (entity_type text NOT NULL, id uuid NOT NULL) ON COMMIT DROP",
+         CREATE TEMP TABLE import_created (entity_type text NOT NULL, id uuid NOT NULL) ON COMMIT DROP; \
+         CREATE TEMP TABLE import_updated (entity_type text NOT NULL, id uuid NOT NULL, before jsonb NOT NULL) \
+           ON COMMIT DROP",
     )
     .execute(&mut *txn)
     .await?;
@@ -366,23 +384,35 @@ pub async fn import(
     .bind(actor)
     .execute(&mut *txn)
     .await?;
-    sqlx::query(
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, after) \
-         SELECT uuid_v7(), 'claim', c.id, c.version, 'CREATE', $1, to_jsonb(c) || jsonb_build_object( \
-           'topic_ids', (SELECT coalesce(jsonb_agg(t.topic_id ORDER BY t.topic_id), '[]') \
-                         FROM claim_topic t WHERE t.claim_id = c.id)) \
+         SELECT uuid_v7(), 'claim', c.id, c.version, 'CREATE', $1, {} \
          FROM claim c JOIN import_created i ON i.id = c.id AND i.entity_type = 'claim'",
-    )
+        claim_snapshot("c")
+    )))
     .bind(actor)
     .execute(&mut *txn)
     .await?;
-    if settings.dry_run {
-        txn.rollback().await?;
-    } else {
-        txn.commit().await?;
-        super::merge::analyze(pool).await?;
+    for (name, after) in [("statement", statement), ("claim", claim_snapshot("c"))] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, before, after) \
+             SELECT uuid_v7(), '{name}', c.id, c.version, 'UPDATE', $1, i.before, {after} \
+             FROM {name} c JOIN import_updated i ON i.id = c.id AND i.entity_type = '{name}'"
+        )))
+        .bind(actor)
+        .execute(&mut *txn)
+        .await?;
     }
-    Ok(())
+    super::import::finish(pool, txn, settings.dry_run).await
+}
+
+/// A claim's revision snapshot, for the claim row `alias`: the row with its topics.
+fn claim_snapshot(alias: &str) -> String {
+    format!(
+        "to_jsonb({alias}) || jsonb_build_object('topic_ids', \
+           (SELECT coalesce(jsonb_agg(t.topic_id ORDER BY t.topic_id), '[]') \
+            FROM claim_topic t WHERE t.claim_id = {alias}.id))"
+    )
 }
 
 /// Loads one table's records: new ones inserted, newer versions of existing ones
@@ -426,6 +456,21 @@ async fn load(
          FROM import_record r WHERE r.doc->>'type' = '{name}')"
     );
     let snapshot = "(to_jsonb(c) - 'search_doc' - 'search_config')";
+    // The stances and topics of a statement or claim the file has a newer version of
+    // are the file's: those it does not have as they are go, its own are loaded below.
+    if !table.versioned
+        && let Some((column, parent)) = table.references.first()
+        && matches!(*parent, "statement" | "claim")
+    {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {name} x USING import_updated u \
+             WHERE u.entity_type = '{parent}' AND x.{column} = u.id \
+               AND NOT EXISTS (SELECT 1 FROM import_record r WHERE r.doc->>'type' = '{name}' \
+                 AND r.doc = to_jsonb(x) || jsonb_build_object('type', '{name}'))"
+        )))
+        .execute(&mut *txn)
+        .await?;
+    }
     let mut created_here = 0;
     let mut updated_here = 0;
     // A topic may name a parent later in the file: rounds until nothing more loads.
@@ -459,6 +504,25 @@ async fn load(
         }
     }
     if table.versioned {
+        // Statements and claims are recorded once their stances and topics are in
+        // place; their state before is taken now, with the stances and topics it had.
+        let updated_revision = match name {
+            "statement" | "claim" => format!(
+                "INSERT INTO import_updated (entity_type, id, before) SELECT '{name}', o.id, {} \
+                 FROM updated u JOIN old o ON o.id = u.id",
+                if name == "statement" {
+                    snapshot_sql("o")
+                } else {
+                    claim_snapshot("o")
+                }
+            ),
+            _ => format!(
+                "INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, before, after) \
+                 SELECT uuid_v7(), '{name}', u.id, u.version, 'UPDATE', $1, \
+                   to_jsonb(o) - 'search_doc' - 'search_config', to_jsonb(u) - 'search_doc' - 'search_config' \
+                 FROM updated u JOIN old o ON o.id = u.id"
+            ),
+        };
         let set = cols
             .iter()
             .filter(|c| *c != "id")
@@ -471,10 +535,7 @@ async fn load(
                WHERE i.version > x.version AND {references_ok} FOR UPDATE OF x), \
              updated AS (UPDATE {name} x SET {set} FROM incoming i \
                WHERE x.id = i.id AND x.id IN (SELECT id FROM old) RETURNING x.*) \
-             INSERT INTO revision (id, entity_type, entity_id, version, action, actor_key_id, before, after) \
-             SELECT uuid_v7(), '{name}', u.id, u.version, 'UPDATE', $1, \
-               to_jsonb(o) - 'search_doc' - 'search_config', to_jsonb(u) - 'search_doc' - 'search_config' \
-             FROM updated u JOIN old o ON o.id = u.id"
+             {updated_revision}"
         );
         updated_here += sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(actor)

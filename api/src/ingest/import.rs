@@ -56,13 +56,20 @@ pub struct Settings {
     pub progress: bool,
 }
 
-/// Something wrong with one row or field, where it stands in its file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Something wrong with one row or field, where it stands in its file: a refused row,
+/// or a field that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, async_graphql::SimpleObject)]
+#[graphql(name = "ImportProblem")]
 pub struct Problem {
+    /// The line of a spreadsheet or JSON Lines file (1-based; a row spanning lines is
+    /// named by its first); null for one JSON document.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// JSON pointer (RFC 6901) to the review or field at fault in a JSON document.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// The field at fault: a source field (`reviewRating`, `author`, `claimReviewed`)
+    /// or a mapped spreadsheet field (`stated_on`, `rating`).
     pub field: String,
     pub reason: String,
 }
@@ -373,17 +380,22 @@ async fn reviews(
         report.add(outcome);
         progress.advance(batch.len() as u64, report.read);
     }
-    finish(pool, merge, settings.dry_run).await?;
+    finish(pool, merge.into_transaction(), settings.dry_run).await?;
     progress.done();
     Ok(())
 }
 
-/// Commits (or, for a dry run, rolls back) and analyzes what was written.
-async fn finish(pool: &sqlx::PgPool, merge: Merge<'_>, dry_run: bool) -> Result<(), FileError> {
+/// Commits (or, for a dry run, rolls back) an import's transaction, and analyzes what
+/// it wrote.
+pub(super) async fn finish(
+    pool: &sqlx::PgPool,
+    txn: sqlx::Transaction<'_, sqlx::Postgres>,
+    dry_run: bool,
+) -> Result<(), FileError> {
     if dry_run {
-        merge.rollback().await?;
+        txn.rollback().await?;
     } else {
-        merge.commit().await?;
+        txn.commit().await?;
         merge::analyze(pool).await?;
     }
     Ok(())
@@ -515,7 +527,7 @@ async fn csv(
     for n in report.unmapped.values_mut() {
         *n = report.read;
     }
-    finish(pool, merge, settings.dry_run).await?;
+    finish(pool, merge.into_transaction(), settings.dry_run).await?;
     progress.done();
     Ok(())
 }

@@ -81,8 +81,11 @@ pub struct Outcome {
     pub records: Records,
 }
 
-/// Records written, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// Records created or changed, by kind.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, async_graphql::SimpleObject,
+)]
+#[graphql(name = "ImportRecords")]
 pub struct Records {
     pub speakers: u64,
     pub outlets: u64,
@@ -212,11 +215,22 @@ fn steps() -> Vec<(Step, String)> {
              WHERE i.outlet_id IS NULL AND i.host IS NOT NULL"
                 .into(),
         ),
+        // New outlets of one host are one outlet, as they would be in two files: a
+        // reviewer's own name before a stand-in named by the host.
+        (
+            Step::Resolve,
+            "UPDATE import_outlet i SET new_id = f.new_id FROM ( \
+               SELECT DISTINCT ON (host) host, new_id FROM import_outlet \
+               WHERE outlet_id IS NULL AND host IS NOT NULL ORDER BY host, name = host, slug) f \
+             WHERE i.outlet_id IS NULL AND i.host = f.host"
+                .into(),
+        ),
         (
             Step::Outlets,
             format!(
                 "WITH created AS (INSERT INTO outlet (id, name, slug, homepage) \
-                   SELECT new_id, name, slug, homepage FROM import_outlet WHERE outlet_id IS NULL \
+                   SELECT DISTINCT ON (new_id) new_id, name, slug, homepage FROM import_outlet \
+                   WHERE outlet_id IS NULL ORDER BY new_id, name = host, slug \
                    RETURNING *) {}",
                 revisions("outlet", ROW)
             ),
@@ -249,6 +263,20 @@ fn steps() -> Vec<(Step, String)> {
                FROM (SELECT DISTINCT speaker_name FROM import_fact \
                      WHERE speaker_id IS NULL AND speaker_name IS NOT NULL) u) m \
              WHERE f.speaker_id IS NULL AND f.speaker_name = m.speaker_name AND m.id IS NOT NULL"
+                .into(),
+        ),
+        // Rows naming one Wikidata item by different names make one speaker, the first
+        // row's: two inserts would both claim the item.
+        (
+            Step::Resolve,
+            "UPDATE import_fact f SET speaker_slug = w.speaker_slug, speaker_name = w.speaker_name, \
+               speaker_kind = w.speaker_kind \
+             FROM (SELECT DISTINCT ON (speaker_wikidata) speaker_wikidata, speaker_slug, speaker_name, \
+                     speaker_kind FROM import_fact \
+                   WHERE speaker_id IS NULL AND speaker_wikidata IS NOT NULL \
+                   ORDER BY speaker_wikidata, n) w \
+             WHERE f.speaker_id IS NULL AND f.speaker_wikidata = w.speaker_wikidata \
+               AND f.speaker_slug <> w.speaker_slug"
                 .into(),
         ),
         (
@@ -590,12 +618,9 @@ impl<'c> Merge<'c> {
         Ok(outcome)
     }
 
-    pub async fn commit(self) -> sqlx::Result<()> {
-        self.txn.commit().await
-    }
-
-    pub async fn rollback(self) -> sqlx::Result<()> {
-        self.txn.rollback().await
+    /// The transaction, to commit or roll back.
+    pub fn into_transaction(self) -> Transaction<'c, Postgres> {
+        self.txn
     }
 }
 

@@ -256,12 +256,13 @@ fn steps() -> Vec<(Step, String)> {
         ),
         (
             Step::Resolve,
-            "UPDATE import_fact f SET speaker_id = m.id FROM ( \
+            "WITH m AS MATERIALIZED ( \
                SELECT u.speaker_name, (SELECT s.id FROM speaker s WHERE s.deleted_at IS NULL \
                                          AND text_keys(s.aliases) @> ARRAY[text_key(u.speaker_name)] \
                                        ORDER BY s.id LIMIT 1) AS id \
                FROM (SELECT DISTINCT speaker_name FROM import_fact \
-                     WHERE speaker_id IS NULL AND speaker_name IS NOT NULL) u) m \
+                     WHERE speaker_id IS NULL AND speaker_name IS NOT NULL) u) \
+             UPDATE import_fact f SET speaker_id = m.id FROM m \
              WHERE f.speaker_id IS NULL AND f.speaker_name = m.speaker_name AND m.id IS NOT NULL"
                 .into(),
         ),

@@ -1,12 +1,10 @@
 //! Natural keys, so that data brought in from outside merges with what is there instead
 //! of repeating it: a statement is known by its speaker, its date and its text, a claim
-//! by its text, a verdict by its review's address, a speaker also by any of its
-//! aliases.
+//! by its text, a verdict by its review's address.
 //!
 //! `text_key` is the one definition of "the same text": Unicode NFKC, lower case, runs
 //! of white space as one space, no space at either end. So `Taxes  went UP.` and
 //! `taxes went up.` are one statement; punctuation and wording still count.
-//! `text_keys` applies it to a list (a speaker's aliases).
 //!
 //! `import_fingerprint` remembers the rows imports brought in, so that running the
 //! same import again skips them without merging them again.
@@ -36,10 +34,6 @@ CREATE FUNCTION text_key(value text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN btrim(lower(text_key_spaces(text_key_nfkc(value))));
 
-CREATE FUNCTION text_keys(value text[]) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN ARRAY(SELECT text_key(v) FROM unnest(value) AS v);
-
 CREATE FUNCTION uuid_v7() RETURNS uuid
 LANGUAGE sql VOLATILE PARALLEL SAFE
 RETURN encode(
@@ -67,14 +61,13 @@ CREATE TABLE import_fingerprint (
 CREATE INDEX import_fingerprint_statement_idx ON import_fingerprint (statement_id);
 CREATE INDEX import_fingerprint_claim_idx ON import_fingerprint (claim_id);
 CREATE INDEX import_fingerprint_verdict_idx ON import_fingerprint (verdict_id);
-CREATE INDEX speaker_alias_keys_idx ON speaker USING gin (text_keys(aliases)) WHERE deleted_at IS NULL;
 "#;
 
 const DOWN: &str = r#"
 DROP TABLE IF EXISTS import_fingerprint;
-DROP INDEX IF EXISTS speaker_alias_keys_idx, verdict_url_idx, claim_text_key_idx,
+DROP INDEX IF EXISTS verdict_url_idx, claim_text_key_idx,
     statement_natural_key_idx;
-DROP FUNCTION IF EXISTS uuid_v7(), text_keys(text[]), text_key(text), text_key_spaces(text),
+DROP FUNCTION IF EXISTS uuid_v7(), text_key(text), text_key_spaces(text),
     text_key_nfkc(text);
 "#;
 

@@ -256,14 +256,16 @@ fn steps() -> Vec<(Step, String)> {
         ),
         (
             Step::Resolve,
-            "WITH m AS MATERIALIZED ( \
-               SELECT u.speaker_name, (SELECT s.id FROM speaker s WHERE s.deleted_at IS NULL \
-                                         AND text_keys(s.aliases) @> ARRAY[text_key(u.speaker_name)] \
-                                       ORDER BY s.id LIMIT 1) AS id \
-               FROM (SELECT DISTINCT speaker_name FROM import_fact \
-                     WHERE speaker_id IS NULL AND speaker_name IS NOT NULL) u) \
+            "WITH names AS MATERIALIZED ( \
+               SELECT DISTINCT speaker_name, text_key(speaker_name) AS key FROM import_fact \
+               WHERE speaker_id IS NULL AND speaker_name IS NOT NULL), \
+             aliases AS MATERIALIZED ( \
+               SELECT s.id, text_key(a) AS key FROM speaker s, unnest(s.aliases) AS a \
+               WHERE s.deleted_at IS NULL AND cardinality(s.aliases) > 0), \
+             m AS (SELECT DISTINCT ON (n.speaker_name) n.speaker_name, a.id \
+               FROM names n JOIN aliases a ON a.key = n.key ORDER BY n.speaker_name, a.id) \
              UPDATE import_fact f SET speaker_id = m.id FROM m \
-             WHERE f.speaker_id IS NULL AND f.speaker_name = m.speaker_name AND m.id IS NOT NULL"
+             WHERE f.speaker_id IS NULL AND f.speaker_name = m.speaker_name"
                 .into(),
         ),
         // Rows naming one Wikidata item by different names make one speaker, the first

@@ -63,6 +63,8 @@ pub struct Party {
     pub url: Option<String>,
     /// A person's position (`jobTitle`), for a speaker's role.
     pub title: Option<String>,
+    /// The Wikidata item (`Q…`) its `sameAs` or `url` names.
+    pub wikidata: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,6 +360,31 @@ fn read_as<T>(
 
 const RELATIVE: &str = "a relative address names no site";
 
+/// The Wikidata item an object names as its `sameAs` (a string or a list) or its `url`.
+fn wikidata(object: &Map<String, Value>) -> Option<String> {
+    let mut candidates: Vec<&str> = Vec::new();
+    for key in ["sameAs", "url"] {
+        match object.get(key) {
+            Some(Value::String(s)) => candidates.push(s),
+            Some(Value::Array(values)) => {
+                candidates.extend(values.iter().filter_map(Value::as_str))
+            }
+            _ => {}
+        }
+    }
+    candidates.into_iter().find_map(|u| {
+        let (_, id) = u
+            .trim()
+            .trim_end_matches('/')
+            .rsplit_once("wikidata.org/wiki/")?;
+        let valid = id.len() > 1
+            && id.starts_with('Q')
+            && id[1..].bytes().all(|b| b.is_ascii_digit())
+            && !id[1..].starts_with('0');
+        valid.then(|| id.to_owned())
+    })
+}
+
 fn party(value: &Value) -> Option<Party> {
     match value {
         Value::Object(object) => {
@@ -376,11 +403,13 @@ fn party(value: &Value) -> Option<Party> {
                 PartyKind::Unknown
             };
             let title = object.get("jobTitle").and_then(text);
+            let wikidata = wikidata(object);
             Some(Party {
                 name,
                 kind,
                 url,
                 title,
+                wikidata,
             })
         }
         Value::Array(values) => {
@@ -396,6 +425,7 @@ fn party(value: &Value) -> Option<Party> {
             kind: PartyKind::Unknown,
             url: None,
             title: None,
+            wikidata: None,
         }),
     }
 }
@@ -550,6 +580,7 @@ fn site(url: &str) -> Option<Party> {
         name: host,
         kind: PartyKind::Organization,
         title: None,
+        wikidata: None,
     })
 }
 
@@ -593,6 +624,9 @@ fn item_reviewed(value: &Value, at: &Place, worded: bool, review: &mut Review) {
         author_fields.get("name");
         author_fields.get("url");
         author_fields.get("jobTitle");
+        if wikidata(author).is_some() {
+            author_fields.get("sameAs");
+        }
         author_fields.unmapped(&mut review.unmapped);
     }
 }
@@ -663,6 +697,7 @@ fn google_review(claim: &Map<String, Value>, review: &Value, at_claim: &Place, a
                 name,
                 kind: PartyKind::Organization,
                 title: None,
+                wikidata: None,
             }),
         _ => None,
     }
@@ -825,6 +860,7 @@ mod tests {
                 kind: PartyKind::Organization,
                 url: None,
                 title: None,
+                wikidata: None,
             })
         );
         assert_eq!(review.claimed, None);
@@ -875,6 +911,7 @@ mod tests {
                 kind: PartyKind::Organization,
                 url: Some("https://example.org/".into()),
                 title: None,
+                wikidata: None,
             })
         );
         assert_eq!(
@@ -884,6 +921,7 @@ mod tests {
                 kind: PartyKind::Unknown,
                 url: None,
                 title: None,
+                wikidata: None,
             })
         );
         assert_eq!(review.rating.label.as_deref(), Some("Mostly false"));

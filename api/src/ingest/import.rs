@@ -635,15 +635,13 @@ fn person(
     field: &str,
     name: &str,
     kind: SpeakerKind,
-    url: Option<&str>,
+    wikidata: Option<&str>,
 ) -> Result<Person, ApiError> {
     let name = validate::text(field, name, MAX_NAME)?;
     let slug = validate::slugify(&name).ok_or_else(|| {
         ApiError::bad_input(field, "has no letters or digits to name a speaker by")
     })?;
-    let wikidata_id = url
-        .and_then(|u| u.trim_end_matches('/').rsplit_once("wikidata.org/wiki/"))
-        .and_then(|(_, id)| validate::wikidata_id(field, id).ok());
+    let wikidata_id = wikidata.and_then(|id| validate::wikidata_id(field, id).ok());
     Ok(Person {
         name,
         slug,
@@ -780,7 +778,7 @@ pub fn from_review(review: &Review, language: &str) -> Result<Fact, Problem> {
                 "itemReviewed.author",
                 &p.name,
                 speaker_kind(p),
-                p.url.as_deref(),
+                p.wikidata.as_deref(),
             )
         })
         .transpose()

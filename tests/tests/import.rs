@@ -2261,3 +2261,37 @@ async fn a_reader_may_not_import_through_the_api() {
     );
     assert_eq!(counts(&db).await, before);
 }
+
+#[tokio::test]
+async fn a_claim_nobody_is_named_for_keeps_no_articles_and_the_report_says_so() {
+    let db = TestDb::new().await;
+    let document = json!({
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": "https://factcheck.example.org/2024/moon-cheese",
+        "datePublished": "2024-03-01",
+        "author": { "@type": "Organization", "name": "Example Checks" },
+        "claimReviewed": "The moon is made of cheese.",
+        "itemReviewed": {
+            "@type": "Claim",
+            "appearance": ["https://social.example.com/posts/1", { "@type": "CreativeWork", "url": "https://blog.example.net/moon" }]
+        },
+        "reviewRating": { "@type": "Rating", "alternateName": "False" }
+    });
+    let report = import::document(pool(&db), &document, "en", false, None)
+        .await
+        .expect("imported");
+    assert_eq!((report.read, report.created, report.refused), (1, 1, 0));
+    assert_eq!(report.records.claims, 1);
+    assert_eq!(report.records.articles, 0);
+    assert_eq!(db.count("article").await, 0);
+    assert_eq!(db.count("outlet").await, 1, "the reviewer only");
+    assert_eq!(
+        report
+            .unmapped
+            .get("itemReviewed.appearance (of a claim nobody is named for)"),
+        Some(&1),
+        "{:?}",
+        report.unmapped
+    );
+}

@@ -367,6 +367,9 @@ async fn reviews(
                         reason: u.reason.clone(),
                     });
                 }
+                if review.claimant.is_none() && !review.appearances.is_empty() {
+                    *report.unmapped.entry(CLAIM_APPEARANCES.into()).or_default() += 1;
+                }
                 match from_review(&review, &settings.language) {
                     Ok(fact) => facts.push(fact),
                     Err(problem) => report.refuse(problem),
@@ -591,6 +594,10 @@ impl Progress {
     }
 }
 
+/// How the report names the appearances of a review without a claimant: its claim is
+/// stored as a claim, and claims have no appearances.
+const CLAIM_APPEARANCES: &str = "itemReviewed.appearance (of a claim nobody is named for)";
+
 /// A pointer for the report: `/` for the root.
 fn pointer(p: &str) -> String {
     if p.is_empty() {
@@ -800,9 +807,11 @@ pub fn from_review(review: &Review, language: &str) -> Result<Fact, Problem> {
     let language = validate::language("inLanguage", review.language.as_deref().unwrap_or(language))
         .or_else(|_| validate::language("inLanguage", language))
         .map_err(bad("inLanguage"))?;
+    // Appearances are a statement's; a claim nobody is named for has none.
     let appearances = review
         .appearances
         .iter()
+        .filter(|_| speaker.is_some())
         .filter_map(|u| validate::normalize_url("appearance", u).ok())
         .fold(Vec::new(), |mut out: Vec<String>, u| {
             if !out.contains(&u) {

@@ -208,11 +208,13 @@ fn steps() -> Vec<(Step, String)> {
         ),
         (
             Step::Resolve,
-            "UPDATE import_outlet i SET outlet_id = (SELECT o.id FROM outlet o \
-               WHERE o.deleted_at IS NULL AND o.homepage IS NOT NULL \
-                 AND lower(substring(o.homepage FROM '^https?://(?:www\\.)?([^/:?#]+)')) = i.host \
-               ORDER BY o.id LIMIT 1) \
-             WHERE i.outlet_id IS NULL AND i.host IS NOT NULL"
+            "WITH hosts AS MATERIALIZED ( \
+               SELECT DISTINCT ON (host) host, id FROM ( \
+                 SELECT lower(substring(o.homepage FROM '^https?://(?:www\\.)?([^/:?#]+)')) AS host, o.id \
+                 FROM outlet o WHERE o.deleted_at IS NULL AND o.homepage IS NOT NULL) h \
+               WHERE host IS NOT NULL ORDER BY host, id) \
+             UPDATE import_outlet i SET outlet_id = h.id FROM hosts h \
+             WHERE i.outlet_id IS NULL AND i.host = h.host"
                 .into(),
         ),
         // New outlets of one host are one outlet, as they would be in two files: a
@@ -387,7 +389,9 @@ fn steps() -> Vec<(Step, String)> {
              WHERE o.slug = f.reviewer_slug"
                 .into(),
         ),
-        (Step::Resolve, RESOLVE_VERDICTS.into()),
+        (Step::Resolve, RESOLVE_VERDICTS[0].into()),
+        (Step::Resolve, RESOLVE_VERDICTS[1].into()),
+        (Step::Resolve, RESOLVE_VERDICTS[2].into()),
         (
             Step::VerdictsUpdated,
             "WITH incoming AS ( \
@@ -453,12 +457,21 @@ const RESOLVE_CLAIMS: &str = "UPDATE import_fact f SET subject_id = c.id FROM cl
      WHERE f.is_claim AND f.subject_id IS NULL AND text_key(c.text) = text_key(f.text) \
        AND c.deleted_at IS NULL";
 
-const RESOLVE_VERDICTS: &str = "UPDATE import_fact f SET verdict_id = v.id FROM verdict v \
-     WHERE f.rating_label IS NOT NULL AND v.deleted_at IS NULL \
-       AND ((f.verdict_url IS NOT NULL AND v.url = f.verdict_url) \
-         OR (f.verdict_url IS NULL AND v.url IS NULL AND v.reviewer_id = f.reviewer_id \
-             AND ((NOT f.is_claim AND v.statement_id = f.subject_id) \
-               OR (f.is_claim AND v.claim_id = f.subject_id))))";
+/// Verdicts by review address, then (without one) by what they rate and who rated
+/// them: one statement each, so each join can use its index.
+const RESOLVE_VERDICTS: [&str; 3] = [
+    "UPDATE import_fact f SET verdict_id = v.id FROM verdict v \
+     WHERE f.rating_label IS NOT NULL AND f.verdict_url IS NOT NULL \
+       AND v.url = f.verdict_url AND v.deleted_at IS NULL AND v.url IS NOT NULL",
+    "UPDATE import_fact f SET verdict_id = v.id FROM verdict v \
+     WHERE f.rating_label IS NOT NULL AND f.verdict_url IS NULL AND NOT f.is_claim \
+       AND v.statement_id = f.subject_id AND v.reviewer_id = f.reviewer_id \
+       AND v.url IS NULL AND v.deleted_at IS NULL",
+    "UPDATE import_fact f SET verdict_id = v.id FROM verdict v \
+     WHERE f.rating_label IS NOT NULL AND f.verdict_url IS NULL AND f.is_claim \
+       AND v.claim_id = f.subject_id AND v.reviewer_id = f.reviewer_id \
+       AND v.url IS NULL AND v.deleted_at IS NULL",
+];
 
 /// A fact's fingerprint: SHA-256 of everything it says.
 fn fingerprint(fact: &Fact) -> Vec<u8> {

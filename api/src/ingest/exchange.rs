@@ -403,7 +403,8 @@ pub async fn import(
         .execute(&mut *txn)
         .await?;
     }
-    super::import::finish(pool, txn, settings.dry_run).await
+    let wrote = report.wrote();
+    super::import::finish(pool, txn, settings.dry_run, wrote).await
 }
 
 /// A claim's revision snapshot, for the claim row `alias`: the row with its topics.

@@ -124,6 +124,11 @@ impl FileReport {
         self.records = total.records;
     }
 
+    /// Whether the import wrote anything.
+    pub fn wrote(&self) -> bool {
+        self.created > 0 || self.merged > 0 || self.records != Records::default()
+    }
+
     fn refuse(&mut self, problem: Problem) {
         self.refused += 1;
         self.refusals.push(problem);
@@ -383,23 +388,32 @@ async fn reviews(
         report.add(outcome);
         progress.advance(batch.len() as u64, report.read);
     }
-    finish(pool, merge.into_transaction(), settings.dry_run).await?;
+    finish(
+        pool,
+        merge.into_transaction(),
+        settings.dry_run,
+        report.wrote(),
+    )
+    .await?;
     progress.done();
     Ok(())
 }
 
 /// Commits (or, for a dry run, rolls back) an import's transaction, and analyzes what
-/// it wrote.
+/// it wrote, if anything.
 pub(super) async fn finish(
     pool: &sqlx::PgPool,
     txn: sqlx::Transaction<'_, sqlx::Postgres>,
     dry_run: bool,
+    wrote: bool,
 ) -> Result<(), FileError> {
     if dry_run {
         txn.rollback().await?;
     } else {
         txn.commit().await?;
-        merge::analyze(pool).await?;
+        if wrote {
+            merge::analyze(pool).await?;
+        }
     }
     Ok(())
 }
@@ -409,6 +423,8 @@ enum Read_ {
     Unmapped(Vec<String>),
     Batch {
         facts: Vec<Fact>,
+        /// Each fact's fingerprint, taken on the reading thread.
+        prints: Vec<Vec<u8>>,
         read: u64,
         refused: Vec<Problem>,
     },
@@ -477,8 +493,10 @@ async fn csv(
                 },
             }
             if facts.len() == BATCH {
+                let facts = std::mem::replace(&mut facts, Vec::with_capacity(BATCH));
                 let batch = Read_::Batch {
-                    facts: std::mem::replace(&mut facts, Vec::with_capacity(BATCH)),
+                    prints: facts.iter().map(merge::fingerprint).collect(),
+                    facts,
                     read: std::mem::take(&mut read),
                     refused: std::mem::take(&mut refused),
                 };
@@ -488,6 +506,7 @@ async fn csv(
             }
         }
         let _ = tx.blocking_send(Read_::Batch {
+            prints: facts.iter().map(merge::fingerprint).collect(),
             facts,
             read,
             refused,
@@ -508,6 +527,7 @@ async fn csv(
             }
             Read_::Batch {
                 facts,
+                prints,
                 read,
                 refused,
             } => {
@@ -515,7 +535,7 @@ async fn csv(
                 for problem in refused {
                     report.refuse(problem);
                 }
-                let outcome = merge.batch(&facts).await?;
+                let outcome = merge.batch_printed(&facts, &prints).await?;
                 report.add(outcome);
                 progress.rows(report.read);
             }
@@ -530,7 +550,13 @@ async fn csv(
     for n in report.unmapped.values_mut() {
         *n = report.read;
     }
-    finish(pool, merge.into_transaction(), settings.dry_run).await?;
+    finish(
+        pool,
+        merge.into_transaction(),
+        settings.dry_run,
+        report.wrote(),
+    )
+    .await?;
     progress.done();
     Ok(())
 }

@@ -474,7 +474,7 @@ const RESOLVE_VERDICTS: [&str; 3] = [
 ];
 
 /// A fact's fingerprint: SHA-256 of everything it says.
-fn fingerprint(fact: &Fact) -> Vec<u8> {
+pub fn fingerprint(fact: &Fact) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     Sha256::digest(format!("{fact:?}").as_bytes()).to_vec()
 }
@@ -540,10 +540,20 @@ impl<'c> Merge<'c> {
     /// Merges one batch.
     pub async fn batch(&mut self, facts: &[Fact]) -> sqlx::Result<Outcome> {
         let prints: Vec<Vec<u8>> = facts.iter().map(fingerprint).collect();
-        let known = self.known(&prints).await?;
+        self.batch_printed(facts, &prints).await
+    }
+
+    /// Merges one batch whose [`fingerprint`]s were taken already (by a reading thread,
+    /// while the previous batch was merged).
+    pub async fn batch_printed(
+        &mut self,
+        facts: &[Fact],
+        prints: &[Vec<u8>],
+    ) -> sqlx::Result<Outcome> {
+        let known = self.known(prints).await?;
         let fresh: Vec<(&Fact, &Vec<u8>)> = facts
             .iter()
-            .zip(&prints)
+            .zip(prints)
             .enumerate()
             .filter(|(i, _)| !known.contains(i))
             .map(|(_, pair)| pair)

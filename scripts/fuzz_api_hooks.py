@@ -49,6 +49,56 @@ PLAIN = float(os.environ.get("FUZZ_API_PLAIN", "0.6"))
 REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 LANGUAGES = ["en", "pl", "de", "fr", "es", "uk"]
 
+# Real ClaimReview documents, for `importClaimReview(document: JSON!)`.
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "claimreview"
+
+
+def _json_node(value) -> graphql.ValueNode:
+    """A JSON value as a GraphQL literal, for the `JSON` scalar."""
+    if value is None:
+        return graphql.NullValueNode()
+    if isinstance(value, bool):
+        return graphql.BooleanValueNode(value=value)
+    if isinstance(value, int):
+        return graphql.IntValueNode(value=str(value))
+    if isinstance(value, float):
+        return graphql.FloatValueNode(value=repr(value))
+    if isinstance(value, str):
+        return graphql.StringValueNode(value=value)
+    if isinstance(value, list):
+        return graphql.ListValueNode(values=tuple(_json_node(v) for v in value))
+    return graphql.ObjectValueNode(fields=tuple(
+        graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=_json_node(v))
+        for k, v in value.items()
+    ))
+
+
+def _documents():
+    """JSON for the `JSON` scalar: a real ClaimReview document, one with a field taken out
+    or made the wrong type, or any small JSON value."""
+    from hypothesis import strategies as st
+
+    real = [json.loads(p.read_text()) for p in sorted(FIXTURES.glob("*.json"))]
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+        max_leaves=12,
+    )
+
+    def spoil(doc, key, junk):
+        doc = json.loads(json.dumps(doc))
+        if isinstance(doc, dict) and doc:
+            keys = sorted(doc)
+            doc[keys[key % len(keys)]] = junk
+        return doc
+
+    documents = st.sampled_from(real) if real else json_values
+    spoiled = st.builds(spoil, documents, st.integers(0, 50), json_values)
+    return st.one_of(documents, spoiled, json_values).map(_json_node)
+
+
+schemathesis.graphql.scalar("JSON", _documents())
+
 # The type an id argument names, by argument name.
 ID_ARGUMENTS = {
     "speakerId": "speaker", "speakerIds": "speaker", "reportedById": "speaker",

@@ -19,7 +19,7 @@ use futures::TryStreamExt;
 use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
-use super::import::{FileError, FileReport, Problem, Settings};
+use super::import::{FileError, FileReport, Problem};
 use crate::service::statement::snapshot_sql;
 use crate::service::verdict::claim_review_sql;
 
@@ -294,11 +294,11 @@ pub async fn export(
     Ok(written)
 }
 
-/// Imports a file of the own format in one transaction.
+/// Imports a file of the own format in one transaction (rolled back for a dry run, as
+/// `report` says).
 pub async fn import(
     pool: &sqlx::PgPool,
     path: &Path,
-    settings: &Settings,
     actor: Option<Uuid>,
     report: &mut FileReport,
 ) -> Result<(), FileError> {
@@ -403,8 +403,7 @@ pub async fn import(
         .execute(&mut *txn)
         .await?;
     }
-    let wrote = report.wrote();
-    super::import::finish(pool, txn, settings.dry_run, wrote).await
+    super::import::finish(pool, txn, report).await
 }
 
 /// A claim's revision snapshot, for the claim row `alias`: the row with its topics.

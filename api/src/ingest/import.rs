@@ -86,29 +86,64 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// What importing one file did.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What importing one file (or one document, over GraphQL) did: every row accounted for.
+#[derive(Debug, Clone, Default, Serialize, async_graphql::SimpleObject)]
+#[graphql(name = "ImportReport", complex)]
 pub struct FileReport {
+    #[graphql(skip)]
     pub file: String,
+    #[graphql(skip)]
     pub format: Option<Format>,
     /// Rows (reviews, records) read.
     pub read: u64,
+    /// Rows whose statement (or claim) was new.
     pub created: u64,
+    /// Rows whose statement or claim was already known and that added or changed a
+    /// verdict or an appearance.
     pub merged: u64,
+    /// Rows that changed nothing: everything in them was already recorded.
     pub unchanged: u64,
+    /// Rows not taken; `refusals` says why, one entry each.
     pub refused: u64,
     /// Each refused row, and why.
     pub refusals: Vec<Problem>,
     /// Fields that were there but could not be read; their rows were taken without them.
     pub unreadable: Vec<Problem>,
     /// Source fields ClaimTrack has no place for, with how often each was seen.
+    #[graphql(skip)]
     pub unmapped: BTreeMap<String, u64>,
     pub records: Records,
     /// Why the file was not imported at all; nothing of it was written then.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[graphql(skip)]
     pub error: Option<String>,
+    /// True when nothing was written (`--dry-run`, `dryRun: true`).
     pub dry_run: bool,
+    #[graphql(skip)]
     pub seconds: f64,
+}
+
+/// A source field with no place in ClaimTrack, as a dotted path below the review
+/// (array positions as `*`), or a spreadsheet column no field is mapped from.
+#[derive(async_graphql::SimpleObject)]
+pub struct UnmappedField {
+    pub field: String,
+    /// How many rows had it.
+    pub count: u64,
+}
+
+#[async_graphql::ComplexObject]
+impl FileReport {
+    /// Source fields ClaimTrack has no place for (dropped), with how many rows had each.
+    async fn unmapped(&self) -> Vec<UnmappedField> {
+        self.unmapped
+            .iter()
+            .map(|(field, count)| UnmappedField {
+                field: field.clone(),
+                count: *count,
+            })
+            .collect()
+    }
 }
 
 impl FileReport {
@@ -257,8 +292,9 @@ pub fn expand(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The format of a file from its first bytes (and its name, for a spreadsheet).
-pub fn detect(path: &Path, head: &[u8]) -> Format {
+/// The format of a file from its first bytes: JSON is ClaimTrack's own export when its
+/// first line is one of its records, else ClaimReview; anything else is a spreadsheet.
+pub fn detect(head: &[u8]) -> Format {
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with('{') || text.starts_with('[') {
@@ -268,7 +304,6 @@ pub fn detect(path: &Path, head: &[u8]) -> Format {
         }
         return Format::Claimreview;
     }
-    let _ = path;
     Format::Csv
 }
 
@@ -289,7 +324,7 @@ pub async fn file(
         let mut head = vec![0; 64 * 1024];
         let n = std::fs::File::open(path)?.read(&mut head)?;
         head.truncate(n);
-        let format = settings.format.unwrap_or_else(|| detect(path, &head));
+        let format = settings.format.unwrap_or_else(|| detect(&head));
         report.format = Some(format);
         match format {
             Format::Csv => csv(pool, path, settings, actor, &mut report).await,
@@ -298,7 +333,7 @@ pub async fn file(
                 let items = claimreview::read(&bytes)?;
                 reviews(pool, items, settings, actor, true, &mut report).await
             }
-            Format::Jsonl => exchange::import(pool, path, settings, actor, &mut report).await,
+            Format::Jsonl => exchange::import(pool, path, actor, &mut report).await,
         }
     }
     .await;
@@ -388,30 +423,23 @@ async fn reviews(
         report.add(outcome);
         progress.advance(batch.len() as u64, report.read);
     }
-    finish(
-        pool,
-        merge.into_transaction(),
-        settings.dry_run,
-        report.wrote(),
-    )
-    .await?;
+    finish(pool, merge.into_transaction(), report).await?;
     progress.done();
     Ok(())
 }
 
-/// Commits (or, for a dry run, rolls back) an import's transaction, and analyzes what
-/// it wrote, if anything.
+/// Ends an import's transaction as its report says: rolled back for a dry run, else
+/// committed, and what it wrote (if anything) analyzed.
 pub(super) async fn finish(
     pool: &sqlx::PgPool,
     txn: sqlx::Transaction<'_, sqlx::Postgres>,
-    dry_run: bool,
-    wrote: bool,
+    report: &FileReport,
 ) -> Result<(), FileError> {
-    if dry_run {
+    if report.dry_run {
         txn.rollback().await?;
     } else {
         txn.commit().await?;
-        if wrote {
+        if report.wrote() {
             merge::analyze(pool).await?;
         }
     }
@@ -419,7 +447,7 @@ pub(super) async fn finish(
 }
 
 /// What the reading thread hands the merging task.
-enum Read_ {
+enum FromReader {
     Unmapped(Vec<String>),
     Batch {
         facts: Vec<Fact>,
@@ -457,18 +485,18 @@ async fn csv(
     let size = file.metadata()?.len();
     let progress = Progress::new(settings.progress, Some(size), &report.file);
     let reader = progress.bar.wrap_read(file);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Read_>(2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<FromReader>(2);
     let defaults = settings.clone();
     let reading = std::thread::spawn(move || {
         let rows = match table::rows(std::io::BufReader::with_capacity(1 << 20, reader), options) {
             Ok(rows) => rows,
             Err(e) => {
-                let _ = tx.blocking_send(Read_::Bad(e.into()));
+                let _ = tx.blocking_send(FromReader::Bad(e.into()));
                 return;
             }
         };
         if tx
-            .blocking_send(Read_::Unmapped(rows.unmapped.clone()))
+            .blocking_send(FromReader::Unmapped(rows.unmapped.clone()))
             .is_err()
         {
             return;
@@ -478,7 +506,7 @@ async fn csv(
             read += 1;
             match row {
                 Err(bad) => {
-                    let _ = tx.blocking_send(Read_::Bad(bad.into()));
+                    let _ = tx.blocking_send(FromReader::Bad(bad.into()));
                     return;
                 }
                 Ok(Err(r)) => refused.push(Problem {
@@ -494,7 +522,7 @@ async fn csv(
             }
             if facts.len() == BATCH {
                 let facts = std::mem::replace(&mut facts, Vec::with_capacity(BATCH));
-                let batch = Read_::Batch {
+                let batch = FromReader::Batch {
                     prints: facts.iter().map(merge::fingerprint).collect(),
                     facts,
                     read: std::mem::take(&mut read),
@@ -505,7 +533,7 @@ async fn csv(
                 }
             }
         }
-        let _ = tx.blocking_send(Read_::Batch {
+        let _ = tx.blocking_send(FromReader::Batch {
             prints: facts.iter().map(merge::fingerprint).collect(),
             facts,
             read,
@@ -516,16 +544,16 @@ async fn csv(
     let mut failed = None;
     while let Some(message) = rx.recv().await {
         match message {
-            Read_::Unmapped(columns) => {
+            FromReader::Unmapped(columns) => {
                 for column in columns {
                     report.unmapped.insert(column, 0);
                 }
             }
-            Read_::Bad(e) => {
+            FromReader::Bad(e) => {
                 failed = Some(e);
                 break;
             }
-            Read_::Batch {
+            FromReader::Batch {
                 facts,
                 prints,
                 read,
@@ -550,13 +578,7 @@ async fn csv(
     for n in report.unmapped.values_mut() {
         *n = report.read;
     }
-    finish(
-        pool,
-        merge.into_transaction(),
-        settings.dry_run,
-        report.wrote(),
-    )
-    .await?;
+    finish(pool, merge.into_transaction(), report).await?;
     progress.done();
     Ok(())
 }

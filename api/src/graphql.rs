@@ -193,9 +193,11 @@ impl AppSchema {
         }
     }
 
-    /// The schema in SDL.
+    /// The schema in SDL, as introspection describes it (with `@specifiedBy` on the
+    /// scalars that name their format).
     pub fn sdl(&self) -> String {
-        self.schema.sdl()
+        self.schema
+            .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
     }
 }
 
@@ -281,7 +283,9 @@ pub fn build_schema_with(
     .data(db.clone())
     .data(crate::service::search::SecondReads::for_pool(&db))
     .data(keys)
-    .limit_depth(limits.max_depth)
+    // The policy limits depth first, introspection by its own rules (see
+    // `shape::depth`); this is the backstop for anything that reaches execution.
+    .limit_depth(limits.max_depth.max(shape::depth::INTROSPECTION_MAX_DEPTH))
     .limit_directives(limits.max_directives);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
@@ -293,6 +297,7 @@ pub fn build_schema_with(
             anonymous_read: options.anonymous_read,
             max_document_bytes: limits.max_document_bytes,
             max_nesting: shape::max_nesting(limits.max_depth),
+            max_depth: limits.max_depth,
             max_aliases: limits.max_aliases,
             max_complexity: limits.max_complexity,
             roots: types.root_fields(),

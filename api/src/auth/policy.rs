@@ -128,6 +128,8 @@ pub struct PolicyConfig {
     pub max_document_bytes: usize,
     /// How deep brackets may nest in a document's text.
     pub max_nesting: usize,
+    /// How deep data fields may nest (introspection: see [`shape::depth`]).
+    pub max_depth: usize,
     pub max_aliases: usize,
     pub max_complexity: usize,
     /// The root fields the schema has.
@@ -205,6 +207,8 @@ fn admit_document(
     variables: &Variables,
     viewer: &Viewer,
 ) -> ServerResult<()> {
+    shape::depth::check(document, config.max_depth)
+        .map_err(|fault| refusal("BAD_USER_INPUT", fault.to_string()))?;
     let aliases = shape::aliases(document);
     if aliases > config.max_aliases {
         return Err(refusal(

@@ -3,8 +3,10 @@
 //! which a list costs its page size times what each item selects, so `first: 100` of
 //! a nested connection is priced as the hundred rows it reads. `merge` collects the
 //! fields under each response key first, so what is counted is what will run;
+//! `depth` limits how deep fields nest, introspection by rules of its own;
 //! `inputs` checks every value the document and its variables hand to a field.
 
+pub mod depth;
 pub mod inputs;
 pub mod merge;
 pub mod text;

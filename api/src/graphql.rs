@@ -45,6 +45,12 @@ use crate::config::Limits;
 use crate::graphql::compiled::{Compiler, Learning, Route};
 use crate::service::Actor;
 
+/// Reads. Every field is open to any caller, ANONYMOUS included (READER and up when the
+/// server turns anonymous reading off; `viewer` stays open), except `contradictionCandidates`
+/// and `revisions` (EDITOR or ADMIN) and `apiKeys` (ADMIN). Unpublished records (draft,
+/// in-review and retracted verdicts, suggested and dismissed links) show to EDITOR and ADMIN
+/// only: to others they read as absent. Lists are Relay connections of at most 100 items a
+/// page, 20 by default.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -64,6 +70,11 @@ pub struct QueryRoot(
     search::SearchQuery,
 );
 
+/// Writes. Every mutation needs an EDITOR or ADMIN key, except `createApiKey`,
+/// `revokeApiKey` and `purgeRecord`, which need ADMIN. Each runs in one transaction and
+/// writes its revisions with it: bad input (BAD_USER_INPUT) writes nothing. Updates and
+/// deletes take the `version` the client read; a stale one is a CONFLICT, never a silent
+/// overwrite.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(

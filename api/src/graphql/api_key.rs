@@ -28,12 +28,19 @@ pub enum ApiRole {
     Admin,
 }
 
-/// A caller's role: a key's, or ANONYMOUS without one.
+/// A caller's role: a key's, or ANONYMOUS without one. Each role may do everything the ones
+/// before it may.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum ViewerRole {
+    /// No key: reads published data, when the server allows anonymous reading (it does by
+    /// default).
     Anonymous,
+    /// A READER key: reads what ANONYMOUS callers read, under the key's own rate limit.
     Reader,
+    /// An EDITOR key: also writes, and sees unpublished verdicts, suggested links and
+    /// revisions.
     Editor,
+    /// An ADMIN key: also manages API keys and purges records for good.
     Admin,
 }
 
@@ -51,20 +58,23 @@ impl From<Role> for ViewerRole {
 /// The caller of this request.
 pub struct Viewer(crate::auth::Viewer);
 
+/// The caller of this request: its role and key.
 #[Object]
 impl Viewer {
+    /// The caller's role; ANONYMOUS when the request carries no key.
     async fn role(&self) -> ViewerRole {
         self.0.role.into()
     }
-    /// The name of the key the request was made with.
+    /// The name of the key the request was made with; null for ANONYMOUS.
     async fn key_name(&self) -> Option<&str> {
         self.0.key.as_ref().map(|k| k.key_name.as_str())
     }
-    /// The public prefix of that key.
+    /// The public prefix of that key (`ct_<prefix>_…`); null for ANONYMOUS.
     async fn key_prefix(&self) -> Option<&str> {
         self.0.key.as_ref().map(|k| k.prefix.as_str())
     }
-    /// Whether drafts, suggestions and revisions are visible to this caller.
+    /// Whether unpublished verdicts, suggested and dismissed links, and revisions are
+    /// visible to this caller: true for EDITOR and ADMIN.
     async fn sees_unpublished(&self) -> bool {
         self.0.sees_unpublished()
     }
@@ -73,14 +83,19 @@ impl Viewer {
 /// An API key. Its secret is never stored; only the public prefix identifies it.
 pub struct ApiKey(pub api_key::Model);
 
+/// An API key. Its secret is never stored; only the public prefix identifies it. ADMIN
+/// callers list and manage keys; EDITOR and ADMIN see the key behind each revision.
 #[Object]
 impl ApiKey {
+    /// Stable identifier (UUID v7, time-ordered). Use it in `revokeApiKey`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Who or what the key is for, such as "Newsroom dashboard".
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the key may do: READER, EDITOR or ADMIN.
     async fn role(&self) -> ApiRole {
         self.0.role.into()
     }
@@ -88,13 +103,16 @@ impl ApiKey {
     async fn prefix(&self) -> &str {
         &self.0.prefix
     }
-    /// When the key was last used, to within a few seconds.
+    /// When the key was last used (UTC), to within a few seconds; null when it never was.
     async fn last_used_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_used_at
     }
+    /// When the key was revoked (UTC); null while it is active. Requests with a revoked key
+    /// fail.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
+    /// When the key was made (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -105,16 +123,20 @@ pub struct ApiKeyQuery;
 
 #[Object]
 impl ApiKeyQuery {
-    /// Who is calling: the role and key of this request.
+    /// Who is calling: the role and key of this request. Always open, even when anonymous
+    /// reading is off.
     async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
         Viewer(viewer(ctx).clone())
     }
 
-    /// Every API key, newest first, revoked ones included.
+    /// Every API key, newest first, revoked ones included. Needs an ADMIN key.
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after: `pageInfo.endCursor` of the previous page of this list (opaque). This list pages forward only."
+        )]
         after: Option<String>,
     ) -> Result<Conn<ApiKey>> {
         let limit = pagination::forward_limit(first)?;
@@ -148,22 +170,29 @@ impl ApiKeyQuery {
     }
 }
 
+/// A new API key; the payload shows its secret, once.
 #[derive(InputObject, Debug)]
 pub struct CreateApiKeyInput {
-    /// Who or what the key is for ("Newsroom dashboard").
+    /// Who or what the key is for ("Newsroom dashboard"): non-empty after trimming, at most
+    /// 200 characters.
     pub name: String,
+    /// What the key may do: READER, EDITOR or ADMIN.
     pub role: ApiRole,
 }
 
+/// The API key to revoke.
 #[derive(InputObject, Debug)]
 pub struct RevokeApiKeyInput {
+    /// The key's id (not its prefix); an unknown one is NOT_FOUND.
     pub id: ID,
 }
 
 pub struct CreateApiKeyPayload(service::api_key::Created);
 
+/// The result of `createApiKey`: the key, and its secret shown this once.
 #[Object]
 impl CreateApiKeyPayload {
+    /// The key as stored, without its secret.
     async fn api_key(&self) -> ApiKey {
         ApiKey(self.0.key.clone())
     }
@@ -175,8 +204,11 @@ impl CreateApiKeyPayload {
 
 pub struct RevokeApiKeyPayload(api_key::Model);
 
+/// The result of `revokeApiKey`.
 #[Object]
 impl RevokeApiKeyPayload {
+    /// The key with its `revokedAt`. Revoking a revoked key changes nothing and returns it
+    /// as it was.
     async fn api_key(&self) -> ApiKey {
         ApiKey(self.0.clone())
     }
@@ -187,11 +219,11 @@ pub struct ApiKeyMutation;
 
 #[Object]
 impl ApiKeyMutation {
-    /// Makes a key; its secret is in the payload and nowhere else.
+    /// Makes a key; its secret is in the payload and nowhere else. Needs an ADMIN key.
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiKeyInput,
+        #[graphql(desc = "The key's name and role.")] input: CreateApiKeyInput,
     ) -> Result<CreateApiKeyPayload> {
         let created =
             service::api_key::create(db(ctx), &actor(ctx), &input.name, input.role.into()).await?;
@@ -199,11 +231,11 @@ impl ApiKeyMutation {
         Ok(CreateApiKeyPayload(created))
     }
 
-    /// Revokes a key: requests made with it fail from now on.
+    /// Revokes a key: requests made with it fail from now on. Needs an ADMIN key.
     async fn revoke_api_key(
         &self,
         ctx: &Context<'_>,
-        input: RevokeApiKeyInput,
+        #[graphql(desc = "The key to revoke.")] input: RevokeApiKeyInput,
     ) -> Result<RevokeApiKeyPayload> {
         let id = uuid("input.id", &input.id)?;
         let key = service::api_key::revoke(db(ctx), &actor(ctx), id).await?;

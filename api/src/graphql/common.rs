@@ -2,18 +2,25 @@
 
 use async_graphql::{ID, InputObject, SimpleObject};
 
-/// Deletes a record read at `version`; a stale version is a CONFLICT.
+/// Deletes a record read at `version`. The delete is soft: the record disappears from
+/// every lookup and list, and its revisions keep what it was (ADMIN's `purgeRecord`
+/// removes it for good). A stale version is a CONFLICT; an unknown or already deleted
+/// id is NOT_FOUND.
 #[derive(InputObject, Debug)]
 pub struct DeleteInput {
+    /// The id of the record to delete.
     pub id: ID,
-    /// The version the client read.
+    /// The `version` the client last read; a CONFLICT when the record has changed since.
     pub version: i32,
 }
 
+/// What a delete did.
 #[derive(SimpleObject, Debug)]
 pub struct DeletePayload {
+    /// The id of the record deleted, as given.
     pub deleted_id: ID,
-    /// The record's version after deletion (its revision keeps it).
+    /// The record's version after deletion (the version read plus one); its DELETE
+    /// revision in `revisions(entityId:)` carries it, and `purgeRecord` takes it.
     pub version: i32,
 }
 

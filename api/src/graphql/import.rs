@@ -20,16 +20,23 @@ impl ImportMutation {
     /// named), its appearances, the reviewer's outlet and a PUBLISHED verdict carrying
     /// the review's address; what is already recorded is matched by its natural key
     /// and not repeated, so sending the same document twice changes nothing the second
-    /// time. All or nothing: one transaction. EDITOR.
+    /// time. All or nothing: one transaction; while another import runs, this one waits up
+    /// to 5 seconds and is then refused (CONFLICT). Needs an EDITOR or ADMIN key.
     async fn import_claim_review(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ClaimReview JSON-LD, as published: a review object, an array, an `@graph`, a `DataFeed` or a Fact Check Tools response. A document that cannot be read at all is BAD_USER_INPUT and writes nothing."
+        )]
         document: serde_json::Value,
-        #[graphql(default = false, desc = "Read and merge, report, and write nothing.")]
+        #[graphql(
+            default = false,
+            desc = "Read and merge, report what would change, and write nothing. False by default."
+        )]
         dry_run: bool,
         #[graphql(
             default_with = "String::from(\"en\")",
-            desc = "The language of reviews that name none (`inLanguage`)."
+            desc = "The language of reviews that name none (`inLanguage`), as a language tag; `en` by default."
         )]
         language: String,
     ) -> Result<FileReport> {

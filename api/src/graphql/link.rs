@@ -34,12 +34,17 @@ pub fn visible(viewer: &Viewer, link: &link::Model) -> bool {
     viewer.sees_unpublished() || link.status == entity::LinkStatus::Confirmed
 }
 
+/// A typed edge from a statement to a later statement or to an article: a follow-up report,
+/// a correction, a reversal of position. CONFIRMED links are public; SUGGESTED and
+/// DISMISSED ones show to EDITOR and ADMIN only.
 #[Object]
 impl Link {
+    /// Stable identifier (UUID v7, time-ordered). Use it in `link(id:)` and in
+    /// `confirmLink`, `dismissLink` and `deleteLink`.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// The statement the link starts from.
+    /// The statement the link starts from: the earlier one.
     async fn source(&self, ctx: &Context<'_>) -> Result<Statement> {
         Ok(
             crate::graphql::statement::load(ctx, self.0.source_statement_id)
@@ -47,37 +52,45 @@ impl Link {
                 .ok_or(ApiError::not_found("statement"))?,
         )
     }
-    /// The later statement linked to, when the target is a statement.
+    /// The later statement linked to; null when the target is an article.
     async fn target_statement(&self, ctx: &Context<'_>) -> Result<Option<Statement>> {
         match self.0.target_statement_id {
             Some(id) => Ok(crate::graphql::statement::load(ctx, id).await?),
             None => Ok(None),
         }
     }
-    /// The article linked to, when the target is an article.
+    /// The article linked to; null when the target is a statement.
     async fn target_article(&self, ctx: &Context<'_>) -> Result<Option<Article>> {
         match self.0.target_article_id {
             Some(id) => Ok(crate::graphql::article::load(ctx, id).await?),
             None => Ok(None),
         }
     }
+    /// What the target does to the source: follows it up, corrects it, reverses it, and so
+    /// on.
     async fn relation(&self) -> LinkRelation {
         self.0.relation.into()
     }
+    /// An editor's note on the link, or the machine's reason for a suggestion (at most
+    /// 5,000 characters); null when none.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
-    /// SUGGESTED links were proposed by the machine and wait for an editor.
+    /// SUGGESTED links were proposed by the machine and wait for an editor; CONFIRMED ones
+    /// are settled and public; DISMISSED ones were turned down.
     async fn status(&self) -> LinkStatus {
         self.0.status.into()
     }
+    /// When the record was entered into ClaimTrack (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the record last changed (UTC); equal to `createdAt` until the first change.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Pass this back with a delete.
+    /// Optimistic-concurrency version: 1 at creation, one more on every change. Pass it
+    /// back to `confirmLink`, `dismissLink` or `deleteLink`; a stale one is a CONFLICT.
     async fn version(&self) -> i32 {
         self.0.version
     }
@@ -88,15 +101,29 @@ pub struct LinkQuery;
 
 #[Object]
 impl LinkQuery {
-    /// Contradiction candidates: SUGGESTED `REVERSES` links the service proposed when
-    /// a speaker's stance on a claim differed from an earlier one, newest first,
-    /// waiting for an editor to confirm or dismiss them.
+    /// Contradiction candidates: SUGGESTED `REVERSES` links the service proposed when a
+    /// speaker's stance on a claim differed from their position before (or when two of the
+    /// speaker's statements with similar text took opposite stances), most recently
+    /// proposed first, waiting for an editor to confirm or dismiss them. Needs an EDITOR or
+    /// ADMIN key.
     async fn contradiction_candidates(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size counted from the start of the list: 0 to 100; 20 when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after (an `edges.cursor` or `pageInfo.endCursor` of this list); opaque, and refused for another list or ordering."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size counted from the end of the list, paging backward: 0 to 100. Give `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor to stop before (an `edges.cursor` or `pageInfo.startCursor` of this list); alone or with `last` it pages backward. Give `after` or `before`, not both."
+        )]
         before: Option<String>,
     ) -> Result<Conn<Link>> {
         let select = link::Entity::live()
@@ -111,7 +138,13 @@ impl LinkQuery {
         .await?)
     }
 
-    async fn link(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Link>> {
+    /// One live link, by id; null when none matches. For ANONYMOUS and READER callers a
+    /// link that is not CONFIRMED reads as null too.
+    async fn link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The link's id (a UUID; anything else is BAD_USER_INPUT).")] id: ID,
+    ) -> Result<Option<Link>> {
         let found = link::Entity::live()
             .filter(link::Column::Id.eq(uuid("id", &id)?))
             .one(db(ctx))
@@ -121,42 +154,58 @@ impl LinkQuery {
     }
 }
 
-/// A link from a statement to exactly one target: a statement made no earlier than
-/// the source, or an article.
+/// A link from a statement to exactly one target: a statement made no earlier than the
+/// source, or an article. At most one live link per source, target and relation.
 #[derive(InputObject, Debug)]
 pub struct CreateLinkInput {
+    /// The live statement the link starts from; an unknown one is NOT_FOUND.
     pub source_statement_id: ID,
+    /// A live statement not certainly made before the source, and not the source itself.
+    /// Give exactly one of `targetStatementId` and `targetArticleId`.
     pub target_statement_id: Option<ID>,
+    /// A live article. Give exactly one of `targetStatementId` and `targetArticleId`.
     pub target_article_id: Option<ID>,
+    /// What the target does to the source. The same source, target and relation twice is
+    /// BAD_USER_INPUT.
     pub relation: LinkRelation,
+    /// A note on the link, at most 5,000 characters; absent or blank stores none.
     pub note: Option<String>,
     #[graphql(default_with = "LinkStatus::Confirmed")]
+    /// CONFIRMED by default; SUGGESTED leaves the link for an editor to settle. DISMISSED
+    /// is refused: use `dismissLink`.
     pub status: LinkStatus,
 }
 
 pub struct CreateLinkPayload(pub link::Model);
 
+/// The result of `createLink`.
 #[Object]
 impl CreateLinkPayload {
+    /// The link as stored, at version 1.
     async fn link(&self) -> Link {
         Link(self.0.clone())
     }
 }
 
-/// Settles a suggested link read at `version`.
+/// Settles a suggested link read at `version`: the input of `confirmLink` and
+/// `dismissLink`.
 #[derive(InputObject, Debug)]
 pub struct SettleLinkInput {
+    /// The SUGGESTED link; one that is already CONFIRMED or DISMISSED is BAD_USER_INPUT.
     pub id: ID,
-    /// The version the client read.
+    /// The `version` the client last read; a CONFLICT when the record has changed since.
     pub version: i32,
-    /// An editor's note, replacing the machine's.
+    /// An editor's note replacing the machine's, at most 5,000 characters; absent or blank
+    /// keeps the note the link has.
     pub note: Option<String>,
 }
 
 pub struct ConfirmLinkPayload(pub link::Model);
 
+/// The result of `confirmLink`.
 #[Object]
 impl ConfirmLinkPayload {
+    /// The link, now CONFIRMED, at its new version.
     async fn link(&self) -> Link {
         Link(self.0.clone())
     }
@@ -164,8 +213,10 @@ impl ConfirmLinkPayload {
 
 pub struct DismissLinkPayload(pub link::Model);
 
+/// The result of `dismissLink`.
 #[Object]
 impl DismissLinkPayload {
+    /// The link, now DISMISSED, at its new version.
     async fn link(&self) -> Link {
         Link(self.0.clone())
     }
@@ -176,9 +227,12 @@ pub struct LinkMutation;
 
 #[Object]
 impl LinkMutation {
+    /// Links a statement to a later statement or to an article. Needs an EDITOR or ADMIN
+    /// key.
     async fn create_link(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The source, the target, the relation and the status.")]
         input: CreateLinkInput,
     ) -> Result<CreateLinkPayload> {
         let new = service::link::NewLink {
@@ -199,10 +253,12 @@ impl LinkMutation {
         Ok(CreateLinkPayload(model))
     }
 
-    /// Confirms a suggested link: it becomes a link like any other.
+    /// Confirms a suggested link: it becomes a link like any other, public and shown in
+    /// timelines. Needs an EDITOR or ADMIN key.
     async fn confirm_link(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The suggestion, the version read, and optionally a note.")]
         input: SettleLinkInput,
     ) -> Result<ConfirmLinkPayload> {
         let id = uuid("input.id", &input.id)?;
@@ -218,10 +274,12 @@ impl LinkMutation {
         Ok(ConfirmLinkPayload(model))
     }
 
-    /// Dismisses a suggested link: it is hidden and its pair is never proposed again.
+    /// Dismisses a suggested link: it is hidden and its pair is never proposed again. Needs
+    /// an EDITOR or ADMIN key.
     async fn dismiss_link(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The suggestion, the version read, and optionally a note.")]
         input: SettleLinkInput,
     ) -> Result<DismissLinkPayload> {
         let id = uuid("input.id", &input.id)?;
@@ -237,7 +295,12 @@ impl LinkMutation {
         Ok(DismissLinkPayload(model))
     }
 
-    async fn delete_link(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    /// Soft-deletes a link read at `version`. Needs an EDITOR or ADMIN key.
+    async fn delete_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The link and the version read.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         let id = uuid("input.id", &input.id)?;
         let model = service::link::delete(db(ctx), &actor(ctx), id, input.version).await?;
         Ok(DeletePayload {

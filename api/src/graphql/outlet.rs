@@ -23,46 +23,71 @@ impl From<outlet::Model> for Outlet {
     }
 }
 
+/// A publisher (TASS) or a fact-checking organisation: the outlet of articles and the
+/// reviewer of verdicts. Every caller sees live outlets.
 #[Object]
 impl Outlet {
+    /// Stable identifier (UUID v7, time-ordered). Use it in `outlet(id:)`, `outletIds` and
+    /// `reviewerIds` filters and in mutations.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
+    /// The outlet's name, such as `TASS` (at most 300 characters).
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Unique handle, such as `tass`: lower-case letters and digits in dash-separated runs,
+    /// at most 100 characters. Use it in `outlet(slug:)`.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// The outlet's home page, normalized.
+    /// The outlet's home page as an http(s) address in normal form (lower-case scheme and
+    /// host, no fragment, no tracking parameters); null when not recorded.
     async fn homepage(&self) -> Option<&str> {
         self.0.homepage.as_deref()
     }
-    /// ISO 3166-1 alpha-2 country code, such as `RU`.
+    /// ISO 3166-1 alpha-2 country code, upper case, such as `RU`; null when not recorded.
     async fn country(&self) -> Option<&str> {
         self.0.country.as_deref()
     }
-    /// Main language, as a language tag such as `en`.
+    /// Main language, as a language tag such as `en`, `ru` or `pt-BR`; null when not
+    /// recorded.
     async fn language(&self) -> Option<&str> {
         self.0.language.as_deref()
     }
+    /// When the record was entered into ClaimTrack (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the record last changed (UTC); equal to `createdAt` until the first change.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Pass this back with an update or delete.
+    /// Optimistic-concurrency version: 1 at creation, one more on every change. Pass it
+    /// back as `version` in update and delete inputs; a stale one is a CONFLICT.
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// This outlet's articles, newest first.
+    /// This outlet's live articles, most recently entered first (the order they were added
+    /// to ClaimTrack, not their publication dates), as a Relay connection.
     async fn articles(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size counted from the start of the list: 0 to 100; 20 when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after (an `edges.cursor` or `pageInfo.endCursor` of this list); opaque, and refused for another list or ordering."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size counted from the end of the list, paging backward: 0 to 100. Give `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor to stop before (an `edges.cursor` or `pageInfo.startCursor` of this list); alone or with `last` it pages backward. Give `after` or `before`, not both."
+        )]
         before: Option<String>,
     ) -> Result<Conn<Article>> {
         let select = article::Entity::live().filter(article::Column::OutletId.eq(self.0.id));
@@ -72,10 +97,10 @@ impl Outlet {
     }
 }
 
-/// Narrows a list of outlets.
+/// Narrows `outlets`; an absent condition does not narrow.
 #[derive(InputObject, Default, Debug)]
 pub struct OutletFilter {
-    /// Case-insensitive part of the name.
+    /// A case-insensitive part of the name; blank does not narrow.
     pub name: Option<String>,
 }
 
@@ -84,11 +109,15 @@ pub struct OutletQuery;
 
 #[Object]
 impl OutletQuery {
-    /// One outlet, by id or by slug.
+    /// One live outlet, by `id` or by `slug` (exactly one); null when none matches. Open to
+    /// every caller.
     async fn outlet(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
+        #[graphql(desc = "The outlet's id. Give exactly one of `id` and `slug`.")] id: Option<ID>,
+        #[graphql(
+            desc = "The outlet's slug, such as `tass`. Give exactly one of `id` and `slug`."
+        )]
         slug: Option<String>,
     ) -> Result<Option<Outlet>> {
         let query = match (id, slug) {
@@ -109,14 +138,29 @@ impl OutletQuery {
             .map(Outlet))
     }
 
-    /// Outlets by name.
+    /// Live outlets, alphabetically by name (then by id), as a Relay connection. Open to
+    /// every caller.
     async fn outlets(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OutletFilter>,
+        #[graphql(desc = "A condition on the name; absent lists every outlet.")] filter: Option<
+            OutletFilter,
+        >,
+        #[graphql(
+            desc = "Page size counted from the start of the list: 0 to 100; 20 when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after (an `edges.cursor` or `pageInfo.endCursor` of this list); opaque, and refused for another list or ordering."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size counted from the end of the list, paging backward: 0 to 100. Give `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor to stop before (an `edges.cursor` or `pageInfo.startCursor` of this list); alone or with `last` it pages backward. Give `after` or `before`, not both."
+        )]
         before: Option<String>,
     ) -> Result<Conn<Outlet>> {
         let filter = filter.unwrap_or_default();
@@ -139,33 +183,52 @@ impl OutletQuery {
     }
 }
 
+/// A new outlet. A slug another live outlet has is BAD_USER_INPUT.
 #[derive(InputObject, Debug)]
 pub struct CreateOutletInput {
+    /// The outlet's name: non-empty after trimming, at most 300 characters.
     pub name: String,
-    /// Made from the name when not given.
+    /// Unique handle: lower-case letters and digits in dash-separated runs, at most 100
+    /// characters. When absent, made from the name.
     pub slug: Option<String>,
+    /// The home page, an http(s) address; stored in normal form. Absent or blank stores
+    /// none.
     pub homepage: Option<String>,
-    /// ISO 3166-1 alpha-2 code, in either case.
+    /// ISO 3166-1 alpha-2 code in either case (`ru` is stored as `RU`); absent or blank
+    /// stores none.
     pub country: Option<String>,
+    /// Main language as a language tag such as `en`, `ru` or `pt-BR`; absent or blank
+    /// stores none.
     pub language: Option<String>,
 }
 
+/// Changes to an outlet read at `version`. An absent field is left as it is; `null` clears
+/// a clearable one.
 #[derive(InputObject, Debug)]
 pub struct UpdateOutletInput {
+    /// The outlet to change.
     pub id: ID,
-    /// The version the client read.
+    /// The `version` the client last read; a CONFLICT when the record has changed since.
     pub version: i32,
+    /// A new name (non-empty, at most 300 characters); absent keeps the current one.
     pub name: Option<String>,
+    /// A new slug (lower-case letters and digits in dash-separated runs, at most 100,
+    /// unique); absent keeps the current one.
     pub slug: Option<String>,
+    /// A new home page (http or https); `null` or blank clears it, absent keeps it.
     pub homepage: MaybeUndefined<String>,
+    /// A new ISO 3166-1 alpha-2 country code; `null` or blank clears it, absent keeps it.
     pub country: MaybeUndefined<String>,
+    /// A new language tag; `null` or blank clears it, absent keeps it.
     pub language: MaybeUndefined<String>,
 }
 
 pub struct CreateOutletPayload(pub outlet::Model);
 
+/// The result of `createOutlet`.
 #[Object]
 impl CreateOutletPayload {
+    /// The outlet as stored, at version 1, with the slug it was given or made.
     async fn outlet(&self) -> Outlet {
         Outlet(self.0.clone())
     }
@@ -173,8 +236,10 @@ impl CreateOutletPayload {
 
 pub struct UpdateOutletPayload(pub outlet::Model);
 
+/// The result of `updateOutlet`.
 #[Object]
 impl UpdateOutletPayload {
+    /// The outlet after the change, at its new version.
     async fn outlet(&self) -> Outlet {
         Outlet(self.0.clone())
     }
@@ -185,9 +250,13 @@ pub struct OutletMutation;
 
 #[Object]
 impl OutletMutation {
+    /// Creates an outlet (a publisher or a fact-checker). Needs an EDITOR or ADMIN key.
     async fn create_outlet(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The new outlet: name, and optionally slug, homepage, country and language."
+        )]
         input: CreateOutletInput,
     ) -> Result<CreateOutletPayload> {
         let new = service::outlet::NewOutlet {
@@ -201,9 +270,12 @@ impl OutletMutation {
         Ok(CreateOutletPayload(model))
     }
 
+    /// Changes an outlet read at `version`; a stale version is a CONFLICT. Needs an EDITOR
+    /// or ADMIN key.
     async fn update_outlet(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The outlet, the version read, and the fields to change.")]
         input: UpdateOutletInput,
     ) -> Result<UpdateOutletPayload> {
         let patch = service::outlet::OutletPatch {
@@ -218,8 +290,13 @@ impl OutletMutation {
         Ok(UpdateOutletPayload(model))
     }
 
-    /// Refused (CONFLICT) while live articles or verdicts refer to the outlet.
-    async fn delete_outlet(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    /// Soft-deletes an outlet read at `version`. Refused (CONFLICT) while live articles or
+    /// verdicts refer to it. Needs an EDITOR or ADMIN key.
+    async fn delete_outlet(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The outlet and the version read.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         let id = uuid("input.id", &input.id)?;
         let model = service::outlet::delete(db(ctx), &actor(ctx), id, input.version).await?;
         Ok(DeletePayload {

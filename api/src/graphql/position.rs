@@ -39,8 +39,12 @@ impl From<StatedPosition> for Position {
     }
 }
 
+/// A statement's stance on one claim at the statement's date: one point of a speaker's
+/// position history. Reported statements are positions of the reported speaker, flagged
+/// `reported`.
 #[Object]
 impl Position {
+    /// The statement that takes the position.
     async fn statement(&self, ctx: &Context<'_>) -> Result<Statement> {
         if let Some(statement) = &self.1 {
             return Ok(Statement::from(statement.clone()));
@@ -49,24 +53,31 @@ impl Position {
             .await?
             .ok_or_else(|| ApiError::not_found("statement").into())
     }
+    /// The stance the statement takes on the claim.
     async fn stance(&self) -> Stance {
         self.0.stance.into()
     }
+    /// The statement's date (the first day of its period when imprecise).
     async fn stated_on(&self) -> Date {
         Date(self.0.stated_on)
     }
+    /// How much of `statedOn` is known: DAY, MONTH or YEAR.
     async fn stated_on_precision(&self) -> DatePrecision {
         self.0.stated_on_precision.into()
     }
-    /// Indirect speech: someone else reported the speaker's position.
+    /// Whether this is indirect speech: someone else reported the speaker's position (the
+    /// statement's `reportedBy`).
     async fn reported(&self) -> bool {
         self.0.reported
     }
+    /// The speaker whose position it is: the statement's speaker, for reported statements
+    /// too.
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.0.speaker_id)
             .await?
             .ok_or_else(|| ApiError::not_found("speaker").into())
     }
+    /// The claim the position is on.
     async fn claim(&self, ctx: &Context<'_>) -> Result<Claim> {
         crate::graphql::claim::load(ctx, self.0.claim_id)
             .await?
@@ -84,29 +95,38 @@ const CHANGE_RELATIONS: [LinkRelation; 3] = [
     LinkRelation::Hardens,
 ];
 
+/// Two consecutive positions of one speaker on one claim with different stances (NEUTRAL
+/// and UNCLEAR count as stances), such as Trump's SUPPORTS then OPPOSES on the cyber
+/// security working group within hours.
 #[Object]
 impl PositionChange {
+    /// The speaker who changed position.
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.0.to.speaker_id)
             .await?
             .ok_or_else(|| ApiError::not_found("speaker").into())
     }
+    /// The claim the position changed on.
     async fn claim(&self, ctx: &Context<'_>) -> Result<Claim> {
         crate::graphql::claim::load(ctx, self.0.to.claim_id)
             .await?
             .ok_or_else(|| ApiError::not_found("claim").into())
     }
+    /// The earlier position.
     async fn from(&self) -> Position {
         Position::from(self.0.from.clone())
     }
+    /// The later position, whose stance differs from the earlier one's.
     async fn to(&self) -> Position {
         Position::from(self.0.to.clone())
     }
-    /// Days between the two positions.
+    /// Whole days from the earlier position's `statedOn` to the later one's; 0 when both
+    /// fall on one day.
     async fn days(&self) -> i64 {
         self.0.days()
     }
-    /// Confirmed REVERSES, SOFTENS or HARDENS links from the earlier statement to the later.
+    /// Confirmed REVERSES, SOFTENS or HARDENS links from the earlier statement to the
+    /// later. Empty until an editor confirms one.
     async fn links(&self, ctx: &Context<'_>) -> Result<Vec<Link>> {
         let links = loaders(ctx)
             .load_one(Children::<LinksFrom>::new(self.0.from.statement_id))
@@ -131,22 +151,25 @@ pub struct SpeakerPosition {
     changes: usize,
 }
 
+/// One speaker's latest position on a claim, and how often it changed: an entry of
+/// `Claim.positions`.
 #[Object]
 impl SpeakerPosition {
+    /// The speaker whose positions these are.
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.latest.speaker_id)
             .await?
             .ok_or_else(|| ApiError::not_found("speaker").into())
     }
-    /// The speaker's most recent position.
+    /// The speaker's most recent position on the claim.
     async fn latest(&self) -> Position {
         Position::from(self.latest.clone())
     }
-    /// How many positions the speaker took on the claim.
+    /// How many positions the speaker took on the claim (at least 1).
     async fn positions(&self) -> usize {
         self.positions
     }
-    /// How many times the speaker's stance changed.
+    /// How many times the speaker's stance on the claim changed; 0 when it never did.
     async fn changes(&self) -> usize {
         self.changes
     }
@@ -204,10 +227,11 @@ pub async fn claim_positions(ctx: &Context<'_>, claim_id: Uuid) -> ApiResult<Vec
 
 const CHANGES_CURSOR: &str = "position_change";
 
-/// Rating bands of normalized scores (see `scorecard`).
+/// Bands of a verdict's normalized `score` (0 at the reviewer's worst rating, 1 at its
+/// best), in fifths, as `scorecard` and `StatementFilter.verdictBands` count them.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum RatingBand {
-    /// Score below 0.2.
+    /// Score below 0.2: the reviewer's bottom fifth.
     False,
     /// Score from 0.2 to below 0.4.
     MostlyFalse,
@@ -215,9 +239,9 @@ pub enum RatingBand {
     Mixed,
     /// Score from 0.6 to below 0.8.
     MostlyTrue,
-    /// Score 0.8 or more.
+    /// Score 0.8 or more: the reviewer's top fifth.
     True,
-    /// A rating label without a numeric rating.
+    /// A rating label without a numeric rating, so without a score.
     Unrated,
 }
 
@@ -234,36 +258,47 @@ impl From<Band> for RatingBand {
     }
 }
 
+/// How many published verdicts fall in one rating band.
 #[derive(SimpleObject)]
 pub struct BandCount {
+    /// The rating band counted.
     pub band: RatingBand,
+    /// Published verdicts in the band; 0 when none.
     pub count: i64,
 }
 
-/// A speaker's record: what fact-checkers concluded and how often they changed position.
+/// A speaker's record, as data (like PolitiFact's report card): what fact-checkers
+/// concluded on their statements and how often they changed position, over their statements
+/// of a date range.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Scorecard {
     #[graphql(skip)]
     speaker_id: Uuid,
+    /// The first day of the range, as asked; null when the range is open at the start.
     pub from: Option<Date>,
+    /// The last day of the range (inclusive), as asked; null when open at the end.
     pub to: Option<Date>,
-    /// Statements made in the range (reported ones included).
+    /// The speaker's live statements made in the range (by `statedOn`), reported ones
+    /// included.
     pub statements: i64,
-    /// Of those, statements reported by someone else.
+    /// Of those, statements someone else reported (indirect speech).
     pub reported_statements: i64,
-    /// Distinct claims the statements take a stance on.
+    /// Distinct claims those statements take a stance on.
     pub claims: i64,
     /// Position changes whose later position falls in the range.
     pub position_changes: i64,
-    /// Published verdicts on the statements.
+    /// PUBLISHED verdicts on those statements (the sum of `bands`); verdicts on claims do
+    /// not count.
     pub verdicts: i64,
-    /// Published verdicts by rating band; every band is listed.
+    /// PUBLISHED verdicts on those statements by rating band, every band listed (0 when
+    /// none), from FALSE to UNRATED.
     pub bands: Vec<BandCount>,
 }
 
 #[async_graphql::ComplexObject]
 impl Scorecard {
+    /// The speaker the scorecard is about.
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.speaker_id)
             .await?
@@ -288,17 +323,19 @@ pub struct PositionQuery;
 
 #[Object]
 impl PositionQuery {
-    /// A speaker's positions on a claim, oldest first: date (an imprecise date at the
-    /// start of its period), then time of day when known, then entry order. Reported
-    /// statements are included and flagged.
+    /// A speaker's positions on a claim, oldest first: date (an imprecise date at the start
+    /// of its period), then time of day when known, then entry order. Reported statements
+    /// are included and flagged. Empty when the speaker never took a stance on the claim;
+    /// an unknown speaker or claim is NOT_FOUND. Open to every caller.
     async fn position_history(
         &self,
         ctx: &Context<'_>,
-        speaker_id: ID,
-        claim_id: ID,
-        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
-            DateTime<Utc>,
-        >,
+        #[graphql(desc = "The speaker's id (a UUID; anything else is BAD_USER_INPUT).")] speaker_id: ID,
+        #[graphql(desc = "The claim's id (a UUID; anything else is BAD_USER_INPUT).")] claim_id: ID,
+        #[graphql(
+            desc = "Answer as the database stood at this instant (RFC 3339), rebuilt from the revisions; absent means now."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<Position>> {
         Ok(history(
             ctx,
@@ -309,8 +346,9 @@ impl PositionQuery {
         .await?)
     }
 
-    /// Position changes, in the order of their later position; `from`/`to` bound the
-    /// later position's date.
+    /// Position changes, oldest first in the order of their later position, as a connection
+    /// paged forward. Every filter is optional: with none, every change in the database.
+    /// Open to every caller.
     #[expect(
         clippy::too_many_arguments,
         reason = "filter arguments of the contract"
@@ -318,12 +356,21 @@ impl PositionQuery {
     async fn position_changes(
         &self,
         ctx: &Context<'_>,
-        speaker_id: Option<ID>,
-        claim_id: Option<ID>,
+        #[graphql(desc = "Only this speaker's changes.")] speaker_id: Option<ID>,
+        #[graphql(desc = "Only changes on this claim.")] claim_id: Option<ID>,
+        #[graphql(
+            desc = "Only changes on claims filed under this topic, or whose later statement is filed under it."
+        )]
         topic_id: Option<ID>,
-        from: Option<Date>,
+        #[graphql(desc = "Only changes whose later position is stated on or after this day.")] from: Option<Date>,
+        #[graphql(
+            desc = "Only changes whose later position is stated on or before this day; before `from` is BAD_USER_INPUT."
+        )]
         to: Option<Date>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after: `pageInfo.endCursor` of the previous page of this list (opaque). This list pages forward only."
+        )]
         after: Option<String>,
     ) -> Result<Conn<PositionChange>> {
         let (from, to) = range(from, to)?;
@@ -362,12 +409,18 @@ impl PositionQuery {
         Ok(connection)
     }
 
-    /// A speaker's scorecard, optionally within a date range (of statements).
+    /// A speaker's scorecard: counts of their statements, claims, position changes and
+    /// published verdicts by rating band, optionally within a date range of the statements.
+    /// An unknown speaker is NOT_FOUND. Open to every caller.
     async fn scorecard(
         &self,
         ctx: &Context<'_>,
-        speaker_id: ID,
+        #[graphql(desc = "The speaker's id (a UUID; anything else is BAD_USER_INPUT).")] speaker_id: ID,
+        #[graphql(desc = "Count statements stated on or after this day; absent: from the first.")]
         from: Option<Date>,
+        #[graphql(
+            desc = "Count statements stated on or before this day; absent: up to the last. Before `from` is BAD_USER_INPUT."
+        )]
         to: Option<Date>,
     ) -> Result<Scorecard> {
         let id = uuid("speakerId", &speaker_id)?;

@@ -6,7 +6,8 @@ use crate::graphql::scalars::uuid;
 use crate::graphql::{actor, db};
 use crate::service;
 
-/// Purges a record (live or soft-deleted) read at `version`.
+/// Purges a record (live or soft-deleted) read at `version`. A stale version is a CONFLICT;
+/// an unknown id is NOT_FOUND.
 #[derive(InputObject, Debug)]
 pub struct PurgeRecordInput {
     /// Any record: speaker, role, outlet, article, topic, claim, statement, appearance,
@@ -24,11 +25,15 @@ pub struct PurgeRecordInput {
 pub struct PurgedRecord {
     /// The table it lived in (`statement`, `link`, …).
     pub entity_type: String,
+    /// The id the record had.
     pub id: ID,
 }
 
+/// The result of `purgeRecord`: what was removed and how much of the audit trail was
+/// blanked.
 #[derive(SimpleObject, Debug)]
 pub struct PurgeRecordPayload {
+    /// The id of the record asked for, as given.
     pub purged_id: ID,
     /// The record asked for first, then those that belonged to it (a statement's
     /// appearances and links, a speaker's roles, …).
@@ -43,12 +48,13 @@ pub struct PurgeMutation;
 #[Object]
 impl PurgeMutation {
     /// Removes a record for good, with the records that belong to it, and blanks the
-    /// content of their revisions; a PURGE revision records who purged it, when and
-    /// why. Refused (CONFLICT) while other records, deleted ones included, refer to it.
+    /// content of their revisions; a PURGE revision records who purged it, when and why.
+    /// Refused (CONFLICT) while other records, deleted ones included, refer to it. Needs an
+    /// ADMIN key.
     async fn purge_record(
         &self,
         ctx: &Context<'_>,
-        input: PurgeRecordInput,
+        #[graphql(desc = "The record, the version read and the reason.")] input: PurgeRecordInput,
     ) -> Result<PurgeRecordPayload> {
         let id = uuid("input.id", &input.id)?;
         let outcome =

@@ -13,6 +13,9 @@ use crate::service::validate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
+/// A calendar date without time or time zone, written `YYYY-MM-DD` exactly
+/// (`2017-07-24`; RFC 3339 full-date), between the years 1000 and 9999. A date of
+/// MONTH or YEAR precision is the first day of its period.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {

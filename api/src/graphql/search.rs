@@ -28,8 +28,10 @@ pub type SearchConnection = Connection<String, SearchHit, SearchResults, EmptyFi
 /// One statement found by `search`.
 pub struct SearchHit(Hit);
 
+/// One statement found by `search`, with its relevance and a highlighted snippet.
 #[Object]
 impl SearchHit {
+    /// The statement found, with its text, speaker, date and stances.
     async fn statement(&self) -> Statement {
         Statement::from(self.0.statement.clone())
     }
@@ -68,14 +70,15 @@ impl SearchResults {
 
 #[Object]
 impl SearchResults {
-    /// How many statements the search found.
+    /// How many statements the search found, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
         if self.with_facets {
             return Ok(self.counted(ctx).await?.total);
         }
         Ok(search::count(db(ctx), &self.query, &self.conditions).await?)
     }
-    /// Counts of the statements found, by speaker, topic, stance, language and year.
+    /// Counts of the statements found, across all pages, by speaker, topic, stance,
+    /// language and year. Empty lists when the query looks for nothing.
     async fn facets(&self, ctx: &Context<'_>) -> Result<SearchFacets> {
         Ok(SearchFacets(self.counted(ctx).await?.clone()))
     }
@@ -85,8 +88,12 @@ impl SearchResults {
 /// frequent first, as do stances and languages); years come in calendar order.
 pub struct SearchFacets(search::Facets);
 
+/// Counts of search hits across all pages. Speakers and topics list the 20 most frequent
+/// (most frequent first, as do stances and languages); years come in calendar order. Values
+/// without hits are left out.
 #[Object]
 impl SearchFacets {
+    /// The 20 speakers with the most hits, most first.
     async fn speakers(&self) -> Vec<SpeakerFacet> {
         self.0
             .speakers
@@ -97,6 +104,7 @@ impl SearchFacets {
             })
             .collect()
     }
+    /// The 20 live topics with the most hits filed under them, most first.
     async fn topics(&self) -> Vec<TopicFacet> {
         self.0
             .topics
@@ -107,6 +115,8 @@ impl SearchFacets {
             })
             .collect()
     }
+    /// Hits per stance, most first; a statement counts once for each distinct stance it
+    /// takes on its claims.
     async fn stances(&self) -> Vec<StanceFacet> {
         self.0
             .stances
@@ -117,6 +127,8 @@ impl SearchFacets {
             })
             .collect()
     }
+    /// Hits per statement language, most first (ties alphabetically); every hit counts
+    /// once.
     async fn languages(&self) -> Vec<LanguageFacet> {
         self.0
             .languages
@@ -127,6 +139,7 @@ impl SearchFacets {
             })
             .collect()
     }
+    /// Hits per calendar year of `statedOn`, earliest year first.
     async fn years(&self) -> Vec<YearFacet> {
         self.0
             .years
@@ -144,13 +157,16 @@ pub struct SpeakerFacet {
     count: i64,
 }
 
+/// A speaker and how many search hits are theirs.
 #[Object]
 impl SpeakerFacet {
+    /// The speaker counted.
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.id)
             .await?
             .ok_or_else(|| ApiError::not_found("speaker").into())
     }
+    /// How many of the hits are this speaker's statements.
     async fn count(&self) -> i64 {
         self.count
     }
@@ -161,45 +177,61 @@ pub struct TopicFacet {
     count: i64,
 }
 
+/// A topic and how many search hits are filed under it.
 #[Object]
 impl TopicFacet {
+    /// The topic counted.
     async fn topic(&self, ctx: &Context<'_>) -> Result<Topic> {
         crate::graphql::topic::load(ctx, self.id)
             .await?
             .ok_or_else(|| ApiError::not_found("topic").into())
     }
+    /// How many of the hits are filed under this topic.
     async fn count(&self) -> i64 {
         self.count
     }
 }
 
+/// A stance and how many search hits take it.
 #[derive(SimpleObject)]
 pub struct StanceFacet {
+    /// The stance counted.
     stance: Stance,
-    /// Statements taking this stance on at least one claim.
+    /// Statements among the hits taking this stance on at least one claim.
     count: i64,
 }
 
+/// A language and how many search hits are in it.
 #[derive(SimpleObject)]
 pub struct LanguageFacet {
+    /// The statements' language tag, such as `en`.
     language: String,
+    /// How many of the hits are in this language.
     count: i64,
 }
 
+/// A year and how many search hits were stated in it.
 #[derive(SimpleObject)]
 pub struct YearFacet {
+    /// The calendar year of `statedOn` (of the period's start for an imprecise date).
     year: i32,
+    /// How many of the hits were stated in this year.
     count: i64,
 }
 
 /// A statement and how similar its text is, from 0 to 1 (trigram similarity).
 pub struct SimilarStatement(Similar);
 
+/// A statement and how similar its text is, from 0 to 1.
 #[Object]
 impl SimilarStatement {
+    /// The statement found: its text and, through it, its speaker, date and stances.
     async fn statement(&self) -> Statement {
         Statement::from(self.0.statement.clone())
     }
+    /// How similar the texts are, from 0 (no trigram in common) to 1: trigram similarity to
+    /// the text asked for in `similarStatements`, trigram word similarity to the claim's
+    /// text in `Claim.matchingStatements`. Never below the `minSimilarity` asked.
     async fn similarity(&self) -> f64 {
         self.0.similarity.to_string().parse().unwrap_or_default()
     }
@@ -250,13 +282,20 @@ impl SearchQuery {
     /// each statement searched in its own language with stemming, found by its text,
     /// venue or context, by the text of a claim it takes a stance on, or by the headline
     /// of an article that reported it. `filter` narrows the hits as in `statements`.
-    /// Pages forward with `first`/`after` (at most 100 a page).
+    /// Pages forward with `first`/`after` (at most 100 a page). Open to every caller.
     async fn search(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "At most 1,000 characters.")] query: String,
+        #[graphql(desc = "What to look for, in web-search syntax; at most 1,000 characters.")]
+        query: String,
+        #[graphql(
+            desc = "Narrows the hits as in `statements(filter:)`; its `language` also makes the text be read in that language only."
+        )]
         filter: Option<StatementFilter>,
-        first: Option<i32>,
+        #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after: `pageInfo.endCursor` of the previous page of this list (opaque). This list pages forward only."
+        )]
         after: Option<String>,
     ) -> Result<SearchConnection> {
         let filter = filter.unwrap_or_default();
@@ -307,13 +346,24 @@ impl SearchQuery {
     /// list is exact; in a larger collection candidates come from the text's MinHash
     /// signature, which finds a statement at similarity 0.8 or more almost surely,
     /// 0.7 with probability 0.996, 0.6 with 0.94 and 0.5 with 0.73, and every
-    /// similarity listed is exact.
+    /// similarity listed is exact. Give exactly one of `text` and `statementId`. Open to
+    /// every caller.
     async fn similar_statements(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The text to compare, at most 10,000 characters (white space collapsed). Give exactly one of `text` and `statementId`."
+        )]
         text: Option<String>,
+        #[graphql(
+            desc = "A live statement whose text to compare; it is left out of the list, and an unknown one is NOT_FOUND. Give exactly one of `text` and `statementId`."
+        )]
         statement_id: Option<ID>,
+        #[graphql(
+            desc = "Lowest trigram similarity listed, from 0.3 to 1 (BAD_USER_INPUT outside); default 0.5."
+        )]
         min_similarity: Option<f64>,
+        #[graphql(desc = "How many statements to list at most: 0 to 100, default 20.")]
         first: Option<i32>,
     ) -> Result<Vec<SimilarStatement>> {
         let min = similar::min_similarity("minSimilarity", min_similarity)?;

@@ -47,12 +47,20 @@ impl From<StatementState> for Statement {
     }
 }
 
+/// What a speaker said (or was reported to have said) on a date, stored once however many
+/// articles reported it, with its stances on claims, its appearances, verdicts and links.
+/// Every caller sees live statements; their unpublished verdicts and suggested links show
+/// to EDITOR and ADMIN only. Read with `asOf`, a statement shows its text and stances of
+/// then.
 #[Object]
 impl Statement {
+    /// Stable identifier (UUID v7, time-ordered). Use it in `statement(id:)`, links,
+    /// verdicts and mutations.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// Who made the statement.
+    /// Who made the statement. For indirect speech, the speaker whose words are reported
+    /// (Putin), not the one reporting them (see `reportedBy`).
     async fn speaker(&self, ctx: &Context<'_>) -> Result<Speaker> {
         crate::graphql::speaker::load(ctx, self.0.speaker_id)
             .await?
@@ -60,57 +68,76 @@ impl Statement {
                 ApiError::Internal(format!("statement {} has no speaker", self.0.id)).into()
             })
     }
-    /// Who reported it, for indirect speech ("Lavrov said Putin and Trump agreed…").
+    /// Who reported the statement, for indirect speech ("Lavrov said Putin and Trump
+    /// agreed…"); null when the words come first-hand.
     async fn reported_by(&self, ctx: &Context<'_>) -> Result<Option<Speaker>> {
         match self.0.reported_by_id {
             Some(id) => Ok(crate::graphql::speaker::load(ctx, id).await?),
             None => Ok(None),
         }
     }
-    /// Whether this is indirect speech (`reportedBy` is set).
+    /// Whether this is indirect speech: true exactly when `reportedBy` is set.
     async fn reported(&self) -> bool {
         self.0.reported_by_id.is_some()
     }
+    /// What was said, quoted or paraphrased (see `kind`), at most 10,000 characters.
     async fn text(&self) -> &str {
         &self.0.text
     }
+    /// QUOTE for the speaker's own words, PARAPHRASE for someone's summary of them.
     async fn kind(&self) -> StatementKind {
         self.0.kind.into()
     }
-    /// The day it was said; with MONTH or YEAR precision, the start of that period.
+    /// The day it was said; with MONTH or YEAR precision, the first day of that period.
+    /// Lists and histories order by it.
     async fn stated_on(&self) -> Date {
         Date(self.0.stated_on)
     }
+    /// How much of `statedOn` is known: DAY, MONTH or YEAR.
     async fn stated_on_precision(&self) -> DatePrecision {
         self.0.stated_on_precision.into()
     }
-    /// Time of day with UTC offset (`15:04:00-04:00`), when known.
+    /// Time of day with its UTC offset, `HH:MM:SS±HH:MM` (`15:04:00-04:00`), when known: it
+    /// orders two statements of one day. Null when unknown; only DAY-precision statements
+    /// have one.
     async fn stated_time(&self) -> Option<String> {
         self.0
             .stated_time
             .zip(self.0.stated_utc_offset_minutes)
             .map(|(t, o)| format_time_of_day(t, o))
     }
+    /// Where it was said, such as `interview with the Kurdish TV channel Rudaw` (at most
+    /// 1,000 characters); null when not recorded.
     async fn venue(&self) -> Option<&str> {
         self.0.venue.as_deref()
     }
+    /// Background needed to read the statement (at most 5,000 characters); null when none.
     async fn context(&self) -> Option<&str> {
         self.0.context.as_deref()
     }
+    /// The language of `text`, a language tag such as `en` or `ru`; `search` reads the text
+    /// with that language's stemming.
     async fn language(&self) -> &str {
         &self.0.language
     }
+    /// When the record was entered into ClaimTrack (UTC). Not when the statement was made
+    /// (see `statedOn`).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the record last changed (UTC); equal to `createdAt` until the first change.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Pass this back with an update or delete.
+    /// Optimistic-concurrency version: 1 at creation, one more on every change. Pass it
+    /// back as `version` in update and delete inputs; a stale one is a CONFLICT. A change
+    /// of its stances or topics is a new version too.
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// The claims this statement bears on, and how.
+    /// The claims this statement bears on and its stance on each, in the order the stances
+    /// were recorded (by claim id when read with `asOf`). Empty for a statement on no claim
+    /// ("I think their position is childish").
     async fn stances(&self, ctx: &Context<'_>) -> Result<Vec<StanceOnClaim>> {
         if let Some(then) = &self.1 {
             return Ok(then
@@ -133,7 +160,9 @@ impl Statement {
             })
             .collect())
     }
-    /// Where it was reported, first appearance first.
+    /// Where the statement was reported: its live appearances in articles, the first
+    /// appearance first, then in the order they were recorded. Empty when no article is
+    /// recorded.
     async fn appearances(&self, ctx: &Context<'_>) -> Result<Vec<Appearance>> {
         let rows = loaders(ctx)
             .load_one(Children::<AppearancesOfStatement>::new(self.0.id))
@@ -144,7 +173,8 @@ impl Statement {
             .map(Appearance)
             .collect())
     }
-    /// Fact-checks of this statement.
+    /// Fact-checks of this statement, oldest first. ANONYMOUS and READER callers see
+    /// PUBLISHED verdicts only; EDITOR and ADMIN see every status.
     async fn verdicts(&self, ctx: &Context<'_>) -> Result<Vec<Verdict>> {
         let rows = loaders(ctx)
             .load_one(Children::<crate::graphql::loader::VerdictsOfStatement>::new(self.0.id))
@@ -156,7 +186,9 @@ impl Statement {
             .map(Verdict::from)
             .collect())
     }
-    /// Links from this statement to later statements and articles.
+    /// Links from this statement to later statements and to articles, oldest first.
+    /// ANONYMOUS and READER callers see CONFIRMED links only; EDITOR and ADMIN also see
+    /// SUGGESTED ones. DISMISSED links are never listed here.
     async fn links(&self, ctx: &Context<'_>) -> Result<Vec<Link>> {
         let rows = loaders(ctx)
             .load_one(Children::<LinksFrom>::new(self.0.id))
@@ -168,7 +200,7 @@ impl Statement {
             .map(Link::from)
             .collect())
     }
-    /// Links from earlier statements to this one.
+    /// Links from earlier statements to this one, oldest first; visible as in `links`.
     async fn backlinks(&self, ctx: &Context<'_>) -> Result<Vec<Link>> {
         let rows = loaders(ctx)
             .load_one(Children::<LinksTo>::new(self.0.id))
@@ -180,13 +212,16 @@ impl Statement {
             .map(Link::from)
             .collect())
     }
-    /// The role the speaker held on the day the statement was made.
+    /// The role the speaker held on `statedOn`: started on or before that day (or with no
+    /// known start) and ended on or after it (or open-ended); where several overlap, the
+    /// one started last. Null when no recorded role covers the day.
     async fn speaker_role(&self, ctx: &Context<'_>) -> Result<Option<SpeakerRole>> {
         let role = loaders(ctx)
             .load_one(RoleOn(self.0.speaker_id, self.0.stated_on))
             .await?;
         Ok(role.map(SpeakerRole::from))
     }
+    /// The live topics the statement is filed under, by name. Empty when none.
     async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<Topic>> {
         let links = loaders(ctx)
             .load_one(Children::<TopicsOfStatement>::new(self.0.id))
@@ -212,13 +247,16 @@ pub struct StanceOnClaim {
     stance: entity::StanceKind,
 }
 
+/// A statement's stance on one claim. A statement takes at most one stance per claim.
 #[Object(name = "StatementStance")]
 impl StanceOnClaim {
+    /// The claim the statement bears on.
     async fn claim(&self, ctx: &Context<'_>) -> Result<Claim> {
         crate::graphql::claim::load(ctx, self.claim_id)
             .await?
             .ok_or_else(|| ApiError::not_found("claim").into())
     }
+    /// How the statement bears on the claim.
     async fn stance(&self) -> StanceKind {
         self.stance.into()
     }
@@ -227,76 +265,104 @@ impl StanceOnClaim {
 /// A statement reported in an article.
 pub struct Appearance(pub appearance::Model);
 
+/// One article's report of a statement: which article, whether it was the first, and where
+/// in the source the words are.
 #[Object]
 impl Appearance {
+    /// Stable identifier (UUID v7, time-ordered).
     async fn id(&self) -> ID {
         id(self.0.id)
     }
+    /// The article that reported the statement.
     async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
         crate::graphql::article::load(ctx, self.0.article_id)
             .await?
             .ok_or_else(|| ApiError::not_found("article").into())
     }
+    /// The statement reported; null when it has been deleted.
     async fn statement(&self, ctx: &Context<'_>) -> Result<Option<Statement>> {
         Ok(load(ctx, self.0.statement_id).await?)
     }
-    /// Whether this is where the statement first appeared.
+    /// Whether this article is where the statement first appeared; at most one appearance
+    /// of a statement is marked.
     async fn first(&self) -> bool {
         self.0.first
     }
-    /// The exact words in the source.
+    /// The exact words in the source (at most 10,000 characters); null when not recorded.
     async fn excerpt(&self) -> Option<&str> {
         self.0.excerpt.as_deref()
     }
-    /// Character offset of the excerpt in the source text.
+    /// Where the excerpt starts in the article's text, in characters from its start; null
+    /// when not recorded.
     async fn char_offset(&self) -> Option<i32> {
         self.0.char_offset
     }
-    /// Position in audio or video, in milliseconds.
+    /// Where the statement is heard in an audio or video source, in milliseconds from its
+    /// start; null when not recorded.
     async fn timecode_ms(&self) -> Option<i64> {
         self.0.timecode_ms
     }
+    /// When the appearance was recorded (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// The appearance's version: 1 when recorded, one more each time its `first` mark moves
+    /// to another appearance.
     async fn version(&self) -> i32 {
         self.0.version
     }
 }
 
-/// Narrows a list of statements; all given conditions must hold.
+/// Narrows a list of statements; all given conditions must hold, and an absent one does not
+/// narrow. A list matches any of its entries; an empty list matches none.
 #[derive(InputObject, Default, Debug, Clone)]
 pub struct StatementFilter {
+    /// Statements of any of these speakers (as the speaker, not as the one reporting).
     pub speaker_ids: Option<Vec<ID>>,
-    /// Speakers by slug, such as `donald-trump`.
+    /// Statements of any of these speakers, by slug, such as `donald-trump`. Not available
+    /// with `asOf`.
     pub speaker_slugs: Option<Vec<String>>,
     /// Statements taking a stance on any of these claims.
     pub claim_ids: Option<Vec<ID>>,
-    /// Claims by slug, such as `russia-us-cyber-security-working-group`.
+    /// Statements taking a stance on any of these claims, by slug, such as
+    /// `russia-us-cyber-security-working-group`. Not available with `asOf`.
     pub claim_slugs: Option<Vec<String>>,
-    /// Statements filed under any of these topics.
+    /// Statements filed directly under any of these topics.
     pub topic_ids: Option<Vec<ID>>,
-    /// Statements reported in any of these articles.
+    /// Statements reported in any of these articles. Not available with `asOf`.
     pub article_ids: Option<Vec<ID>>,
-    /// Statements taking this stance (on one of `claimIds`, when given).
+    /// Statements taking this stance: on one of `claimIds` or `claimSlugs` when given, else
+    /// on any claim.
     pub stance: Option<StanceKind>,
+    /// Stated on or after this day (by `statedOn`: an imprecise date counts as the start of
+    /// its period).
     pub stated_from: Option<Date>,
+    /// Stated on or before this day; before `statedFrom` is BAD_USER_INPUT.
     pub stated_to: Option<Date>,
+    /// Statements in this language, by exact tag such as `en` (`en` does not match
+    /// `en-GB`).
     pub language: Option<String>,
-    /// Words that must all occur in the text.
+    /// Words that must all occur in the text, case-insensitively and without stemming; at
+    /// most 1,000 characters, blank does not narrow. Not available with `asOf`. For ranked,
+    /// stemmed search use `search`.
     pub text: Option<String>,
-    /// Statements with a published verdict in any of these rating bands.
+    /// Statements with a PUBLISHED verdict in any of these rating bands (see `RatingBand`).
+    /// Not available with `asOf`.
     pub verdict_bands: Option<Vec<RatingBand>>,
 }
 
+/// Orders of a statement list. Ties are broken by entry order, in the same direction.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Default)]
 pub enum StatementOrder {
     /// Oldest statement first.
     #[default]
+    /// By `statedOn`, oldest first; the default.
     StatedOnAsc,
+    /// By `statedOn`, newest first.
     StatedOnDesc,
-    /// Order of entry into ClaimTrack.
+    /// In the order the statements were entered into ClaimTrack, earliest first.
     CreatedAtAsc,
+    /// In the order the statements were entered into ClaimTrack, latest first.
     CreatedAtDesc,
 }
 
@@ -525,11 +591,16 @@ pub struct StatementQuery;
 
 #[Object]
 impl StatementQuery {
-    /// One statement; with `asOf`, as it stood then (its text and stances of then).
+    /// One live statement; null when none matches. With `asOf`, the statement as it stood
+    /// then (its text and stances of then): null when it did not exist yet or was deleted
+    /// by then. Open to every caller.
     async fn statement(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The statement's id (a UUID; anything else is BAD_USER_INPUT).")] id: ID,
+        #[graphql(
+            desc = "Answer as the database stood at this instant (RFC 3339), rebuilt from the revisions; absent means now."
+        )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Option<Statement>> {
         let id = uuid("id", &id)?;
@@ -545,20 +616,42 @@ impl StatementQuery {
             .map(Statement::from))
     }
 
-    /// Statements matching `filter`, oldest first unless `orderBy` says otherwise.
-    /// With `asOf`: the statements as they stood then, oldest first, paged with
-    /// `first`/`after` (the filter's text, article and slug conditions do not apply
-    /// to the past).
+    /// Live statements matching `filter`, oldest first unless `orderBy` says otherwise, as
+    /// a Relay connection. With `asOf`: the statements as they stood then, oldest first,
+    /// paged forward with `first`/`after` only (the filter's `text`, `articleIds`,
+    /// `speakerSlugs`, `claimSlugs` and `verdictBands` are refused then). Open to every
+    /// caller.
     #[expect(clippy::too_many_arguments, reason = "Relay arguments")]
     async fn statements(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Conditions on speakers, claims, stance, topics, articles, dates, language, text and verdicts; absent lists every statement."
+        )]
         filter: Option<StatementFilter>,
+        #[graphql(
+            desc = "Order of the list; STATED_ON_ASC (oldest statement first) when absent, and the only order allowed with `asOf`."
+        )]
         order_by: Option<StatementOrder>,
+        #[graphql(
+            desc = "Page size counted from the start of the list: 0 to 100; 20 when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after (an `edges.cursor` or `pageInfo.endCursor` of this list); opaque, and refused for another list or ordering."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size counted from the end of the list, paging backward: 0 to 100. Give `first` or `last`, not both. Not with `asOf`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor to stop before (an `edges.cursor` or `pageInfo.startCursor` of this list); alone or with `last` it pages backward. Give `after` or `before`, not both. Not with `asOf`."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "List the statements as they stood at this instant (RFC 3339), rebuilt from the revisions; absent means now."
+        )]
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Conn<Statement>> {
         if let Some(at) = as_of {
@@ -588,81 +681,142 @@ impl StatementQuery {
     }
 }
 
+/// A statement's stance on one claim, for `createStatement` and `updateStatement`.
 #[derive(InputObject, Debug, Clone)]
 pub struct StanceInput {
+    /// A live claim, at most once per statement; an unknown one is NOT_FOUND.
     pub claim_id: ID,
+    /// How the statement bears on that claim.
     pub stance: StanceKind,
 }
 
+/// An article that reported a new statement, for `createStatement`.
 #[derive(InputObject, Debug, Clone)]
 pub struct AppearanceInput {
+    /// A live article, at most once per statement; an unknown one is NOT_FOUND.
     pub article_id: ID,
     #[graphql(default)]
+    /// Whether this article is where the statement first appeared; at most one of the list.
+    /// False by default.
     pub first: bool,
+    /// The exact words in the source, at most 10,000 characters; absent or blank stores
+    /// none.
     pub excerpt: Option<String>,
+    /// Where the excerpt starts in the article's text, in characters; not negative.
     pub char_offset: Option<i32>,
+    /// Where the statement is heard in audio or video, in milliseconds from the start; not
+    /// negative.
     pub timecode_ms: Option<i64>,
 }
 
+/// A new statement with its stances, topics and appearances.
 #[derive(InputObject, Debug)]
 pub struct CreateStatementInput {
+    /// The live speaker who made the statement (for indirect speech, the one whose words
+    /// are reported); an unknown one is NOT_FOUND.
     pub speaker_id: ID,
+    /// What was said: non-empty after trimming, at most 10,000 characters.
     pub text: String,
+    /// QUOTE for the speaker's own words, PARAPHRASE for a summary.
     pub kind: StatementKind,
+    /// The day it was said, not in the future; with MONTH precision the first of the month,
+    /// with YEAR precision 1 January (BAD_USER_INPUT otherwise).
     pub stated_on: Date,
     #[graphql(default_with = "DatePrecision::Day")]
+    /// How much of `statedOn` is known; DAY by default.
     pub stated_on_precision: DatePrecision,
-    /// Time of day with UTC offset, such as `15:04-04:00`.
+    /// Time of day with its UTC offset: `HH:MM` or `HH:MM:SS`, then `Z` or `±HH:MM`
+    /// (`15:04-04:00`, `07:30Z`). Only with DAY precision; absent when unknown.
     pub stated_time: Option<String>,
+    /// Where it was said, at most 1,000 characters; absent or blank stores none.
     pub venue: Option<String>,
+    /// Background for reading it, at most 5,000 characters; absent or blank stores none.
     pub context: Option<String>,
+    /// The language of the text, a language tag such as `en`, `ru` or `pt-BR`.
     pub language: String,
-    /// For indirect speech: who reported the statement.
+    /// For indirect speech: the live speaker who reported the statement, never `speakerId`
+    /// itself. Absent for first-hand statements.
     pub reported_by_id: Option<ID>,
     #[graphql(default)]
+    /// Its stances on claims, at most 50, one per claim. Empty by default: a statement on
+    /// no claim.
     pub stances: Vec<StanceInput>,
     #[graphql(default)]
+    /// Live topics to file it under, at most 50; repeats are dropped. Empty by default.
     pub topic_ids: Vec<ID>,
     #[graphql(default)]
+    /// Articles that reported it, each at most once and at most one marked `first`. Empty
+    /// by default.
     pub appearances: Vec<AppearanceInput>,
 }
 
+/// Changes to a statement read at `version`. An absent field is left as it is; `null`
+/// clears a clearable one. The merged statement is checked as a new one would be, and a
+/// date or time that would make one of its links point back in time is refused.
 #[derive(InputObject, Debug)]
 pub struct UpdateStatementInput {
+    /// The statement to change.
     pub id: ID,
-    /// The version the client read.
+    /// The `version` the client last read; a CONFLICT when the record has changed since.
     pub version: i32,
+    /// Moves the statement to another live speaker; absent keeps it.
     pub speaker_id: Option<ID>,
+    /// New text (non-empty, at most 10,000 characters); absent keeps it.
     pub text: Option<String>,
+    /// A new kind; absent keeps it.
     pub kind: Option<StatementKind>,
+    /// A new date (not in the future; the start of its period for MONTH or YEAR precision);
+    /// absent keeps it.
     pub stated_on: Option<Date>,
+    /// A new precision; absent keeps it.
     pub stated_on_precision: Option<DatePrecision>,
+    /// A new time of day with UTC offset (DAY precision only), written as in
+    /// `createStatement`; `null` clears it, absent keeps it.
     pub stated_time: MaybeUndefined<String>,
+    /// A new venue (at most 1,000 characters); `null` or blank clears it, absent keeps it.
     pub venue: MaybeUndefined<String>,
+    /// New background (at most 5,000 characters); `null` or blank clears it, absent keeps
+    /// it.
     pub context: MaybeUndefined<String>,
+    /// A new language tag; absent keeps it.
     pub language: Option<String>,
+    /// Who reported it (a live speaker other than the statement's); `null` makes it
+    /// first-hand, absent keeps it.
     pub reported_by_id: MaybeUndefined<ID>,
-    /// Replaces all stances when given.
+    /// Replaces all its stances (at most 50, one per claim); an empty list removes them,
+    /// absent keeps them.
     pub stances: Option<Vec<StanceInput>>,
-    /// Replaces all topics when given.
+    /// Replaces all its topics (at most 50); an empty list removes them, absent keeps them.
     pub topic_ids: Option<Vec<ID>>,
 }
 
+/// Another article that reported an existing statement.
 #[derive(InputObject, Debug)]
 pub struct AddAppearanceInput {
+    /// The live statement; an unknown one is NOT_FOUND.
     pub statement_id: ID,
+    /// The live article; one the statement already appears in is BAD_USER_INPUT.
     pub article_id: ID,
     #[graphql(default)]
+    /// Marks this as the statement's first appearance, moving the mark from any other
+    /// (which gets a new version). False by default.
     pub first: bool,
+    /// The exact words in the source, at most 10,000 characters; absent or blank stores
+    /// none.
     pub excerpt: Option<String>,
+    /// Where the excerpt starts in the article's text, in characters; not negative.
     pub char_offset: Option<i32>,
+    /// Where the statement is heard in audio or video, in milliseconds from the start; not
+    /// negative.
     pub timecode_ms: Option<i64>,
 }
 
 pub struct CreateStatementPayload(pub statement::Model);
 
+/// The result of `createStatement`.
 #[Object]
 impl CreateStatementPayload {
+    /// The statement as stored, at version 1.
     async fn statement(&self) -> Statement {
         Statement::from(self.0.clone())
     }
@@ -670,8 +824,10 @@ impl CreateStatementPayload {
 
 pub struct UpdateStatementPayload(pub statement::Model);
 
+/// The result of `updateStatement`.
 #[Object]
 impl UpdateStatementPayload {
+    /// The statement after the change, at its new version.
     async fn statement(&self) -> Statement {
         Statement::from(self.0.clone())
     }
@@ -679,8 +835,10 @@ impl UpdateStatementPayload {
 
 pub struct AddAppearancePayload(pub appearance::Model);
 
+/// The result of `addAppearance`.
 #[Object]
 impl AddAppearancePayload {
+    /// The appearance as recorded.
     async fn appearance(&self) -> Appearance {
         Appearance(self.0.clone())
     }
@@ -704,9 +862,16 @@ pub struct StatementMutation;
 
 #[Object]
 impl StatementMutation {
+    /// Records a statement with its stances, topics and appearances, all or nothing. The
+    /// speaker's position histories are then read again: each position change without a
+    /// link gets a SUGGESTED REVERSES link, earlier statement to later, for an editor to
+    /// settle (see `contradictionCandidates`). Needs an EDITOR or ADMIN key.
     async fn create_statement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The new statement: speaker, text, kind, date and language, with its stances, topics and appearances."
+        )]
         input: CreateStatementInput,
     ) -> Result<CreateStatementPayload> {
         let appearances = input
@@ -746,9 +911,13 @@ impl StatementMutation {
         Ok(CreateStatementPayload(model))
     }
 
+    /// Changes a statement read at `version`; a stale version is a CONFLICT. Contradiction
+    /// candidates are proposed or withdrawn to match the new position histories. Needs an
+    /// EDITOR or ADMIN key.
     async fn update_statement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The statement, the version read, and the fields to change.")]
         input: UpdateStatementInput,
     ) -> Result<UpdateStatementPayload> {
         let reported_by: Option<Option<ID>> = input.reported_by_id.into();
@@ -786,10 +955,12 @@ impl StatementMutation {
         Ok(UpdateStatementPayload(model))
     }
 
+    /// Soft-deletes a statement read at `version`, with every link to and from it. Refused
+    /// (CONFLICT) while live verdicts review it. Needs an EDITOR or ADMIN key.
     async fn delete_statement(
         &self,
         ctx: &Context<'_>,
-        input: DeleteInput,
+        #[graphql(desc = "The statement and the version read.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
         let id = uuid("input.id", &input.id)?;
         let model = service::statement::delete(db(ctx), &actor(ctx), id, input.version).await?;
@@ -799,10 +970,12 @@ impl StatementMutation {
         })
     }
 
-    /// Records that a statement was reported in an article.
+    /// Records that a statement was reported in another article. Needs an EDITOR or ADMIN
+    /// key.
     async fn add_appearance(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The statement, the article and where in it the words are.")]
         input: AddAppearanceInput,
     ) -> Result<AddAppearancePayload> {
         let statement_id = uuid("input.statementId", &input.statement_id)?;

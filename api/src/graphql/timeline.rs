@@ -22,15 +22,19 @@ use crate::service::Record;
 use crate::service::timeline::{self, Event, EventKey, EventKind};
 use entity::{article, link, statement, verdict};
 
+/// What a timeline event records. Events at one instant sort in this order.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum TimelineEventKind {
-    /// A statement was made.
+    /// A statement was made. `at` is its time, or midnight UTC of its `statedOn` when the
+    /// time of day is unknown.
     Statement,
-    /// A fact-check verdict was published.
+    /// A fact-check verdict was published (PUBLISHED verdicts only). `at` is its
+    /// `publishedAt`.
     VerdictPublished,
-    /// A confirmed link to a later statement or an article.
+    /// A CONFIRMED link from a statement to a later statement or an article. `at` is the
+    /// later statement's time, else the article's publication, else when the link was made.
     FollowUp,
-    /// A speaker's stance on a claim changed.
+    /// A speaker's stance on a claim changed. `at` is the time of the later statement.
     PositionChange,
 }
 
@@ -56,19 +60,25 @@ impl From<EventKind> for TimelineEventKind {
     }
 }
 
-/// Whose events: at least one of `speakerIds`, `claimIds`, `topicIds`. Given
-/// dimensions must all hold; within one, any id matches.
+/// Whose events: at least one of `speakerIds`, `claimIds`, `topicIds` (BAD_USER_INPUT
+/// otherwise). Given dimensions must all hold; within one, any id matches, and an empty
+/// list matches none.
 #[derive(InputObject, Debug, Default, Clone)]
 pub struct TimelineFilter {
+    /// Events around statements of any of these speakers. A speaker's timeline leaves out
+    /// verdicts on claims themselves.
     pub speaker_ids: Option<Vec<ID>>,
+    /// Events around statements taking a stance on any of these claims, and verdicts on
+    /// these claims themselves.
     pub claim_ids: Option<Vec<ID>>,
-    /// Statements filed under the topics, or taking a stance on claims filed there.
+    /// Events around statements filed under any of these topics, or taking a stance on
+    /// claims filed there.
     pub topic_ids: Option<Vec<ID>>,
-    /// First day of events (UTC), inclusive.
+    /// First day of events (by `at`, in UTC), inclusive.
     pub from: Option<Date>,
-    /// Last day of events (UTC), inclusive.
+    /// Last day of events (by `at`, in UTC), inclusive; before `from` is BAD_USER_INPUT.
     pub to: Option<Date>,
-    /// Only these kinds of events.
+    /// Only these kinds of events; absent lists all four, an empty list none.
     pub kinds: Option<Vec<TimelineEventKind>>,
 }
 
@@ -134,43 +144,50 @@ async fn record<M: Clone, T: From<M>, F: Future<Output = ApiResult<Option<T>>>>(
     }
 }
 
+/// One event of a timeline: what happened, when, and the records involved. Timelines hold
+/// published data only: PUBLISHED verdicts and CONFIRMED links.
 #[Object]
 impl TimelineEvent {
-    /// When it happened (UTC); a statement of unknown time of day at midnight.
+    /// When it happened (UTC); `kind` says which time each kind takes. A statement of
+    /// unknown time of day sits at midnight UTC of its `statedOn`.
     async fn at(&self) -> DateTime<Utc> {
         self.0.key.at.and_utc()
     }
+    /// What happened: a statement, a published verdict, a follow-up or a position change.
     async fn kind(&self) -> TimelineEventKind {
         self.0.kind.into()
     }
-    /// The statement made; for a verdict, the statement checked; for a follow-up, the
-    /// statement followed up; for a position change, the later statement.
+    /// The statement made; for a verdict, the statement checked (null for a verdict on a
+    /// claim itself); for a follow-up, the statement followed up; for a position change,
+    /// the later statement.
     async fn statement(&self, ctx: &Context<'_>) -> Result<Option<Statement>> {
         record(self.1.statements.as_ref(), self.0.statement_id, |id| {
             crate::graphql::statement::load(ctx, id)
         })
         .await
     }
+    /// For VERDICT_PUBLISHED: the verdict; null for other kinds.
     async fn verdict(&self, ctx: &Context<'_>) -> Result<Option<Verdict>> {
         record(self.1.verdicts.as_ref(), self.0.verdict_id, |id| {
             crate::graphql::verdict::load(ctx, id)
         })
         .await
     }
+    /// For FOLLOW_UP: the confirmed link; null for other kinds.
     async fn link(&self, ctx: &Context<'_>) -> Result<Option<Link>> {
         record(self.1.links.as_ref(), self.0.link_id, |id| {
             crate::graphql::link::load(ctx, id)
         })
         .await
     }
-    /// For a follow-up to an article: the article.
+    /// For a follow-up to an article: the article; null otherwise.
     async fn article(&self, ctx: &Context<'_>) -> Result<Option<Article>> {
         record(self.1.articles.as_ref(), self.0.article_id, |id| {
             crate::graphql::article::load(ctx, id)
         })
         .await
     }
-    /// For a position change: the earlier and the later position.
+    /// For POSITION_CHANGE: the earlier and the later position; null for other kinds.
     async fn change(&self) -> Option<PositionChange> {
         self.0.change.clone().map(PositionChange)
     }
@@ -259,17 +276,23 @@ pub struct TimelineQuery;
 
 #[Object]
 impl TimelineQuery {
-    /// Statements made, verdicts published, follow-ups and position changes, oldest
-    /// first, in one stream; events at one instant in that order of kinds.
+    /// Statements made, verdicts published, follow-ups and position changes of the
+    /// speakers, claims or topics in `filter`, oldest first, in one stream paged forward;
+    /// events at one instant come in the order of `TimelineEventKind`. Open to every
+    /// caller.
     async fn timeline(
         &self,
         ctx: &Context<'_>,
-        filter: TimelineFilter,
-        first: Option<i32>,
+        #[graphql(desc = "Whose events, which kinds and which days.")] filter: TimelineFilter,
+        #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after: `pageInfo.endCursor` of the previous page of this list (opaque). This list pages forward only."
+        )]
         after: Option<String>,
-        #[graphql(desc = "Answer as the database stood at this instant.")] as_of: Option<
-            DateTime<Utc>,
-        >,
+        #[graphql(
+            desc = "The timeline as the database stood at this instant (RFC 3339): the statements and stances of then, the verdicts published and the links confirmed by then. Absent means now."
+        )]
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Conn<TimelineEvent>> {
         Ok(page(ctx, filter, first, after, as_of).await?)
     }

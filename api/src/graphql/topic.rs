@@ -25,27 +25,38 @@ impl From<topic::Model> for Topic {
     }
 }
 
+/// A subject heading ("Cyber security") that statements and claims are filed under. Topics
+/// form a tree through `parent`. Every caller sees live topics.
 #[Object]
 impl Topic {
+    /// Stable identifier (UUID v7, time-ordered). Use it in `topic(id:)`, `topicIds`
+    /// filters and mutations.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
+    /// The heading (at most 200 characters).
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Unique handle such as `cyber-security`: lower-case letters and digits in
+    /// dash-separated runs, at most 100 characters. Use it in `topic(slug:)`.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
+    /// The id of the broader topic; null at the top of the tree.
     async fn parent_id(&self) -> Option<ID> {
         self.0.parent_id.map(id)
     }
+    /// When the record was entered into ClaimTrack (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the record last changed (UTC); equal to `createdAt` until the first change.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Pass this back with an update or delete.
+    /// Optimistic-concurrency version: 1 at creation, one more on every change. Pass it
+    /// back as `version` in update and delete inputs; a stale one is a CONFLICT.
     async fn version(&self) -> i32 {
         self.0.version
     }
@@ -56,7 +67,7 @@ impl Topic {
             None => Ok(None),
         }
     }
-    /// The narrower topics, by name.
+    /// The live narrower topics one level down, by name. Empty for a leaf.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Topic>> {
         let children = loaders(ctx)
             .load_one(Children::<ChildrenOfTopic>::new(self.0.id))
@@ -68,13 +79,26 @@ impl Topic {
             .map(Topic)
             .collect())
     }
-    /// Statements filed under this topic, oldest first.
+    /// Live statements filed directly under this topic (not under its children), oldest
+    /// statement first, as a Relay connection.
     async fn statements(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page size counted from the start of the list: 0 to 100; 20 when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after (an `edges.cursor` or `pageInfo.endCursor` of this list); opaque, and refused for another list or ordering."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size counted from the end of the list, paging backward: 0 to 100. Give `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor to stop before (an `edges.cursor` or `pageInfo.startCursor` of this list); alone or with `last` it pages backward. Give `after` or `before`, not both."
+        )]
         before: Option<String>,
     ) -> Result<Conn<Statement>> {
         let filter = StatementFilter {
@@ -86,12 +110,13 @@ impl Topic {
     }
 }
 
-/// Narrows a list of topics; all given conditions must hold.
+/// Narrows `topics`; all given conditions must hold, and an absent one does not narrow.
 #[derive(InputObject, Default, Debug)]
 pub struct TopicFilter {
-    /// Direct children of this topic.
+    /// Only the direct children of this topic. Absent does not narrow (there is no filter
+    /// for top-level topics alone).
     pub parent_id: Option<ID>,
-    /// Case-insensitive part of the name.
+    /// A case-insensitive part of the name; blank does not narrow.
     pub name: Option<String>,
 }
 
@@ -100,12 +125,15 @@ pub struct TopicQuery;
 
 #[Object]
 impl TopicQuery {
-    /// One topic, by id or by slug.
+    /// One live topic, by `id` or by `slug` (exactly one); null when none matches. Open to
+    /// every caller.
     async fn topic(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        slug: Option<String>,
+        #[graphql(desc = "The topic's id. Give exactly one of `id` and `slug`.")] id: Option<ID>,
+        #[graphql(desc = "The topic's slug. Give exactly one of `id` and `slug`.")] slug: Option<
+            String,
+        >,
     ) -> Result<Option<Topic>> {
         let query = match (id, slug) {
             (Some(id), None) => {
@@ -121,14 +149,28 @@ impl TopicQuery {
         Ok(query.one(db(ctx)).await.map_err(ApiError::from)?.map(Topic))
     }
 
-    /// Topics by name.
+    /// Live topics at every level of the tree, alphabetically by name (then by id), as a
+    /// Relay connection. Open to every caller.
     async fn topics(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Conditions on parent and name; absent lists every topic.")]
         filter: Option<TopicFilter>,
+        #[graphql(
+            desc = "Page size counted from the start of the list: 0 to 100; 20 when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Cursor to continue after (an `edges.cursor` or `pageInfo.endCursor` of this list); opaque, and refused for another list or ordering."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size counted from the end of the list, paging backward: 0 to 100. Give `first` or `last`, not both."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Cursor to stop before (an `edges.cursor` or `pageInfo.startCursor` of this list); alone or with `last` it pages backward. Give `after` or `before`, not both."
+        )]
         before: Option<String>,
     ) -> Result<Conn<Topic>> {
         let filter = filter.unwrap_or_default();
@@ -158,29 +200,40 @@ impl TopicQuery {
     }
 }
 
+/// A new topic. A slug another live topic has is BAD_USER_INPUT.
 #[derive(InputObject, Debug)]
 pub struct CreateTopicInput {
+    /// The heading: non-empty after trimming, at most 200 characters.
     pub name: String,
-    /// Made from the name when not given.
+    /// Unique handle: lower-case letters and digits in dash-separated runs, at most 100
+    /// characters. When absent, made from the name.
     pub slug: Option<String>,
+    /// The live broader topic; absent puts the topic at the top of the tree.
     pub parent_id: Option<ID>,
 }
 
+/// Changes to a topic read at `version`. An absent field is left as it is.
 #[derive(InputObject, Debug)]
 pub struct UpdateTopicInput {
+    /// The topic to change.
     pub id: ID,
-    /// The version the client read.
+    /// The `version` the client last read; a CONFLICT when the record has changed since.
     pub version: i32,
+    /// A new heading (non-empty, at most 200 characters); absent keeps the current one.
     pub name: Option<String>,
+    /// A new slug (unique among live topics); absent keeps the current one.
     pub slug: Option<String>,
-    /// Null moves the topic to the top of the tree.
+    /// A new broader topic; `null` moves the topic to the top of the tree, absent keeps it.
+    /// The topic itself or one below it is BAD_USER_INPUT (the tree would become a cycle).
     pub parent_id: MaybeUndefined<ID>,
 }
 
 pub struct CreateTopicPayload(pub topic::Model);
 
+/// The result of `createTopic`.
 #[Object]
 impl CreateTopicPayload {
+    /// The topic as stored, at version 1, with the slug it was given or made.
     async fn topic(&self) -> Topic {
         Topic(self.0.clone())
     }
@@ -188,8 +241,10 @@ impl CreateTopicPayload {
 
 pub struct UpdateTopicPayload(pub topic::Model);
 
+/// The result of `updateTopic`.
 #[Object]
 impl UpdateTopicPayload {
+    /// The topic after the change, at its new version.
     async fn topic(&self) -> Topic {
         Topic(self.0.clone())
     }
@@ -200,10 +255,11 @@ pub struct TopicMutation;
 
 #[Object]
 impl TopicMutation {
+    /// Creates a topic. Needs an EDITOR or ADMIN key.
     async fn create_topic(
         &self,
         ctx: &Context<'_>,
-        input: CreateTopicInput,
+        #[graphql(desc = "The new topic: its name, slug and parent.")] input: CreateTopicInput,
     ) -> Result<CreateTopicPayload> {
         let new = service::topic::NewTopic {
             name: input.name,
@@ -218,9 +274,12 @@ impl TopicMutation {
         Ok(CreateTopicPayload(model))
     }
 
+    /// Changes a topic read at `version`, moving it in the tree when asked; a stale version
+    /// is a CONFLICT. Needs an EDITOR or ADMIN key.
     async fn update_topic(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The topic, the version read, and the fields to change.")]
         input: UpdateTopicInput,
     ) -> Result<UpdateTopicPayload> {
         let parent_id = match input.parent_id {
@@ -238,8 +297,14 @@ impl TopicMutation {
         Ok(UpdateTopicPayload(model))
     }
 
-    /// Refused (CONFLICT) while live child topics remain.
-    async fn delete_topic(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    /// Soft-deletes a topic read at `version`. Refused (CONFLICT) while live child topics
+    /// remain; statements and claims filed under it stop listing it. Needs an EDITOR or
+    /// ADMIN key.
+    async fn delete_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic and the version read.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         let id = uuid("input.id", &input.id)?;
         let model = service::topic::delete(db(ctx), &actor(ctx), id, input.version).await?;
         Ok(DeletePayload {

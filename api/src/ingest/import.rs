@@ -71,6 +71,7 @@ pub struct Problem {
     /// The field at fault: a source field (`reviewRating`, `author`, `claimReviewed`)
     /// or a mapped spreadsheet field (`stated_on`, `rating`).
     pub field: String,
+    /// Why the row was refused or the field could not be read, in words.
     pub reason: String,
 }
 
@@ -112,6 +113,7 @@ pub struct FileReport {
     /// Source fields ClaimTrack has no place for, with how often each was seen.
     #[graphql(skip)]
     pub unmapped: BTreeMap<String, u64>,
+    /// Records created or changed, by kind; on a dry run, those that would have been.
     pub records: Records,
     /// Why the file was not imported at all; nothing of it was written then.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,6 +129,8 @@ pub struct FileReport {
 /// (array positions as `*`), or a spreadsheet column no field is mapped from.
 #[derive(async_graphql::SimpleObject)]
 pub struct UnmappedField {
+    /// The source field as a dotted path below the review, array positions as `*`
+    /// (`itemReviewed.author.image`), or the name of a spreadsheet column.
     pub field: String,
     /// How many rows had it.
     pub count: u64,

@@ -87,13 +87,24 @@ pub struct Outcome {
 )]
 #[graphql(name = "ImportRecords")]
 pub struct Records {
+    /// Speakers created: claimants that no live speaker matched by Wikidata id, slug or
+    /// alias.
     pub speakers: u64,
+    /// Outlets created: reviewers and publishers that no live outlet matched by slug or by
+    /// the host of its homepage.
     pub outlets: u64,
+    /// Articles created: normalized addresses no live article had yet.
     pub articles: u64,
+    /// Statements created: claimants' statements not recorded yet.
     pub statements: u64,
+    /// Claims created, for reviews that name no claimant.
     pub claims: u64,
+    /// Appearances created: statements newly recorded as reported in an article.
     pub appearances: u64,
+    /// Verdicts created, each PUBLISHED: reviews not recorded yet.
     pub verdicts_created: u64,
+    /// Verdicts already recorded (matched by review address, else by subject and reviewer)
+    /// whose rating or summary changed.
     pub verdicts_updated: u64,
 }
 

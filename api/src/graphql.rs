@@ -35,7 +35,7 @@ use std::time::Instant;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
 use async_graphql::{
     BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, Positioned, Request,
-    Response, Schema,
+    Response, Schema, SchemaBuilder,
 };
 use sea_orm::DatabaseConnection;
 
@@ -298,6 +298,7 @@ pub fn build_schema_with(
     // `shape::depth`); this is the backstop for anything that reaches execution.
     .limit_depth(limits.max_depth.max(shape::depth::INTROSPECTION_MAX_DEPTH))
     .limit_directives(limits.max_directives);
+    builder = describe_library_types(builder);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -317,6 +318,71 @@ pub fn build_schema_with(
         db,
         compiler: Arc::default(),
     }
+}
+
+/// Describes, for a dashboard developer, the types async-graphql generates (pages,
+/// their edges, `PageInfo`) and the scalars it brings, whose own descriptions are
+/// missing or speak of Rust.
+fn describe_library_types(
+    builder: SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
+) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    use async_graphql::connection::{Edge, EmptyFields, PageInfo};
+    use pagination::Conn;
+
+    macro_rules! pages {
+        ($builder:expr, $($node:ty => $items:literal),* $(,)?) => {
+            $builder
+            $(
+                .override_output_type_description::<Conn<$node>>(concat!(
+                    "A page of ", $items, ": `edges` (each with its `cursor`) or just \
+                     `nodes`, in the list's order; `pageInfo` says whether more pages \
+                     follow or precede and gives the cursors to ask for them with \
+                     `after`/`before`; `totalCount` counts every match, ignoring paging."
+                ))
+                .override_output_type_description::<Edge<String, $node, EmptyFields>>(concat!(
+                    "One of ", $items, " on a page, with the cursor that marks its place: \
+                     pass it as `after` (or `before`) to continue from here."
+                ))
+            )*
+        };
+    }
+    pages!(builder,
+        api_key::ApiKey => "API keys",
+        article::Article => "articles",
+        claim::Claim => "claims",
+        link::Link => "links",
+        outlet::Outlet => "outlets",
+        position::PositionChange => "position changes",
+        revision::Revision => "revisions",
+        speaker::Speaker => "speakers",
+        statement::Statement => "statements",
+        timeline::TimelineEvent => "timeline events",
+        topic::Topic => "topics",
+        verdict::Verdict => "verdicts",
+    )
+    .override_output_type_description::<search::SearchConnection>(
+        "A page of search hits, best match first: `edges` or `nodes`, `pageInfo` for the \
+         next page, and (asked for separately, as they cost more) `totalCount` and \
+         `facets`.",
+    )
+    .override_output_type_description::<Edge<String, search::SearchHit, EmptyFields>>(
+        "One search hit on a page, with the cursor to continue after it.",
+    )
+    .override_output_type_description::<PageInfo>(
+        "Where a page sits in its list: whether pages follow (`hasNextPage`) or precede \
+         (`hasPreviousPage`) it, and the cursors of its first and last items, to pass as \
+         `before` or `after`.",
+    )
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(
+        "An instant, as an RFC 3339 string with its offset, e.g. \
+         `2024-05-01T14:30:00+00:00`. Answers are always in UTC (`+00:00`, fractional \
+         seconds when there are any); inputs may carry any offset (or `Z`) and are \
+         converted.",
+    )
+    .override_input_type_description::<serde_json::Value>(
+        "Any JSON value (object, array, string, number, boolean or null), sent as JSON \
+         itself rather than as a string holding JSON.",
+    )
 }
 
 /// The SDL of the schema, as committed in `api/schema.graphql`.

@@ -171,9 +171,7 @@ fn undescribed(sdl: &str) -> Vec<(String, String)> {
                     continue;
                 }
                 types += 1;
-                if !is_generated_connection(name, &ty.kind) {
-                    audit.check(name.to_owned(), ty.description.as_ref(), "", name);
-                }
+                audit.check(name.to_owned(), ty.description.as_ref(), "", name);
                 match &ty.kind {
                     TypeKind::Scalar | TypeKind::Union(_) => {}
                     TypeKind::Object(object) => audit.fields(name, &object.fields),
@@ -200,18 +198,6 @@ fn undescribed(sdl: &str) -> Vec<(String, String)> {
         "only {types} types were read from the SDL; the walk is broken"
     );
     audit.faults
-}
-
-/// An object type async-graphql generates for a Relay connection (`XxxConnection`
-/// with `pageInfo` and `edges`). Its fields are checked like any others, but the type
-/// itself takes its description from the library, which gives it none; the only hook,
-/// `SchemaBuilder::override_output_type_description`, belongs where the schema is built.
-fn is_generated_connection(name: &str, kind: &TypeKind) -> bool {
-    let TypeKind::Object(object) = kind else {
-        return false;
-    };
-    let has = |field: &str| object.fields.iter().any(|f| f.node.name.node == field);
-    name.ends_with("Connection") && has("pageInfo") && has("edges")
 }
 
 #[test]

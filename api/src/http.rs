@@ -100,7 +100,9 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
-            .route("/claimreview.json", web::get().to(claim_review_feed));
+            .route("/claimreview.json", web::get().to(claim_review_feed))
+            .route("/speakers/{slug}", web::get().to(crate::pages::speaker))
+            .route("/claims/{slug}", web::get().to(crate::pages::claim));
         // Production mode shows no schema to strangers: no GraphiQL, no SDL.
         if !production {
             cfg.route("/", web::get().to(graphiql))
@@ -199,6 +201,11 @@ async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer, Ref
     }
 }
 
+/// Draws on the bucket of the request's address (for the routes besides `/graphql`).
+pub(crate) fn limit_address(state: &AppState, req: &HttpRequest) -> Result<(), Refusal> {
+    limit(state, Bucket::Ip(client_ip(req)))
+}
+
 fn limit(state: &AppState, bucket: Bucket) -> Result<(), Refusal> {
     state.rate_limits.check(bucket).map_err(|wait| Refusal {
         retry_after: Some(retry_after_seconds(wait)),
@@ -275,7 +282,7 @@ impl Refusal {
         Self::new(status, "BAD_USER_INPUT", message)
     }
 
-    fn response(&self) -> HttpResponse {
+    pub(crate) fn response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             response.insert_header((header::ALLOW, "POST"));

@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod pages;
 pub mod rate_limit;
 pub mod service;
 pub mod telemetry;

@@ -344,7 +344,7 @@ impl Picture {
                                 text x=(MARGIN) y=(LABEL_Y) class="lane-label" { (text::shorten(&lane.label, 110)) }
                             }
                         }
-                        (self.line(lane))
+                        (self.line(lane, target))
                         @for follow_up in &lane.follow_ups { (self.follow_up(lane, follow_up, target)) }
                         @for verdict in &lane.verdicts { (self.verdict(lane, verdict, target)) }
                         @for mark in &lane.marks { (self.mark(mark, target)) }
@@ -366,7 +366,7 @@ impl Picture {
     }
 
     /// The lane's line: one segment per held position, broken where it changes.
-    fn line(&self, lane: &Lane) -> Markup {
+    fn line(&self, lane: &Lane, target: Option<&str>) -> Markup {
         let mut segments = String::new();
         let mut breaks = Vec::new();
         for pair in lane.marks.windows(2) {
@@ -397,7 +397,7 @@ impl Picture {
         html! {
             (PreEscaped(segments))
             @for (mid, from, to, anchor, on) in breaks {
-                a href=(format!("{}#{anchor}", self.base)) class="change" {
+                a href=(format!("{}#{anchor}", self.base)) target=[target] class="change" {
                     title { "Position changed on " (text::day(on)) ": " (text::stance(from)) " → " (text::stance(to)) }
                     path d=(format!("M{} {LINE_Y} l3 -10 l4 20 l3 -10 l4 0", fmt(mid - 7.0))) class="break" {}
                 }

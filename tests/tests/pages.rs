@@ -26,7 +26,7 @@ macro_rules! get {
         get!($app, $uri, None::<&str>)
     };
     ($app:expr, $uri:expr, $etag:expr) => {{
-        let mut req = test::TestRequest::get().uri(&$uri);
+        let mut req = test::TestRequest::get().uri($uri);
         if let Some(etag) = $etag {
             req = req.insert_header(("if-none-match", etag));
         }
@@ -113,7 +113,7 @@ async fn the_demo_speaker_page_shows_trumps_change_on_the_working_group() {
     let db = TestDb::new().await;
     claimtrack::demo::load(db.db()).await.expect("demo data");
     let app = app!(db);
-    let (status, headers, page) = get!(app, "/speakers/donald-trump".to_owned());
+    let (status, headers, page) = get!(app, "/speakers/donald-trump");
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers.content_type, "text/html; charset=utf-8");
     assert!(
@@ -188,7 +188,7 @@ async fn the_picture_alone_is_well_formed_svg() {
         "/claims/russia-us-cyber-security-working-group.svg",
         "/speakers/donald-trump.svg?from=2030-01-01",
     ] {
-        let (status, headers, svg) = get!(app, uri.to_owned());
+        let (status, headers, svg) = get!(app, uri);
         assert_eq!(status, StatusCode::OK, "{uri}");
         assert_eq!(headers.content_type, "image/svg+xml; charset=utf-8");
         let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{uri}: {e}\n{svg}"));
@@ -296,7 +296,7 @@ async fn drafts_and_suggested_links_never_appear() {
     }
     let app = app!(db);
     for uri in ["/speakers/ada", "/claims/bridge"] {
-        let (status, _, page) = get!(app, uri.to_owned());
+        let (status, _, page) = get!(app, uri);
         assert_eq!(status, StatusCode::OK, "{uri}");
         assert!(
             page.contains("Pants on Fire"),
@@ -316,7 +316,7 @@ async fn drafts_and_suggested_links_never_appear() {
             "a 1 of 1–5 is in the FALSE band"
         );
         assert_eq!(svg.matches("class=\"follow-up\"").count(), 1, "{uri}");
-        let (_, _, alone) = get!(app, format!("{uri}.svg"));
+        let (_, _, alone) = get!(app, &format!("{uri}.svg"));
         assert!(!alone.contains("Draft rating label"));
         assert!(alone.contains("Pants on Fire"));
     }
@@ -327,7 +327,7 @@ async fn pages_carry_an_etag_and_revalidate() {
     let db = TestDb::new().await;
     claimtrack::demo::load(db.db()).await.expect("demo data");
     let app = app!(db);
-    let (status, headers, _) = get!(app, "/speakers/sergei-lavrov".to_owned());
+    let (status, headers, _) = get!(app, "/speakers/sergei-lavrov");
     assert_eq!(status, StatusCode::OK);
     assert!(
         headers.cache_control.starts_with("public, max-age="),
@@ -336,11 +336,7 @@ async fn pages_carry_an_etag_and_revalidate() {
     );
     assert!(headers.etag.starts_with('"') && headers.etag.len() > 10);
     let etag = headers.etag.clone();
-    let (status, again, body) = get!(
-        app,
-        "/speakers/sergei-lavrov".to_owned(),
-        Some(etag.as_str())
-    );
+    let (status, again, body) = get!(app, "/speakers/sergei-lavrov", Some(etag.as_str()));
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
     assert_eq!(again.etag, etag);
@@ -370,11 +366,7 @@ async fn pages_carry_an_etag_and_revalidate() {
         "The working group is off the table.",
     )
     .await;
-    let (status, changed, page) = get!(
-        app,
-        "/speakers/sergei-lavrov".to_owned(),
-        Some(etag.as_str())
-    );
+    let (status, changed, page) = get!(app, "/speakers/sergei-lavrov", Some(etag.as_str()));
     assert_eq!(status, StatusCode::OK);
     assert_ne!(changed.etag, etag);
     assert!(page.contains("The working group is off the table."));
@@ -424,26 +416,26 @@ async fn pages_narrow_to_dates_and_a_claim_and_say_what_they_cannot_show() {
     .await;
     let app = app!(db);
 
-    let (_, _, all) = get!(app, "/speakers/bo".to_owned());
+    let (_, _, all) = get!(app, "/speakers/bo");
     assert!(all.contains("Roads first, in 2016.") && all.contains("Fares will fall, in 2018."));
-    let (_, _, later) = get!(app, "/speakers/bo?from=2017-01-01&to=".to_owned());
+    let (_, _, later) = get!(app, "/speakers/bo?from=2017-01-01&to=");
     assert!(
         !later.contains("Roads first, in 2016.") && later.contains("Fares will fall, in 2018.")
     );
-    let (_, _, earlier) = get!(app, "/speakers/bo?to=2017-01-01".to_owned());
+    let (_, _, earlier) = get!(app, "/speakers/bo?to=2017-01-01");
     assert!(
         earlier.contains("Roads first, in 2016.") && !earlier.contains("Fares will fall, in 2018.")
     );
-    let (_, _, rail_only) = get!(app, "/speakers/bo?claim=rail".to_owned());
+    let (_, _, rail_only) = get!(app, "/speakers/bo?claim=rail");
     assert!(!rail_only.contains("Roads first") && rail_only.contains("Fares will fall"));
     assert!(
         rail_only.contains("<option value=\"rail\" selected>"),
         "the form shows the choice"
     );
-    let (_, _, by_id) = get!(app, format!("/speakers/bo?claim={roads}"));
+    let (_, _, by_id) = get!(app, &format!("/speakers/bo?claim={roads}"));
     assert!(by_id.contains("Roads first") && !by_id.contains("Fares will fall"));
     // A claim without a slug has its page at its id.
-    let (status, _, roads_page) = get!(app, format!("/claims/{roads}"));
+    let (status, _, roads_page) = get!(app, &format!("/claims/{roads}"));
     assert_eq!(status, StatusCode::OK);
     assert!(roads_page.contains("Roads will be repaired"));
 
@@ -474,14 +466,14 @@ async fn pages_narrow_to_dates_and_a_claim_and_say_what_they_cannot_show() {
             "no claim has the slug or id `nothing`",
         ),
     ] {
-        let (status, headers, page) = get!(app, uri.to_owned());
+        let (status, headers, page) = get!(app, uri);
         assert_eq!(status, wanted, "{uri}");
         assert_eq!(headers.content_type, "text/html; charset=utf-8");
         assert!(page.contains(says), "{uri}: {page}");
         assert_eq!(headers.cache_control, "no-store");
     }
     // Nothing in range: the page says so, the picture too.
-    let (status, _, empty) = get!(app, "/speakers/bo?from=2030-01-01".to_owned());
+    let (status, _, empty) = get!(app, "/speakers/bo?from=2030-01-01");
     assert_eq!(status, StatusCode::OK);
     assert!(empty.contains("No published events in this range."));
     assert!(empty.contains("Nothing to show in this range."));
@@ -539,7 +531,7 @@ async fn the_claim_page_has_a_lane_per_speaker_and_where_each_stands() {
     )
     .await;
     let app = app!(db);
-    let (status, _, page) = get!(app, "/claims/taxes".to_owned());
+    let (status, _, page) = get!(app, "/claims/taxes");
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<h1>“Taxes will go down”</h1>"));
     let stands = &page[page

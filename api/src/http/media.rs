@@ -343,6 +343,77 @@ mod tests {
         assert_eq!(negotiate(&["nonsense"]), REFUSED);
     }
 
+    fn error(code: &str, path: bool) -> ServerError {
+        let mut error = ServerError::new("refused", None);
+        if path {
+            error.path = vec![async_graphql::PathSegment::Field("speaker".into())];
+        }
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+        error
+    }
+
+    fn respond(media: Media, response: &Response, executed: bool) -> (u16, Vec<String>) {
+        let answer = media.respond(response, executed);
+        let headers = [
+            header::CONTENT_TYPE,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ]
+        .iter()
+        .filter_map(|name| {
+            let value = answer.headers().get(name)?.to_str().ok()?;
+            Some(format!("{name}: {value}"))
+        })
+        .collect();
+        (answer.status().as_u16(), headers)
+    }
+
+    #[test]
+    fn a_request_error_gets_the_status_of_its_code_in_the_new_type_only() {
+        let cases = [
+            ("BAD_USER_INPUT", 400, None),
+            ("UNAUTHENTICATED", 401, Some("www-authenticate: Bearer")),
+            ("FORBIDDEN", 403, None),
+            ("RATE_LIMITED", 429, None),
+            ("UNAVAILABLE", 503, Some("retry-after: 1")),
+            ("INTERNAL", 500, None),
+        ];
+        for (code, status, extra) in cases {
+            let refused = Response::from_errors(vec![error(code, false)]);
+            let mut expected = vec![format!(
+                "content-type: {}",
+                Media::GraphqlResponse.content_type()
+            )];
+            expected.extend(extra.map(str::to_owned));
+            assert_eq!(
+                respond(Media::GraphqlResponse, &refused, false),
+                (status, expected),
+                "{code}"
+            );
+            // The legacy type: 200, or 503 when the database was lost.
+            let legacy = if code == "UNAVAILABLE" { 503 } else { 200 };
+            assert_eq!(respond(Media::Json, &refused, false).0, legacy, "{code}");
+        }
+    }
+
+    #[test]
+    fn an_executed_request_is_200_or_294_partial_success() {
+        let whole = Response::new(
+            async_graphql::Value::from_json(serde_json::json!({ "a": 1 })).unwrap_or_default(),
+        );
+        assert_eq!(respond(Media::GraphqlResponse, &whole, true).0, 200);
+        let mut partial = Response::new(async_graphql::Value::Null);
+        partial.errors = vec![error("UNAVAILABLE", true)];
+        let answer = Media::GraphqlResponse.respond(&partial, true);
+        assert_eq!(answer.status().as_u16(), 294);
+        assert_eq!(answer.head().reason(), "Partial Success");
+        assert_eq!(respond(Media::Json, &whole, true).0, 200);
+        assert_eq!(respond(Media::Json, &partial, true).0, 503, "as before");
+    }
+
     #[test]
     fn request_bodies_are_json_in_utf_8() {
         assert!(is_json_body(Some("application/json")));

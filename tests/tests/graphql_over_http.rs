@@ -282,6 +282,9 @@ async fn s5_1_body_media_types_are_negotiated_from_accept() {
         assert_eq!(r.json(), json!({ "data": { "__typename": "Query" } }));
         let r = c.get(Some(GRAPHQL), &[("query", typename)]);
         assert_eq!((r.status, r.content_type()), (200, GRAPHQL_UTF8), "{r:?}");
+        // (§5 "A server must comply with IETF RFC 9110": an answer chosen by `Accept`
+        // says so, so that a cache keeps a GET's answers in either type apart.)
+        assert_eq!(r.header("vary"), Some("Accept"), "{r:?}");
 
         // The legacy type, for clients that ask for it, with its encoding too.
         let r = c.query(Some(JSON), typename);

@@ -64,10 +64,13 @@ impl Media {
         }
     }
 
-    /// A response of `status` in this type.
+    /// A response of `status` in this type. It says it depends on `Accept` (RFC 9110's
+    /// `Vary`), so a cache keeps a GET's answers in either type apart.
     pub fn build(self, status: StatusCode) -> HttpResponseBuilder {
         let mut builder = HttpResponse::build(status);
-        builder.content_type(self.content_type());
+        builder
+            .content_type(self.content_type())
+            .insert_header((header::VARY, "Accept"));
         builder
     }
 

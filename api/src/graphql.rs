@@ -246,7 +246,7 @@ pub(crate) fn chosen_operation<'d>(
 
 /// Whether a request got as far as running: one refused by validation has no data
 /// and only errors without a path.
-fn ran(response: &Response) -> bool {
+pub(crate) fn ran(response: &Response) -> bool {
     response.data != async_graphql::Value::Null
         || response.errors.iter().any(|e| !e.path.is_empty())
 }

@@ -1,6 +1,10 @@
 //! The HTTP surface: GraphQL over POST (JSON only) and GET (queries only), GraphiQL,
 //! the SDL, health and readiness. `configure` is shared by the server and the tests.
 //!
+//! GraphQL is served as the GraphQL-over-HTTP specification says: the response's media
+//! type is negotiated from `Accept` and decides its status (see [`media`]), and the
+//! request's parameters are checked for their types (see [`params`]).
+//!
 //! Every GraphQL request is authenticated (an `Authorization: Bearer` key, or none),
 //! rate limited, and checked for its transport rules before the schema sees it. The
 //! rules close what a browser on another site could otherwise do: a form or
@@ -30,6 +34,10 @@ use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with, shape}
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
 mod body;
+pub mod media;
+mod params;
+
+pub use media::Media;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -112,7 +120,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             web::resource("/graphql")
                 .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
                 .route(web::post().to(graphql_post))
-                .route(web::get().to(graphql_get)),
+                .route(web::get().to(graphql_get))
+                .default_service(web::to(graphql_other_method)),
         );
     }
 }
@@ -226,9 +235,13 @@ async fn graphql_post(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    let media = match Media::negotiate(&req) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.response(Media::Json),
+    };
     let viewer = match authenticate(&state, &req).await {
         Ok(viewer) => viewer,
-        Err(refusal) => return refusal.response(),
+        Err(refusal) => return refusal.response(media),
     };
     let content_type = req
         .headers()
@@ -239,21 +252,39 @@ async fn graphql_post(
         Err(refusal) => Err(refusal),
     };
     match decoded {
-        Ok(BatchRequest::Single(request)) => execute(&state, request, viewer).await,
-        Ok(BatchRequest::Batch(requests)) => execute_batch(&state, requests, viewer).await,
-        Err(refusal) => refusal.response(),
+        Ok(BatchRequest::Single(request)) => execute(&state, request, viewer, media).await,
+        Ok(BatchRequest::Batch(requests)) => execute_batch(&state, requests, viewer, media).await,
+        Err(refusal) => refusal.response(media),
     }
 }
 
 async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let media = match Media::negotiate(&req) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.response(Media::Json),
+    };
     let viewer = match authenticate(&state, &req).await {
         Ok(viewer) => viewer,
-        Err(refusal) => return refusal.response(),
+        Err(refusal) => return refusal.response(media),
     };
     match decode_get(req.query_string(), max_nesting(&state)) {
-        Ok(request) => execute(&state, request, viewer).await,
-        Err(refusal) => refusal.response(),
+        Ok(request) => execute(&state, request, viewer, media).await,
+        Err(refusal) => refusal.response(media),
     }
+}
+
+/// Any method but GET and POST: 405, naming the two.
+async fn graphql_other_method(req: HttpRequest) -> HttpResponse {
+    let media = Media::negotiate(&req).unwrap_or(Media::Json);
+    let refusal = Refusal::bad(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "/graphql answers GET (queries) and POST",
+    );
+    let mut response = refusal.response(media);
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+    response
 }
 
 /// A request refused before the schema sees it: by its transport rules, its key, its
@@ -282,8 +313,10 @@ impl Refusal {
         Self::new(status, "BAD_USER_INPUT", message)
     }
 
-    pub(crate) fn response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+    /// The refusal as a GraphQL request error in `media`, with its status (a request
+    /// error has one in either type).
+    fn response(&self, media: Media) -> HttpResponse {
+        let mut response = media.build(self.status);
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             response.insert_header((header::ALLOW, "POST"));
         }
@@ -297,72 +330,77 @@ impl Refusal {
     }
 }
 
-/// Decodes a POST body: JSON only (415 otherwise), one operation, or a batch when
-/// batching is on and the batch is within `max_batch`.
+/// Decodes a POST body: JSON in UTF-8 only (415 otherwise), one operation (a JSON
+/// object, see [`params`]), or a batch (an array of them) when batching is on and the
+/// batch is within `max_batch`.
 pub fn decode_post(
     content_type: Option<&str>,
     body: &[u8],
     max_batch: usize,
 ) -> Result<BatchRequest, Refusal> {
-    let is_json = content_type
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    if !media::is_json_body(content_type) {
         return Err(Refusal::bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "POST /graphql accepts application/json bodies only",
         ));
     }
-    let batch: BatchRequest = serde_json::from_slice(body).map_err(|e| {
+    let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         Refusal::bad(
             StatusCode::BAD_REQUEST,
             format!("the body is not a GraphQL request: {e}"),
         )
     })?;
-    if batch.iter().next().is_none() {
+    let requests = match body {
+        serde_json::Value::Object(single) => {
+            return params::from_json(single).map(BatchRequest::Single);
+        }
+        serde_json::Value::Array(requests) => requests,
+        _ => {
+            return Err(Refusal::bad(
+                StatusCode::BAD_REQUEST,
+                "the body is not a GraphQL request: a JSON object with a `query` is expected",
+            ));
+        }
+    };
+    if requests.is_empty() {
         return Err(Refusal::bad(
             StatusCode::BAD_REQUEST,
             "the body is an empty batch; send one operation",
         ));
     }
-    if batch.iter().any(|r| r.query.trim().is_empty()) {
+    let requests = requests
+        .into_iter()
+        .map(|request| match request {
+            serde_json::Value::Object(request) => params::from_json(request),
+            _ => Err(Refusal::bad(
+                StatusCode::BAD_REQUEST,
+                "each operation of a batch is a JSON object with a `query`",
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if max_batch == 0 {
         return Err(Refusal::bad(
             StatusCode::BAD_REQUEST,
-            "the request has no `query`",
+            "batched requests are turned off; send one operation per request",
         ));
     }
-    if let BatchRequest::Batch(requests) = &batch {
-        if max_batch == 0 {
-            return Err(Refusal::bad(
-                StatusCode::BAD_REQUEST,
-                "batched requests are turned off; send one operation per request",
-            ));
-        }
-        if requests.len() > max_batch {
-            return Err(Refusal::bad(
-                StatusCode::BAD_REQUEST,
-                format!("a batch may hold at most {max_batch} operations"),
-            ));
-        }
+    if requests.len() > max_batch {
+        return Err(Refusal::bad(
+            StatusCode::BAD_REQUEST,
+            format!("a batch may hold at most {max_batch} operations"),
+        ));
     }
-    Ok(batch)
+    Ok(BatchRequest::Batch(requests))
 }
 
-/// Decodes a GET query string; mutations change state, so never over GET, where a
-/// link or an image could trigger one (405). A document nesting deeper than
-/// `max_nesting` is not parsed here: the policy refuses it.
+/// Decodes a GET query string (see [`params`]); mutations change state, so never over
+/// GET, where a link or an image could trigger one (405). A document nesting deeper
+/// than `max_nesting` is not parsed here: the policy refuses it.
 pub fn decode_get(
     query_string: &str,
     max_nesting: usize,
 ) -> Result<async_graphql::Request, Refusal> {
-    let request = async_graphql::http::parse_query_string(query_string)
-        .map_err(|e| Refusal::bad(StatusCode::BAD_REQUEST, e.to_string()))?;
-    if request.query.trim().is_empty() {
-        return Err(Refusal::bad(
-            StatusCode::BAD_REQUEST,
-            "the request has no `query` parameter",
-        ));
-    }
+    let request = params::from_query_string(query_string)?;
     if shape::text::scan(&request.query, max_nesting).is_ok()
         && let Ok(doc) = async_graphql::parser::parse_query(&request.query)
     {
@@ -387,12 +425,13 @@ async fn execute_batch(
     state: &AppState,
     requests: Vec<async_graphql::Request>,
     viewer: Viewer,
+    media: Media,
 ) -> HttpResponse {
     if !state.health.is_up() {
-        return unavailable();
+        return unavailable(media);
     }
     let Ok(_turn) = state.admission.enter(requests.len()).await else {
-        return busy();
+        return busy(media);
     };
     let batch = BatchRequest::Batch(
         requests
@@ -403,13 +442,15 @@ async fn execute_batch(
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     match tokio::time::timeout(timeout, state.schema.execute_batch(batch)).await {
         Ok(response) => {
+            // A batch is answered 200 in either type (its parts differ), or 503 when
+            // every part lost the database.
             let lost = match &response {
-                async_graphql::BatchResponse::Single(r) => only_unavailable(r),
-                async_graphql::BatchResponse::Batch(rs) => rs.iter().all(only_unavailable),
+                async_graphql::BatchResponse::Single(r) => media::only_unavailable(r),
+                async_graphql::BatchResponse::Batch(rs) => rs.iter().all(media::only_unavailable),
             };
-            answered(lost).json(response)
+            media::answered(media, lost).json(response)
         }
-        Err(_) => timed_out(),
+        Err(_) => timed_out(media),
     }
 }
 
@@ -417,53 +458,29 @@ async fn execute(
     state: &AppState,
     request: async_graphql::Request,
     viewer: Viewer,
+    media: Media,
 ) -> HttpResponse {
     if !state.health.is_up() {
-        return unavailable();
+        return unavailable(media);
     }
     let Ok(_turn) = state.admission.enter(1).await else {
-        return busy();
+        return busy(media);
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let request = request.data(viewer);
     match tokio::time::timeout(timeout, state.schema.answer(request)).await {
-        Ok(Answer::Resolved(response)) => answered(only_unavailable(&response)).json(response),
-        Ok(Answer::Compiled(body)) => HttpResponse::Ok()
-            .content_type(ContentType::json())
-            .body(body),
-        Err(_) => timed_out(),
+        Ok(Answer::Resolved(response)) => media.respond(&response, crate::graphql::ran(&response)),
+        // A compiled answer has no errors: a request that would meet one is left to
+        // the resolvers.
+        Ok(Answer::Compiled(body)) => media.build(StatusCode::OK).body(body),
+        Err(_) => timed_out(media),
     }
 }
-
-/// Whether every error of a response says the database was unavailable (and there is
-/// at least one): a retry later may well succeed.
-fn only_unavailable(response: &async_graphql::Response) -> bool {
-    !response.errors.is_empty()
-        && response.errors.iter().all(|e| {
-            e.extensions
-                .as_ref()
-                .and_then(|x| x.get("code"))
-                .is_some_and(|c| *c == async_graphql::Value::from(UNAVAILABLE))
-        })
-}
-
-/// The status of an executed request: 200, or 503 with `Retry-After` when the
-/// database was unavailable to it.
-fn answered(unavailable: bool) -> actix_web::HttpResponseBuilder {
-    if !unavailable {
-        return HttpResponse::Ok();
-    }
-    let mut builder = HttpResponse::ServiceUnavailable();
-    builder.insert_header((header::RETRY_AFTER, "1"));
-    builder
-}
-
-const UNAVAILABLE: &str = "UNAVAILABLE";
 
 /// The database is known to be lost (see [`crate::db::health`]): said at once, not
 /// after waiting for a connection.
-fn unavailable() -> HttpResponse {
-    unavailable_refusal().response()
+fn unavailable(media: Media) -> HttpResponse {
+    unavailable_refusal().response(media)
 }
 
 fn unavailable_refusal() -> Refusal {
@@ -471,14 +488,14 @@ fn unavailable_refusal() -> Refusal {
         retry_after: Some(1),
         ..Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            UNAVAILABLE,
+            media::UNAVAILABLE,
             "the database is unavailable; retry shortly",
         )
     }
 }
 
 /// No turn to execute came within the queue timeout: the service is at capacity.
-fn busy() -> HttpResponse {
+fn busy(media: Media) -> HttpResponse {
     let refusal = Refusal {
         retry_after: Some(1),
         ..Refusal::new(
@@ -487,11 +504,12 @@ fn busy() -> HttpResponse {
             "the service is at capacity; retry later",
         )
     };
-    refusal.response()
+    refusal.response(media)
 }
 
-fn timed_out() -> HttpResponse {
+fn timed_out(media: Media) -> HttpResponse {
     error_response(
+        media,
         StatusCode::SERVICE_UNAVAILABLE,
         "INTERNAL",
         "the request took longer than the configured limit",
@@ -502,8 +520,13 @@ fn error_body(code: &str, message: &str) -> serde_json::Value {
     serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
 
-fn error_response(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(error_body(code, message))
+fn error_response(
+    media: Media,
+    status: actix_web::http::StatusCode,
+    code: &str,
+    message: &str,
+) -> HttpResponse {
+    media.build(status).json(error_body(code, message))
 }
 
 async fn graphiql() -> HttpResponse {
@@ -557,7 +580,7 @@ async fn claim_review_feed(
 ) -> HttpResponse {
     use crate::ingest::exchange;
     if let Err(refusal) = limit(&state, Bucket::Ip(client_ip(&req))) {
-        return refusal.response();
+        return refusal.response(Media::Json);
     }
     let since = match query.since.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -573,7 +596,7 @@ async fn claim_review_feed(
                     StatusCode::BAD_REQUEST,
                     "since: give a day (2024-01-31) or an instant (2024-01-31T12:00:00Z)",
                 )
-                .response();
+                .response(Media::Json);
             }
         },
     };
@@ -585,11 +608,11 @@ async fn claim_review_feed(
                 StatusCode::BAD_REQUEST,
                 format!("page: a whole number from 1 to {MAX_FEED_PAGE}"),
             )
-            .response();
+            .response(Media::Json);
         }
     };
     if state.health.is_watched() && !state.health.is_up() {
-        return unavailable_refusal().response();
+        return unavailable_refusal().response(Media::Json);
     }
     match exchange::feed_page(state.db.get_postgres_connection_pool(), since, page).await {
         Ok((body, more)) => {
@@ -609,7 +632,7 @@ async fn claim_review_feed(
         }
         Err(e) => {
             tracing::warn!(error = %e, "claim review feed");
-            unavailable_refusal().response()
+            unavailable_refusal().response(Media::Json)
         }
     }
 }

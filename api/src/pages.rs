@@ -143,7 +143,17 @@ enum Stop {
 impl Stop {
     fn response(&self) -> HttpResponse {
         match self {
-            Stop::Refused(refusal) => refusal.response(),
+            Stop::Refused(refusal) => {
+                let mut response = problem(refusal.status, "Too many requests", &refusal.message);
+                if let Some(seconds) = refusal.retry_after {
+                    response.headers_mut().insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from_str(&seconds.to_string())
+                            .unwrap_or(HeaderValue::from_static("1")),
+                    );
+                }
+                response
+            }
             Stop::Narrowing(message) => problem(
                 StatusCode::BAD_REQUEST,
                 "This page cannot be narrowed so",

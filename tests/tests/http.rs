@@ -87,7 +87,7 @@ async fn a_query_seen_before_is_answered_by_one_compiled_statement() {
         let response = test::call_service(&app, req).await;
         assert_eq!(response.status(), StatusCode::OK);
         let content_type = response.headers().get("content-type").cloned();
-        assert_eq!(content_type.unwrap(), "application/json");
+        assert_eq!(content_type.unwrap(), "application/json; charset=utf-8");
         let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
         answers.push(body);
     }

@@ -243,7 +243,8 @@ fn admit_document(
         config.anonymous_read,
         exists,
     )?;
-    shape::inputs::check(document, variables, &config.types).map_err(|e| rejected(&e))
+    shape::inputs::check(document, variables, &config.types).map_err(|e| rejected(&e))?;
+    shape::inputs::required_variables(document, operation_name, variables).map_err(|e| rejected(&e))
 }
 
 /// A refusal for an error of the service's own (with its code and field).

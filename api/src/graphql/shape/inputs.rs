@@ -9,6 +9,8 @@
 //! database.
 //!
 //! Values of the wrong type are left to validation, which names them better.
+//! [`required_variables`] does what async-graphql's variable coercion leaves to
+//! execution (or skips): a variable of a non-null type must be given, and not as null.
 
 use async_graphql::Positioned;
 use async_graphql::parser::types::{
@@ -19,7 +21,7 @@ use async_graphql::{Value as ConstValue, Variables};
 use async_graphql_value::Value;
 use chrono::Datelike;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::graphql::types::Types;
 use crate::service::validate;
 
@@ -53,6 +55,44 @@ pub fn check(document: &ExecutableDocument, variables: &Variables, types: &Types
         checker.directives(&fragment.node.directives)?;
         let on = fragment.node.type_condition.node.on.node.as_str();
         checker.set(&fragment.node.selection_set.node, Some(on))?;
+    }
+    Ok(())
+}
+
+/// The variables of the operation that will run: one declared non-null (`$id: ID!`)
+/// must be given, and not as `null` (GraphQL's CoerceVariableValues). async-graphql
+/// finds a missing one only when a field reads it, mid-execution, and lets a `null` one
+/// through to a nullable argument; refused here, neither runs. An operation that cannot
+/// be chosen is left to validation.
+pub fn required_variables(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> ApiResult<()> {
+    let Some((_, operation)) = crate::graphql::chosen_operation(document, operation_name) else {
+        return Ok(());
+    };
+    for definition in &operation.node.variable_definitions {
+        let definition = &definition.node;
+        if definition.var_type.node.nullable {
+            continue;
+        }
+        let name = definition.name.node.as_str();
+        let given = variables.get(name);
+        let missing = match given {
+            None => definition.default_value.is_none(),
+            Some(value) => *value == ConstValue::Null,
+        };
+        if missing {
+            let ty = definition.var_type.node.to_string();
+            return Err(ApiError::bad_input(
+                format!("${name}"),
+                match given {
+                    None => format!("variable `${name}` of type `{ty}` is required"),
+                    Some(_) => format!("variable `${name}` of type `{ty}` cannot be null"),
+                },
+            ));
+        }
     }
     Ok(())
 }
@@ -168,7 +208,6 @@ fn date_time(path: &str, value: &str) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
     use async_graphql::parser::parse_query;
 
     fn checked(query: &str, variables: serde_json::Value) -> Result<(), String> {
@@ -207,6 +246,40 @@ mod tests {
                 json
             ),
             Err("slug".into())
+        );
+    }
+
+    #[test]
+    fn a_non_null_variable_must_be_given_and_not_null() {
+        let required = |query: &str, name: Option<&str>, variables: serde_json::Value| {
+            let doc = parse_query(query).expect("a valid document");
+            required_variables(&doc, name, &Variables::from_json(variables)).map_err(|e| match e {
+                ApiError::BadInput { field, message } => format!("{field}: {message}"),
+                other => panic!("not a bad input: {other:?}"),
+            })
+        };
+        let q = "query($id: ID!, $n: Int) { speaker(id: $id) { name } }";
+        assert_eq!(required(q, None, serde_json::json!({ "id": "x" })), Ok(()));
+        assert_eq!(
+            required(q, None, serde_json::json!({ "id": null })),
+            Err("$id: variable `$id` of type `ID!` cannot be null".into())
+        );
+        assert_eq!(
+            required(q, None, serde_json::json!({ "n": 1 })),
+            Err("$id: variable `$id` of type `ID!` is required".into())
+        );
+        // A default stands in for a missing value, not for an explicit null.
+        let q = "query($n: Int! = 5) { speakers(first: $n) { totalCount } }";
+        assert_eq!(required(q, None, serde_json::json!({})), Ok(()));
+        assert!(required(q, None, serde_json::json!({ "n": null })).is_err());
+        // Only the operation that runs needs its variables.
+        let q = "query A($id: ID!) { speaker(id: $id) { name } } query B { viewer { role } }";
+        assert_eq!(required(q, Some("B"), serde_json::json!({})), Ok(()));
+        assert!(required(q, Some("A"), serde_json::json!({})).is_err());
+        assert_eq!(
+            required(q, None, serde_json::json!({})),
+            Ok(()),
+            "left to validation"
         );
     }
 

@@ -16,7 +16,6 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::Condition;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::BatchRequest;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -30,6 +29,7 @@ use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with, shape}
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
 mod body;
+mod graphiql;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -103,7 +103,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/claimreview.json", web::get().to(claim_review_feed));
         // Production mode shows no schema to strangers: no GraphiQL, no SDL.
         if !production {
-            cfg.route("/", web::get().to(graphiql))
+            cfg.configure(graphiql::configure)
                 .route("/schema.graphql", web::get().to(sdl));
         }
         cfg.service(
@@ -497,15 +497,6 @@ fn error_body(code: &str, message: &str) -> serde_json::Value {
 
 fn error_response(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(error_body(code, message))
-}
-
-async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::html()).body(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("ClaimTrack")
-            .finish(),
-    )
 }
 
 async fn sdl(state: web::Data<AppState>) -> HttpResponse {

@@ -2,8 +2,9 @@
 //! that is migrated once (per migration set, shared by all test processes), and
 //! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
 //! cluster under `target/test-cluster`, started on first use and shared by the run.
-//! [`process`] runs the real binary.
+//! [`process`] runs the real binary; [`browser`] loads its pages in a real browser.
 
+pub mod browser;
 pub mod process;
 
 use std::path::PathBuf;

@@ -16,11 +16,10 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header;
 use actix_web::middleware::Condition;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::BatchRequest;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -34,6 +33,7 @@ use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with, shape}
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
 mod body;
+mod graphiql;
 pub mod media;
 mod params;
 
@@ -113,7 +113,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/claims/{slug}", web::get().to(crate::pages::claim));
         // Production mode shows no schema to strangers: no GraphiQL, no SDL.
         if !production {
-            cfg.route("/", web::get().to(graphiql))
+            cfg.configure(graphiql::configure)
                 .route("/schema.graphql", web::get().to(sdl));
         }
         cfg.service(
@@ -527,15 +527,6 @@ fn error_response(
     message: &str,
 ) -> HttpResponse {
     media.build(status).json(error_body(code, message))
-}
-
-async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::html()).body(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("ClaimTrack")
-            .finish(),
-    )
 }
 
 async fn sdl(state: web::Data<AppState>) -> HttpResponse {

@@ -2,8 +2,9 @@
 //! that is migrated once (per migration set, shared by all test processes), and
 //! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
 //! cluster under `target/test-cluster`, started on first use and shared by the run.
-//! [`process`] runs the real binary.
+//! [`process`] runs the real binary; [`browser`] loads its pages in a real browser.
 
+pub mod browser;
 pub mod process;
 
 use std::path::PathBuf;
@@ -170,11 +171,29 @@ pub fn claimtrack_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"));
-    let status = std::process::Command::new(env!("CARGO"))
+    let mut build = std::process::Command::new(env!("CARGO"));
+    build
         .args(["build", "-q", "-p", "claimtrack", "--bin", "claimtrack"])
-        .current_dir(&workspace)
-        .status()
-        .expect("run cargo build");
+        .current_dir(&workspace);
+    // What cargo set for this test's own crate: ring's build script reruns when these
+    // change, so inheriting them rebuilt ring and all above it (sqlx, sea-orm, the
+    // service) here, and again at the next plain `cargo build`, minutes each time.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref())
+        {
+            build.env_remove(name.as_ref());
+        }
+    }
+    let status = build.status().expect("run cargo build");
     assert!(status.success(), "building the claimtrack binary failed");
     target.join("debug").join("claimtrack")
 }

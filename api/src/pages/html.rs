@@ -162,6 +162,8 @@ fn layout(title: &str, main: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon to fetch.
+                link rel="icon" href="data:,";
                 title { (title) " · ClaimTrack" }
                 style { (PreEscaped(PAGE_STYLE)) (PreEscaped(picture::STYLE)) }
             }

@@ -32,7 +32,7 @@ const LABEL_Y: f64 = 16.0;
 const VERDICT_Y: f64 = 36.0;
 const LINE_Y: f64 = 60.0;
 /// Least distance between two marks, and between two verdicts, of a lane.
-const MARK_GAP: f64 = 20.0;
+const MARK_GAP: f64 = 30.0;
 const VERDICT_GAP: f64 = 26.0;
 
 /// What lanes a picture has.

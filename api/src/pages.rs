@@ -83,24 +83,7 @@ pub async fn speaker(
     name: web::Path<String>,
     asked: web::Query<Asked>,
 ) -> HttpResponse {
-    let (slug, form) = form_of(&name);
-    let narrowing = match prepare(&state, &req, &asked) {
-        Ok(narrowing) => narrowing,
-        Err(stop) => return stop.response(),
-    };
-    let page = match read::speaker_page(&state.db, slug, &narrowing).await {
-        Ok(page) => page,
-        Err(e) => return failed(&e),
-    };
-    let mut picture = Picture::of(
-        &page.records,
-        LanesBy::Claim,
-        format!("{}'s positions over time", page.speaker.name),
-    );
-    let path = format!("/speakers/{slug}");
-    respond(&req, form, &mut picture, &path, |picture, origin| {
-        html::speaker(&page, picture, origin, &narrowing).into_string()
-    })
+    serve(Kind::Speaker, &state, &req, &name, &asked).await
 }
 
 /// `GET /claims/{slug}` and `GET /claims/{slug}.svg` (a claim without a slug by id).
@@ -110,23 +93,80 @@ pub async fn claim(
     name: web::Path<String>,
     asked: web::Query<Asked>,
 ) -> HttpResponse {
-    let (slug, form) = form_of(&name);
-    let narrowing = match prepare(&state, &req, &asked) {
+    serve(Kind::Claim, &state, &req, &name, &asked).await
+}
+
+/// Whose page.
+#[derive(Clone, Copy)]
+enum Kind {
+    Speaker,
+    Claim,
+}
+
+/// A page read, before it is drawn.
+enum Read {
+    Speaker(Box<read::SpeakerPage>),
+    Claim(Box<read::ClaimPage>),
+}
+
+impl Read {
+    fn picture(&self) -> Picture {
+        match self {
+            Read::Speaker(page) => Picture::of(
+                &page.records,
+                LanesBy::Claim,
+                format!("{}'s positions over time", page.speaker.name),
+            ),
+            Read::Claim(page) => Picture::of(
+                &page.records,
+                LanesBy::Speaker(page.claim.id),
+                format!("Positions on “{}”", text::shorten(&page.claim.text, 90)),
+            ),
+        }
+    }
+
+    fn html(&self, picture: &Picture, at: &html::Origin<'_>, narrowing: &Narrowing) -> String {
+        match self {
+            Read::Speaker(page) => html::speaker(page, picture, at, narrowing),
+            Read::Claim(page) => html::claim(page, picture, at, narrowing),
+        }
+        .into_string()
+    }
+}
+
+async fn serve(
+    kind: Kind,
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+    asked: &Asked,
+) -> HttpResponse {
+    let (slug, form) = form_of(name);
+    let narrowing = match prepare(state, req, asked) {
         Ok(narrowing) => narrowing,
         Err(stop) => return stop.response(),
     };
-    let page = match read::claim_page(&state.db, slug, &narrowing).await {
-        Ok(page) => page,
+    let (read, path) = match kind {
+        Kind::Speaker => (
+            read::speaker_page(&state.db, slug, &narrowing)
+                .await
+                .map(|page| Read::Speaker(Box::new(page))),
+            format!("/speakers/{slug}"),
+        ),
+        Kind::Claim => (
+            read::claim_page(&state.db, slug, &narrowing)
+                .await
+                .map(|page| Read::Claim(Box::new(page))),
+            format!("/claims/{slug}"),
+        ),
+    };
+    let read = match read {
+        Ok(read) => read,
         Err(e) => return failed(&e),
     };
-    let mut picture = Picture::of(
-        &page.records,
-        LanesBy::Speaker(page.claim.id),
-        format!("Positions on “{}”", text::shorten(&page.claim.text, 90)),
-    );
-    let path = format!("/claims/{slug}");
-    respond(&req, form, &mut picture, &path, |picture, origin| {
-        html::claim(&page, picture, origin, &narrowing).into_string()
+    let mut picture = read.picture();
+    respond(req, form, &mut picture, &path, |picture, origin| {
+        read.html(picture, origin, &narrowing)
     })
 }
 

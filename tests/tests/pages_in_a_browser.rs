@@ -65,13 +65,18 @@ async fn trumps_page_shows_the_break_on_the_working_group_lane() {
         assert!(page.text.contains("Follow-up"));
         assert!(page.screenshot.exists());
 
-        // A phone: the page fits its width (the picture scrolls in its own box).
+        // A phone: the page fits its width (the picture scrolls in its own box); and
+        // the keyboard reaches the marks, which are links.
         let phone = browser::open_with(
             &service.url("/speakers/donald-trump"),
             "speaker-donald-trump-phone",
             &Options {
                 window: (390, 844),
-                ..Options::until("document.documentElement.scrollWidth <= window.innerWidth")
+                ..Options::until(
+                    "document.documentElement.scrollWidth <= window.innerWidth && (() => { \
+                       const mark = document.querySelector('svg.picture a.mark'); \
+                       mark.focus(); return document.activeElement === mark; })()",
+                )
             },
         );
         assert_clean(&phone);

@@ -113,11 +113,19 @@ pub fn claim(
         .iter()
         .filter_map(|lane| {
             let last = lane.marks.last()?;
+            // Held since the first of the last run of that stance.
+            let since = lane
+                .marks
+                .iter()
+                .rev()
+                .take_while(|m| m.stance == last.stance)
+                .last()
+                .map_or(last.on, |m| m.on);
             Some((
                 lane.label.as_str(),
                 lane.href.as_str(),
                 last.stance,
-                text::day(last.on),
+                text::day(since),
             ))
         })
         .collect();

@@ -149,6 +149,18 @@ async fn generated_pages_render_with_their_verdicts() {
         );
         assert_clean(&page);
         assert!(page.text.contains("Fact-check"));
+        // The keyboard brings up a verdict's rating in words.
+        let focused = browser::open_with(
+            &service.url(&format!("/speakers/{speaker}")),
+            "speaker-generated-focus",
+            &Options::until(
+                "(() => { const v = document.querySelector('svg.picture a.verdict'); v.focus(); \
+                   const label = v.querySelector('.focus-label'); \
+                   return document.activeElement === v && getComputedStyle(label).display !== 'none' \
+                     && label.getBBox().width > 0 && label.textContent.includes('“'); })()",
+            ),
+        );
+        assert_clean(&focused);
         let diamonds = page.dom.matches("class=\"verdict\"").count() as i64;
         assert!(
             diamonds >= verdicts.min(1),

@@ -442,6 +442,12 @@ impl Picture {
                 text x=(fmt(x)) y=(VERDICT_Y + 3.5) text-anchor="middle" class=(format!("band-letter {}", band_class(verdict.band))) {
                     (band_letter(verdict.band))
                 }
+                // The rating in words, shown while the diamond has the focus or the
+                // pointer (a tooltip alone does not show on keyboard focus).
+                text x=(fmt(x.max(MARGIN + 120.0).min(WIDTH - MARGIN - 120.0))) y=(VERDICT_Y - 15.0)
+                    text-anchor="middle" class="focus-label" {
+                    (text::shorten(&verdict.label, 60))
+                }
             }
         }
     }
@@ -660,6 +666,8 @@ pub const STYLE: &str = r#"
 .picture .follow-up-head { fill: #2a5db0; }
 .picture .follow-up-end { fill: #fff; stroke: #2a5db0; stroke-width: 1.5; }
 .picture .empty { fill: #666; font-size: 14px; }
+.picture .focus-label { display: none; fill: #111; font-size: 12px; font-weight: 600; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
+.picture a:focus .focus-label, .picture a:hover .focus-label { display: inline; }
 .picture a:focus, .picture a:hover { outline: none; }
 .picture a:focus .shape, .picture a:hover .shape, .picture a:focus .break, .picture a:hover .break,
 .picture a:focus .follow-up-line, .picture a:hover .follow-up-line { stroke: #000; stroke-width: 3.5; }

@@ -444,7 +444,7 @@ impl Picture {
                 }
                 // The rating in words, shown while the diamond has the focus or the
                 // pointer (a tooltip alone does not show on keyboard focus).
-                text x=(fmt(x.max(MARGIN + 120.0).min(WIDTH - MARGIN - 120.0))) y=(VERDICT_Y - 15.0)
+                text x=(fmt(x.clamp(MARGIN + 120.0, WIDTH - MARGIN - 120.0))) y=(VERDICT_Y - 15.0)
                     text-anchor="middle" class="focus-label" {
                     (text::shorten(&verdict.label, 60))
                 }

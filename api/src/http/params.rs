@@ -113,14 +113,7 @@ fn no_query() -> Refusal {
 }
 
 fn wrong_type(name: &str, expected: &str, value: &Value) -> Refusal {
-    let sent = match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
+    let sent = crate::ingest::claimreview::kind_of(value);
     bad(format!("`{name}` must be {expected}, not {sent}"))
 }
 

@@ -241,7 +241,8 @@ fn walk(value: &Value, at: &Place, out: &mut Vec<Item>) {
     }));
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// What kind of JSON value `value` is, in words ("an array"), for messages.
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

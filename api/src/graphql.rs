@@ -143,8 +143,11 @@ impl AppSchema {
             let route = if compile {
                 self.compiler.route(&request)
             } else {
-                Route::Resolvers
+                Route::Resolvers(None)
             };
+            if let Route::Resolvers(Some(reason)) = &route {
+                crate::metrics::metrics().outside(reason);
+            }
             if let Route::Plan(key, plan) = &route {
                 // The policy's checks, on the document parsed when it was learnt.
                 if let Err(refused) =

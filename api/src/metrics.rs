@@ -143,11 +143,13 @@ impl Metrics {
         let compiled = IntCounterVec::new(
             Opts::new(
                 "graphql_compiled_total",
-                "Requests for compiled documents: `answered` by their one statement, or \
-                 `deferred` to the resolvers (a value they refuse, a required object gone, \
-                 a database error)",
+                "Queries by how they were answered: `answered` by a compiled document's one \
+                 statement; `deferred` to the resolvers by a compiled document (a value they \
+                 refuse, a required object gone, a database error); `outside`: a document \
+                 the compiler does not cover, with the `reason` (the first field, argument \
+                 or construct outside it)",
             ),
-            &["result"],
+            &["result", "reason"],
         );
         let database_up = IntGauge::new(
             "database_up",
@@ -256,7 +258,12 @@ impl Metrics {
     /// Counts a request for a compiled document: answered by its statement, or not.
     pub fn compiled(&self, answered: bool) {
         let result = if answered { "answered" } else { "deferred" };
-        self.compiled.with_label_values(&[result]).inc();
+        self.compiled.with_label_values(&[result, ""]).inc();
+    }
+
+    /// A request for a document outside the compiled part, for `reason`.
+    pub fn outside(&self, reason: &str) {
+        self.compiled.with_label_values(&["outside", reason]).inc();
     }
 
     /// The database was lost.

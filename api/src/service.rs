@@ -16,6 +16,7 @@ pub mod scorecard;
 pub mod search;
 pub mod speaker;
 pub mod speaker_role;
+pub mod sql;
 pub mod statement;
 pub mod suggestion;
 pub mod timeline;

@@ -82,15 +82,29 @@ impl TestDb {
         serde_json::to_value(&response).expect("responses serialize")
     }
 
-    /// How many requests for compiled documents this process has counted with
-    /// `result` (`answered` or `deferred`), from its metrics.
+    /// How many requests this process has counted with `result` (`answered` or
+    /// `deferred` for compiled documents, `outside` for the others), whatever the
+    /// reason, from its metrics.
     pub fn compiled_requests(&self, result: &str) -> u64 {
+        self.compiled_requests_by(result, None)
+    }
+
+    /// [`TestDb::compiled_requests`] for one `reason` (`Some("")` for compiled
+    /// documents).
+    pub fn compiled_requests_by(&self, result: &str, reason: Option<&str>) -> u64 {
         let metrics = claimtrack::metrics::metrics().render(&self.db);
-        let sample = format!("claimtrack_graphql_compiled_total{{result=\"{result}\"}} ");
+        let result = format!("result=\"{result}\"");
+        let reason = reason.map(|r| format!("reason=\"{r}\","));
         metrics
             .lines()
-            .find_map(|l| l.strip_prefix(sample.as_str()))
-            .map_or(0, |n| n.parse().expect("a count"))
+            .filter_map(|l| l.strip_prefix("claimtrack_graphql_compiled_total{"))
+            .filter_map(|l| l.split_once("} "))
+            .filter(|(labels, _)| {
+                labels.contains(&result)
+                    && reason.as_ref().is_none_or(|r| labels.contains(r.as_str()))
+            })
+            .map(|(_, n)| n.parse::<u64>().expect("a count"))
+            .sum()
     }
 
     /// Makes an API key with `role` and returns the whole key (`ct_…`).

@@ -881,7 +881,7 @@ async fn s5_1_the_compiled_path_answers_in_the_negotiated_type() {
         let answered = || {
             sample(
                 &c.metrics(),
-                r#"claimtrack_graphql_compiled_total{result="answered"}"#,
+                r#"claimtrack_graphql_compiled_total{reason="",result="answered"}"#,
             )
             .unwrap_or(0.0)
         };

@@ -53,7 +53,7 @@ async fn metrics_count_requests_by_operation_and_outcome() {
         let sql = sample(&after, "claimtrack_graphql_request_sql_statements_sum")
             .expect("SQL statements per request");
         assert!(sql >= 3.0, "{after}");
-        let compiled = r#"claimtrack_graphql_compiled_total{result="answered"}"#;
+        let compiled = r#"claimtrack_graphql_compiled_total{reason="",result="answered"}"#;
         assert_eq!(sample(&after, compiled), Some(1.0), "{after}");
         let max = sample(&after, r#"claimtrack_db_pool_connections{state="max"}"#);
         assert_eq!(max, Some(16.0), "{after}");

@@ -65,8 +65,8 @@ struct Entry {
 enum Known {
     /// Compiled: requests for it run as one statement.
     Plan(Arc<Plan>),
-    /// Outside the compiled part: the resolvers run it.
-    Resolvers,
+    /// Outside the compiled part, for this reason: the resolvers run it.
+    Resolvers(Arc<str>),
 }
 
 impl Default for Compiler {
@@ -87,8 +87,9 @@ pub enum Route {
     /// A document not seen yet (or not yet run without an error): the resolvers run
     /// it (and so validate it), then [`Compiler::learn`].
     Learn(u64),
-    /// The resolvers.
-    Resolvers,
+    /// The resolvers: for the reason given where the document is known to lie
+    /// outside the compiled part.
+    Resolvers(Option<Arc<str>>),
 }
 
 /// A document being learnt.
@@ -122,7 +123,7 @@ impl Compiler {
         request.operation_name.hash(&mut hasher);
         let key = hasher.finish();
         let Ok(mut plans) = self.plans.lock() else {
-            return Route::Resolvers;
+            return Route::Resolvers(None);
         };
         match plans.get(&key) {
             Some(entry)
@@ -130,11 +131,11 @@ impl Compiler {
             {
                 match &entry.known {
                     Known::Plan(plan) => Route::Plan(key, plan.clone()),
-                    Known::Resolvers => Route::Resolvers,
+                    Known::Resolvers(reason) => Route::Resolvers(Some(reason.clone())),
                 }
             }
             // Another document with the same hash keeps its place.
-            Some(_) => Route::Resolvers,
+            Some(_) => Route::Resolvers(None),
             None => Route::Learn(key),
         }
     }
@@ -150,8 +151,8 @@ impl Compiler {
             document,
         } = learning;
         let known = match Plan::compile(document, operation.as_deref()) {
-            Some(plan) => Known::Plan(Arc::new(plan)),
-            None => Known::Resolvers,
+            Ok(plan) => Known::Plan(Arc::new(plan)),
+            Err(reason) => Known::Resolvers(reason.into()),
         };
         if let Ok(mut plans) = self.plans.lock() {
             plans.put(
@@ -176,7 +177,7 @@ impl Compiler {
         if let Ok(mut plans) = self.plans.lock()
             && let Some(entry) = plans.get_mut(&key)
         {
-            entry.known = Known::Resolvers;
+            entry.known = Known::Resolvers("the statement failed".into());
         }
     }
 }
@@ -211,11 +212,18 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn compile(document: ExecutableDocument, operation: Option<&str>) -> Option<Self> {
-        let (label, operation) = crate::graphql::chosen_operation(&document, operation)?;
+    /// The plan of a document, or why it lies outside the compiled part.
+    fn compile(document: ExecutableDocument, operation: Option<&str>) -> Result<Self, String> {
+        let (label, operation) = crate::graphql::chosen_operation(&document, operation)
+            .ok_or_else(|| "no operation".to_owned())?;
         let operation = &operation.node;
-        if operation.ty != OperationType::Query || !operation.directives.is_empty() {
-            return None;
+        match operation.ty {
+            OperationType::Query => {}
+            OperationType::Mutation => return Err("mutation".to_owned()),
+            OperationType::Subscription => return Err("subscription".to_owned()),
+        }
+        if !operation.directives.is_empty() {
+            return Err("an operation's directive".to_owned());
         }
         let defaults: fields::Defaults = operation
             .variable_definitions
@@ -227,18 +235,21 @@ impl Plan {
                 )
             })
             .collect();
-        let reader = fields::Reader {
-            document: &document,
-            defaults: &defaults,
-        };
-        let root = reader.root(&operation.selection_set.node)?;
+        let reader = fields::Reader::new(&document, &defaults);
+        let root = reader.root(&operation.selection_set.node);
+        let root = root.ok_or_else(|| {
+            reader
+                .outside
+                .take()
+                .unwrap_or_else(|| "a value outside the compiled part".to_owned())
+        })?;
         let required = operation
             .variable_definitions
             .iter()
             .filter(|d| !d.node.var_type.node.nullable)
             .map(|d| d.node.name.node.clone())
             .collect();
-        Some(Self {
+        Ok(Self {
             document,
             operation: label,
             root,
@@ -426,17 +437,29 @@ mod tests {
     #[test]
     fn documents_outside_the_compiled_part_stay_with_the_resolvers() {
         let compiler = Compiler::default();
-        for query in [
-            "{ speaker(slug: \"x\") { statedTime: name topics { name } } }",
-            "mutation { deleteSpeaker(input: { id: \"x\", version: 1 }) { version } }",
-            "{ speaker(slug: \"x\") { name @skip(if: true) } }",
-            "{ statements(filter: { language: \"en\" }) { totalCount } }",
+        for (query, why) in [
+            (
+                "{ speaker(slug: \"x\") { statedTime: name topics { name } } }",
+                "Speaker.topics",
+            ),
+            (
+                "mutation { deleteSpeaker(input: { id: \"x\", version: 1 }) { version } }",
+                "mutation",
+            ),
+            (
+                "{ speaker(slug: \"x\") { name @skip(if: true) } }",
+                "Speaker: a directive, another type's fragment or one key for two fields",
+            ),
+            (
+                "{ statements(asOf: \"2020-01-01T00:00:00Z\") { totalCount } }",
+                "Query.statements(asOf)",
+            ),
         ] {
             learnt(&compiler, query);
-            assert!(
-                matches!(compiler.route(&Request::new(query)), Route::Resolvers),
-                "{query}"
-            );
+            let Route::Resolvers(Some(reason)) = compiler.route(&Request::new(query)) else {
+                panic!("{query} is compiled");
+            };
+            assert_eq!(&*reason, why, "{query}");
         }
     }
 

@@ -106,7 +106,7 @@ pub struct Ordering<E: Record> {
 impl<E: Record> Ordering<E> {
     /// Names this ordering inside cursors, so a cursor of another list or ordering
     /// is refused rather than compared with the wrong column.
-    fn tag(&self) -> String {
+    pub(crate) fn tag(&self) -> String {
         use sea_orm::Iden;
         match self.column {
             Some(col) => format!("{}.{}", E::NAME, col.to_string()),
@@ -125,22 +125,50 @@ impl<E: Record> Ordering<E> {
 }
 
 /// The page's limit, direction and bound, checked against the caps.
-struct Window {
-    limit: usize,
+pub(crate) struct Window {
+    pub limit: usize,
     /// `last`: read from the end of the range and flip the page back.
-    backward: bool,
+    pub backward: bool,
     /// The cursor, and whether rows come after it (`after`) or before it (`before`).
-    bound: Option<(Cursor, Side)>,
+    pub bound: Option<(Cursor, Side)>,
+}
+
+impl Window {
+    /// `hasPreviousPage` and `hasNextPage`, given whether `more` rows were fetched
+    /// than the page shows: rows lie beyond the page where more were fetched than
+    /// shown, and beyond any cursor (the cursor's own row at least).
+    pub(crate) fn has_pages(&self, more: bool) -> (bool, bool) {
+        let after_cursor = matches!(self.bound, Some((_, Side::After)));
+        let before_cursor = matches!(self.bound, Some((_, Side::Before)));
+        if self.backward {
+            (more || after_cursor, before_cursor)
+        } else {
+            (after_cursor, more || before_cursor)
+        }
+    }
+
+    /// Whether rows after the bound come later in `ordering` (greater values when it
+    /// ascends).
+    pub(crate) fn greater<E: Record>(&self, ordering: &Ordering<E>) -> bool {
+        let after = matches!(self.bound, Some((_, Side::After)));
+        after != ordering.descending
+    }
+
+    /// Whether the rows are read in descending order (a backward page reads the
+    /// ordering reversed, then flips the page back).
+    pub(crate) fn reads_descending<E: Record>(&self, ordering: &Ordering<E>) -> bool {
+        ordering.descending != self.backward
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub(crate) enum Side {
     After,
     Before,
 }
 
 impl Side {
-    fn field(self) -> &'static str {
+    pub(crate) fn field(self) -> &'static str {
         match self {
             Side::After => "after",
             Side::Before => "before",
@@ -148,7 +176,7 @@ impl Side {
     }
 }
 
-fn window(args: &PageArgs) -> ApiResult<Window> {
+pub(crate) fn window(args: &PageArgs) -> ApiResult<Window> {
     let size = |field: &str, n: i32| -> ApiResult<usize> {
         usize::try_from(n)
             .ok()
@@ -222,13 +250,17 @@ where
                 ));
             }
         };
-        // Rows after the cursor come later in the ordering: greater when ascending.
-        let greater = (*side == Side::After) != ordering.descending;
-        query = query.filter(if greater { lhs.gt(rhs) } else { lhs.lt(rhs) });
+        query = query.filter(if window.greater(ordering) {
+            lhs.gt(rhs)
+        } else {
+            lhs.lt(rhs)
+        });
     }
-    // Reading backward walks the ordering reversed, then flips the page back.
-    let descending = ordering.descending != window.backward;
-    let order = if descending { Order::Desc } else { Order::Asc };
+    let order = if window.reads_descending(ordering) {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
     if let Some(col) = ordering.column {
         query = query.order_by(col, order.clone());
     }
@@ -242,15 +274,7 @@ where
     if window.backward {
         rows.reverse();
     }
-    // Rows lie beyond the page where more were fetched than shown, and beyond any
-    // cursor (the cursor's own row at least).
-    let after_cursor = matches!(window.bound, Some((_, Side::After)));
-    let before_cursor = matches!(window.bound, Some((_, Side::Before)));
-    let (has_previous, has_next) = if window.backward {
-        (more || after_cursor, before_cursor)
-    } else {
-        (after_cursor, more || before_cursor)
-    };
+    let (has_previous, has_next) = window.has_pages(more);
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(rows.into_iter().map(|row| {
         let cursor = Cursor {

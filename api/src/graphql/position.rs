@@ -20,7 +20,7 @@ use crate::service::position::{
     self, ChangeFilter, ChangeKey, ChangeRow, PositionRow, StatedPosition,
 };
 use crate::service::record::ensure_live;
-use crate::service::scorecard::{self, Band};
+use crate::service::scorecard;
 use entity::{LinkRelation, LinkStatus, claim, speaker, statement};
 
 /// A statement's stance on one claim, at the statement's date.
@@ -230,6 +230,7 @@ const CHANGES_CURSOR: &str = "position_change";
 /// Bands of a verdict's normalized `score` (0 at the reviewer's worst rating, 1 at its
 /// best), in fifths, as `scorecard` and `StatementFilter.verdictBands` count them.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::service::scorecard::Band")]
 pub enum RatingBand {
     /// Score below 0.2: the reviewer's bottom fifth.
     False,
@@ -243,19 +244,6 @@ pub enum RatingBand {
     True,
     /// A rating label without a numeric rating, so without a score.
     Unrated,
-}
-
-impl From<Band> for RatingBand {
-    fn from(b: Band) -> Self {
-        match b {
-            Band::False => Self::False,
-            Band::MostlyFalse => Self::MostlyFalse,
-            Band::Mixed => Self::Mixed,
-            Band::MostlyTrue => Self::MostlyTrue,
-            Band::True => Self::True,
-            Band::Unrated => Self::Unrated,
-        }
-    }
 }
 
 /// How many published verdicts fall in one rating band.

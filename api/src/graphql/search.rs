@@ -4,7 +4,6 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use sea_orm::{DbBackend, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -17,6 +16,8 @@ use crate::graphql::statement::{Statement, StatementFilter};
 use crate::graphql::topic::Topic;
 use crate::service::search::similar::{self, Similar};
 use crate::service::search::{self, Conditions, Hit, Query, RankKey};
+use crate::service::sql::Params;
+use crate::service::statement::filter::Rows;
 use entity::{claim, statement};
 
 /// Names search cursors, so a cursor of another list is refused.
@@ -239,23 +240,16 @@ impl SimilarStatement {
 
 /// The conditions of a statement filter, as SQL over `statement`.
 fn conditions(filter: &StatementFilter) -> ApiResult<Conditions> {
-    let built = crate::graphql::statement::filtered(filter)?
-        .select_only()
-        .column(statement::Column::Id)
-        .build(DbBackend::Postgres);
-    const WHERE: &str = " WHERE ";
-    let at = built
-        .sql
-        .find(WHERE)
-        .ok_or_else(|| ApiError::Internal("a statement filter without conditions".into()))?;
+    let filter = filter.read()?;
+    let mut params = Params::new();
+    let sql = format!(
+        "statement.deleted_at IS NULL AND {}",
+        params.condition(filter.condition(Rows::Table("statement")))
+    );
     Ok(Conditions {
-        sql: built.sql[at + WHERE.len()..].to_owned(),
-        values: built.values.map(|v| v.0).unwrap_or_default(),
-        narrow: filter.speaker_ids.is_some()
-            || filter.speaker_slugs.is_some()
-            || filter.claim_ids.is_some()
-            || filter.claim_slugs.is_some()
-            || filter.article_ids.is_some(),
+        sql,
+        values: params.into_values(),
+        narrow: filter.is_narrow(),
     })
 }
 

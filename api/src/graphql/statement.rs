@@ -3,7 +3,6 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, QueryFilter, Select};
 
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +24,7 @@ use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
 use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::as_of::{self, StatementState};
+use crate::service::statement::filter::{Filter, Rows};
 use crate::service::statement::{NewAppearance, NewStatement, SnapshotStance, StatementPatch};
 use crate::service::validate::format_time_of_day;
 use crate::service::{self, Record};
@@ -366,6 +366,47 @@ pub enum StatementOrder {
     CreatedAtDesc,
 }
 
+impl StatementFilter {
+    /// The filter read: its ids parsed and its values checked, the field at fault
+    /// naming an error.
+    pub fn read(&self) -> ApiResult<Filter> {
+        let ids = |field: &str, ids: &Option<Vec<ID>>| {
+            ids.as_deref().map(|ids| uuids(field, ids)).transpose()
+        };
+        Filter {
+            speaker_ids: ids("filter.speakerIds", &self.speaker_ids)?,
+            speaker_slugs: self.speaker_slugs.clone(),
+            claim_ids: ids("filter.claimIds", &self.claim_ids)?,
+            claim_slugs: self.claim_slugs.clone(),
+            topic_ids: ids("filter.topicIds", &self.topic_ids)?,
+            article_ids: ids("filter.articleIds", &self.article_ids)?,
+            stance: self.stance.map(Into::into),
+            stated_from: self.stated_from.map(|d| d.0),
+            stated_to: self.stated_to.map(|d| d.0),
+            language: self.language.clone(),
+            text: self.text.clone(),
+            verdict_bands: self
+                .verdict_bands
+                .as_ref()
+                .map(|bands| bands.iter().map(|b| (*b).into()).collect()),
+        }
+        .checked()
+    }
+}
+
+/// The ordering of a statement list, as pages and cursors know it.
+pub fn ordering(order: StatementOrder) -> Ordering<statement::Entity> {
+    match order {
+        StatementOrder::StatedOnAsc | StatementOrder::StatedOnDesc => Ordering {
+            column: Some(statement::Column::StatedOn),
+            key_of: |m| Some(SortValue::Date(m.stated_on)),
+            descending: order == StatementOrder::StatedOnDesc,
+        },
+        StatementOrder::CreatedAtAsc => Ordering::by_id(false),
+        StatementOrder::CreatedAtDesc => Ordering::by_id(true),
+    }
+}
+
 /// One page of statements matching `filter`.
 pub async fn list(
     ctx: &Context<'_>,
@@ -373,133 +414,14 @@ pub async fn list(
     order: Option<StatementOrder>,
     args: PageArgs,
 ) -> ApiResult<Conn<Statement>> {
-    let select = filtered(&filter)?;
-    let ordering = match order.unwrap_or_default() {
-        StatementOrder::StatedOnAsc | StatementOrder::StatedOnDesc => {
-            Ordering::<statement::Entity> {
-                column: Some(statement::Column::StatedOn),
-                key_of: |m| Some(SortValue::Date(m.stated_on)),
-                descending: order == Some(StatementOrder::StatedOnDesc),
-            }
-        }
-        StatementOrder::CreatedAtAsc => Ordering::by_id(false),
-        StatementOrder::CreatedAtDesc => Ordering::by_id(true),
-    };
+    let select = filtered(&filter.read()?);
+    let ordering = ordering(order.unwrap_or_default());
     pagination::page(db(ctx), select, &ordering, &args).await
 }
 
-/// The live statements matching `filter`, as a select over `statement` (search reuses
-/// its conditions).
-pub fn filtered(filter: &StatementFilter) -> ApiResult<Select<statement::Entity>> {
-    let mut select = statement::Entity::live();
-    if let Some(ids) = &filter.speaker_ids {
-        select =
-            select.filter(statement::Column::SpeakerId.is_in(uuids("filter.speakerIds", ids)?));
-    }
-    if let Some(slugs) = &filter.speaker_slugs {
-        select = select.filter(Expr::cust_with_values(
-            "statement.speaker_id IN (SELECT id FROM speaker WHERE slug = ANY($1) AND deleted_at IS NULL)",
-            [slugs.clone()],
-        ));
-    }
-    if let Some(slugs) = &filter.claim_slugs {
-        select = select.filter(Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM stance s JOIN claim c ON c.id = s.claim_id WHERE s.statement_id = statement.id \
-             AND c.slug = ANY($1) AND c.deleted_at IS NULL AND ($2::stance_kind IS NULL OR s.stance = $2::stance_kind))",
-            [sea_orm::Value::from(slugs.clone()), stance_value(filter.stance.map(Into::into))],
-        ));
-    }
-    let stance = filter.stance.map(entity::StanceKind::from);
-    match (&filter.claim_ids, stance) {
-        (Some(ids), stance) => {
-            let ids = uuids("filter.claimIds", ids)?;
-            select = select.filter(Expr::cust_with_values(
-                "EXISTS (SELECT 1 FROM stance s WHERE s.statement_id = statement.id AND s.claim_id = ANY($1) \
-                 AND ($2::stance_kind IS NULL OR s.stance = $2::stance_kind))",
-                [sea_orm::Value::from(ids), stance_value(stance)],
-            ));
-        }
-        (None, Some(stance)) if filter.claim_slugs.is_none() => {
-            select = select.filter(Expr::cust_with_values(
-                "EXISTS (SELECT 1 FROM stance s WHERE s.statement_id = statement.id AND s.stance = $1::stance_kind)",
-                [stance_value(Some(stance))],
-            ));
-        }
-        (None, _) => {}
-    }
-    if let Some(ids) = &filter.topic_ids {
-        select = select.filter(Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = statement.id AND t.topic_id = ANY($1))",
-            [uuids("filter.topicIds", ids)?],
-        ));
-    }
-    if let Some(ids) = &filter.article_ids {
-        select = select.filter(Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM appearance a WHERE a.statement_id = statement.id AND a.article_id = ANY($1) \
-             AND a.deleted_at IS NULL)",
-            [uuids("filter.articleIds", ids)?],
-        ));
-    }
-    if let (Some(from), Some(to)) = (filter.stated_from, filter.stated_to)
-        && from > to
-    {
-        return Err(ApiError::bad_input(
-            "filter.statedTo",
-            "comes before statedFrom",
-        ));
-    }
-    if let Some(from) = filter.stated_from {
-        select = select.filter(statement::Column::StatedOn.gte(from.0));
-    }
-    if let Some(to) = filter.stated_to {
-        select = select.filter(statement::Column::StatedOn.lte(to.0));
-    }
-    if let Some(language) = &filter.language {
-        select = select.filter(statement::Column::Language.eq(language.as_str()));
-    }
-    if let Some(text) = filter
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        if text.chars().count() > 1000 {
-            return Err(ApiError::bad_input(
-                "filter.text",
-                "is longer than 1000 characters",
-            ));
-        }
-        select = select.filter(Expr::cust_with_values(
-            "to_tsvector('simple', statement.text) @@ plainto_tsquery('simple', $1)",
-            [text.to_owned()],
-        ));
-    }
-    if let Some(bands) = &filter.verdict_bands {
-        // No band listed matches nothing, as an empty list of ids does.
-        let ranges: Vec<&str> = bands.iter().map(|b| band_condition(*b)).collect();
-        let any = if ranges.is_empty() {
-            "false".to_owned()
-        } else {
-            ranges.join(" OR ")
-        };
-        select = select.filter(Expr::cust(format!(
-            "EXISTS (SELECT 1 FROM verdict v WHERE v.statement_id = statement.id AND v.status = 'PUBLISHED' \
-             AND v.deleted_at IS NULL AND ({any}))"
-        )));
-    }
-    Ok(select)
-}
-
-/// The scores of one rating band, as a condition on a verdict `v` (see `scorecard`).
-fn band_condition(band: RatingBand) -> &'static str {
-    match band {
-        RatingBand::False => "v.score < 0.2",
-        RatingBand::MostlyFalse => "(v.score >= 0.2 AND v.score < 0.4)",
-        RatingBand::Mixed => "(v.score >= 0.4 AND v.score < 0.6)",
-        RatingBand::MostlyTrue => "(v.score >= 0.6 AND v.score < 0.8)",
-        RatingBand::True => "v.score >= 0.8",
-        RatingBand::Unrated => "v.score IS NULL",
-    }
+/// The live statements matching `filter`, as a select over `statement`.
+pub fn filtered(filter: &Filter) -> Select<statement::Entity> {
+    statement::Entity::live().filter(filter.condition(Rows::Table("statement")))
 }
 
 const AS_OF_CURSOR: &str = "statement_as_of";
@@ -512,56 +434,20 @@ async fn list_as_of(
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<Conn<Statement>> {
-    for (given, field) in [
-        (filter.text.is_some(), "filter.text"),
-        (filter.article_ids.is_some(), "filter.articleIds"),
-        (filter.speaker_slugs.is_some(), "filter.speakerSlugs"),
-        (filter.claim_slugs.is_some(), "filter.claimSlugs"),
-        (filter.verdict_bands.is_some(), "filter.verdictBands"),
-    ] {
-        if given {
-            return Err(ApiError::bad_input(field, "is not available with asOf"));
-        }
-    }
-    let wanted = as_of::StatementsAt {
-        speaker_ids: filter
-            .speaker_ids
-            .as_deref()
-            .map(|ids| uuids("filter.speakerIds", ids))
-            .transpose()?,
-        claim_ids: filter
-            .claim_ids
-            .as_deref()
-            .map(|ids| uuids("filter.claimIds", ids))
-            .transpose()?,
-        stance: filter.stance.map(Into::into),
-        topic_ids: filter
-            .topic_ids
-            .as_deref()
-            .map(|ids| uuids("filter.topicIds", ids))
-            .transpose()?,
-        stated_from: filter.stated_from.map(|d| d.0),
-        stated_to: filter.stated_to.map(|d| d.0),
-        language: filter.language,
-    };
+    let filter = filter.read()?;
     let limit = pagination::forward_limit(first)?;
     let cursor: Option<(chrono::NaiveDate, uuid::Uuid)> = after
         .as_deref()
         .map(|c| pagination::decode_key("after", AS_OF_CURSOR, c))
         .transpose()?;
-    let all = as_of::statements(db(ctx), &wanted, at).await?;
-    let total = all.len();
-    let mut rest: Vec<StatementState> = all
-        .into_iter()
-        .filter(|s| cursor.is_none_or(|c| (s.statement.stated_on, s.statement.id) > c))
-        .take(limit + 1)
-        .collect();
+    let fetch = u64::try_from(limit + 1).unwrap_or(u64::MAX);
+    let (mut rest, total) = as_of::statements(db(ctx), &filter, at, cursor, Some(fetch)).await?;
     let more = rest.len() > limit;
     rest.truncate(limit);
     let mut connection = async_graphql::connection::Connection::with_additional_fields(
         cursor.is_some(),
         more,
-        TotalCount::known(total),
+        TotalCount::known(usize::try_from(total).unwrap_or_default()),
     );
     connection.edges.extend(rest.into_iter().map(|state| {
         let key = (state.statement.stated_on, state.statement.id);
@@ -571,11 +457,6 @@ async fn list_as_of(
         )
     }));
     Ok(connection)
-}
-
-fn stance_value(stance: Option<entity::StanceKind>) -> sea_orm::Value {
-    use sea_orm::ActiveEnum;
-    sea_orm::Value::String(stance.map(|s| s.to_value()))
 }
 
 /// Loads one statement through the batch loader.

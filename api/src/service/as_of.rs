@@ -9,7 +9,7 @@
 //! a list with neither filter reads every statement revision up to `t`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, JsonValue, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, JsonValue, Statement};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::instrument;
@@ -17,8 +17,10 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::service::position::PositionRow;
+use crate::service::sql::Params;
 use crate::service::statement::SnapshotStance;
-use entity::{StanceKind, statement};
+use crate::service::statement::filter::{Filter, Rows};
+use entity::statement;
 
 #[derive(Debug, FromQueryResult)]
 struct State {
@@ -91,101 +93,89 @@ pub struct StatementState {
     pub topic_ids: Vec<Uuid>,
 }
 
-/// Which statements to rebuild.
-#[derive(Debug, Clone, Default)]
-pub struct StatementsAt {
-    pub speaker_ids: Option<Vec<Uuid>>,
-    pub claim_ids: Option<Vec<Uuid>>,
-    pub stance: Option<StanceKind>,
-    pub topic_ids: Option<Vec<Uuid>>,
-    pub stated_from: Option<NaiveDate>,
-    pub stated_to: Option<NaiveDate>,
-    pub language: Option<String>,
+#[derive(Debug, FromQueryResult)]
+struct StatementPage {
+    total: i64,
+    page: JsonValue,
 }
 
-/// Every statement matching `filter` as it stood at `at`, in (statedOn, id) order.
+/// The statements matching `filter` as they stood at `at`, in (statedOn, id) order:
+/// those after `after`, `limit` of them at most (all without one), and how many match
+/// in all. Paged in SQL: only the page's states are read here. The conditions
+/// [`Filter::outside_as_of`] names are refused.
 #[instrument(skip(db))]
 pub async fn statements<C: ConnectionTrait>(
     db: &C,
-    filter: &StatementsAt,
+    filter: &Filter,
     at: DateTime<Utc>,
-) -> ApiResult<Vec<StatementState>> {
-    let text_ids = |ids: &Option<Vec<Uuid>>| -> Value {
-        match ids {
-            Some(ids) => ids
-                .iter()
-                .map(Uuid::to_string)
-                .collect::<Vec<String>>()
-                .into(),
-            None => Value::Array(sea_orm::sea_query::ArrayType::String, None),
-        }
-    };
+    after: Option<(NaiveDate, Uuid)>,
+    limit: Option<u64>,
+) -> ApiResult<(Vec<StatementState>, i64)> {
+    if let Some(field) = filter.outside_as_of() {
+        return Err(ApiError::bad_input(field, "is not available with asOf"));
+    }
+    let mut params = Params::new();
+    let at = params.bind(at);
     // Candidates come through an index when a speaker or claim is named.
     let candidates = match (&filter.speaker_ids, &filter.claim_ids) {
-        (Some(_), _) => {
+        (Some(ids), _) => format!(
             "SELECT entity_id FROM revision WHERE entity_type = 'statement' \
-                         AND after->>'speaker_id' = ANY($2) AND created_at <= $1"
-        }
-        (None, Some(_)) => {
-            "SELECT entity_id FROM revision WHERE entity_type = 'statement' AND created_at <= $1 \
-                            AND after->'stances' @> ANY (SELECT jsonb_build_array(jsonb_build_object('claim_id', c)) \
-                                                         FROM unnest($3::text[]) AS c)"
-        }
+             AND after->>'speaker_id' = ANY({}) AND created_at <= {at}",
+            params.bind(texts(ids))
+        ),
+        (None, Some(ids)) => format!(
+            "SELECT entity_id FROM revision WHERE entity_type = 'statement' AND created_at <= {at} \
+             AND after->'stances' @> ANY (SELECT jsonb_build_array(jsonb_build_object('claim_id', c)) \
+                                          FROM unnest({}::text[]) AS c)",
+            params.bind(texts(ids))
+        ),
         (None, None) => {
-            "SELECT entity_id FROM revision WHERE entity_type = 'statement' AND created_at <= $1"
+            format!(
+                "SELECT entity_id FROM revision WHERE entity_type = 'statement' AND created_at <= {at}"
+            )
         }
+    };
+    let condition = params.condition(filter.condition(Rows::Snapshot("s")));
+    let bound = match after {
+        Some((day, id)) => format!(
+            " AND (s.stated_on, s.id) > ({}::date, {}::uuid)",
+            params.bind(day),
+            params.bind(id)
+        ),
+        None => String::new(),
+    };
+    let limit = match limit {
+        Some(n) => format!(
+            " LIMIT {}",
+            params.bind(i64::try_from(n).unwrap_or(i64::MAX))
+        ),
+        None => String::new(),
     };
     let sql = format!(
-        "SELECT DISTINCT ON (r.entity_id) r.after FROM revision r \
-         WHERE r.entity_id IN ({candidates}) AND r.created_at <= $1 \
-         ORDER BY r.entity_id, r.created_at DESC, r.version DESC"
+        "WITH state AS ( \
+           SELECT DISTINCT ON (r.entity_id) r.after FROM revision r \
+           WHERE r.entity_id IN ({candidates}) AND r.created_at <= {at} \
+           ORDER BY r.entity_id, r.created_at DESC, r.version DESC), \
+         s AS MATERIALIZED ( \
+           SELECT (after->>'id')::uuid AS id, (after->>'speaker_id')::uuid AS speaker_id, \
+                  (after->>'stated_on')::date AS stated_on, after->>'language' AS language, after \
+           FROM state WHERE after->>'deleted_at' IS NULL), \
+         m AS MATERIALIZED (SELECT * FROM s WHERE {condition}) \
+         SELECT (SELECT count(*) FROM m) AS total, \
+                (SELECT coalesce(jsonb_agg(p.after ORDER BY p.stated_on, p.id), '[]'::jsonb) \
+                 FROM (SELECT * FROM m s WHERE true{bound} ORDER BY s.stated_on, s.id{limit}) p) AS page"
     );
-    let states = State::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        [
-            at.into(),
-            text_ids(&filter.speaker_ids),
-            text_ids(&filter.claim_ids),
-        ],
-    ))
-    .all(db)
-    .await?;
-    let mut out: Vec<StatementState> = Vec::new();
-    for json in states.into_iter().filter_map(|s| s.after).filter(live) {
-        let state: StatementState = decode(json)?;
-        if matches(&state, filter) {
-            out.push(state);
-        }
-    }
-    out.sort_by_key(|s| (s.statement.stated_on, s.statement.id));
-    Ok(out)
+    let found = StatementPage::find_by_statement(params.statement(sql))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::Internal("an as-of page without its row".into()))?;
+    let page: Vec<StatementState> = decode(found.page)?;
+    Ok((page, found.total))
 }
 
-/// Whether a rebuilt statement matches the filter (its state then, not now).
-fn matches(state: &StatementState, filter: &StatementsAt) -> bool {
-    let s = &state.statement;
-    let stance_ok = |claim_ok: &dyn Fn(Uuid) -> bool| {
-        state
-            .stances
-            .iter()
-            .any(|st| claim_ok(st.claim_id) && filter.stance.is_none_or(|k| k == st.stance))
-    };
-    filter
-        .speaker_ids
-        .as_ref()
-        .is_none_or(|ids| ids.contains(&s.speaker_id))
-        && match &filter.claim_ids {
-            Some(ids) => stance_ok(&|c| ids.contains(&c)),
-            None => filter.stance.is_none() || stance_ok(&|_| true),
-        }
-        && filter
-            .topic_ids
-            .as_ref()
-            .is_none_or(|ids| state.topic_ids.iter().any(|t| ids.contains(t)))
-        && filter.stated_from.is_none_or(|d| s.stated_on >= d)
-        && filter.stated_to.is_none_or(|d| s.stated_on <= d)
-        && filter.language.as_ref().is_none_or(|l| &s.language == l)
+/// Ids as the text revisions hold them.
+fn texts(ids: &[Uuid]) -> Vec<String> {
+    ids.iter().map(Uuid::to_string).collect()
 }
 
 /// A speaker's position history on a claim as it stood at `at`.
@@ -195,13 +185,14 @@ pub async fn position_history<C: ConnectionTrait>(
     claim_id: Uuid,
     at: DateTime<Utc>,
 ) -> ApiResult<Vec<PositionRow>> {
-    let filter = StatementsAt {
+    let filter = Filter {
         speaker_ids: Some(vec![speaker_id]),
         claim_ids: Some(vec![claim_id]),
-        ..Default::default()
+        ..Filter::default()
     };
-    let mut rows: Vec<PositionRow> = statements(db, &filter, at)
+    let mut rows: Vec<PositionRow> = statements(db, &filter, at, None, None)
         .await?
+        .0
         .into_iter()
         .filter_map(|state| {
             let stance = state

@@ -35,15 +35,44 @@ impl Band {
         Band::Unrated,
     ];
 
+    /// The scored bands, lowest first, each with its lower bound (the next one's is
+    /// its upper bound, excluded).
+    const LOWER_BOUNDS: [(Band, f64); 5] = [
+        (Band::False, 0.0),
+        (Band::MostlyFalse, 0.2),
+        (Band::Mixed, 0.4),
+        (Band::MostlyTrue, 0.6),
+        (Band::True, 0.8),
+    ];
+
     /// The band of a normalized score.
     pub fn of(score: Option<f64>) -> Band {
-        match score {
-            None => Band::Unrated,
-            Some(s) if s < 0.2 => Band::False,
-            Some(s) if s < 0.4 => Band::MostlyFalse,
-            Some(s) if s < 0.6 => Band::Mixed,
-            Some(s) if s < 0.8 => Band::MostlyTrue,
-            Some(_) => Band::True,
+        let Some(score) = score else {
+            return Band::Unrated;
+        };
+        Self::LOWER_BOUNDS
+            .iter()
+            .rev()
+            .find(|(_, lower)| score >= *lower)
+            .map_or(Band::False, |(band, _)| *band)
+    }
+
+    /// The band as a condition on the SQL expression `score` (a normalized score,
+    /// null when unrated): the same ranges as [`Band::of`].
+    pub fn condition(self, score: &str) -> String {
+        let Some(at) = Self::LOWER_BOUNDS.iter().position(|(b, _)| *b == self) else {
+            return format!("{score} IS NULL");
+        };
+        let lower = match at {
+            0 => None,
+            _ => Some(Self::LOWER_BOUNDS[at].1),
+        };
+        let upper = Self::LOWER_BOUNDS.get(at + 1).map(|(_, bound)| *bound);
+        match (lower, upper) {
+            (Some(lower), Some(upper)) => format!("({score} >= {lower} AND {score} < {upper})"),
+            (None, Some(upper)) => format!("{score} < {upper}"),
+            (Some(lower), None) => format!("{score} >= {lower}"),
+            (None, None) => format!("{score} IS NOT NULL"),
         }
     }
 }
@@ -148,5 +177,16 @@ mod tests {
         assert_eq!(Band::of(Some(0.8)), Band::True);
         assert_eq!(Band::of(Some(1.0)), Band::True);
         assert_eq!(Band::of(None), Band::Unrated);
+    }
+
+    #[test]
+    fn a_band_as_sql_holds_the_same_ranges() {
+        assert_eq!(Band::False.condition("v.score"), "v.score < 0.2");
+        assert_eq!(
+            Band::Mixed.condition("v.score"),
+            "(v.score >= 0.4 AND v.score < 0.6)"
+        );
+        assert_eq!(Band::True.condition("v.score"), "v.score >= 0.8");
+        assert_eq!(Band::Unrated.condition("v.score"), "v.score IS NULL");
     }
 }

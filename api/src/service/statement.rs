@@ -3,6 +3,8 @@
 //! snapshot the stances and topics with it, so the audit trail shows a changed
 //! position as a change of the statement.
 
+pub mod filter;
+
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,

@@ -430,18 +430,21 @@ pub async fn page_as_of<C: ConnectionTrait>(
     after: Option<&EventKey>,
     limit: usize,
 ) -> ApiResult<(Vec<Event>, usize)> {
-    use crate::service::as_of::{self, StatementsAt};
+    use crate::service::as_of;
+    use crate::service::statement::filter::Filter;
     use std::collections::{BTreeSet, HashMap};
 
-    let scope = as_of::statements(
+    let (scope, _) = as_of::statements(
         db,
-        &StatementsAt {
+        &Filter {
             speaker_ids: filter.speaker_ids.clone(),
             claim_ids: filter.claim_ids.clone(),
             topic_ids: filter.topic_ids.clone(),
-            ..Default::default()
+            ..Filter::default()
         },
         at,
+        None,
+        None,
     )
     .await?;
     let instant = |s: &entity::statement::Model| {

@@ -1,6 +1,7 @@
 //! The compiled part of the schema, and the reading of a document into it: which
 //! types and fields compile, to which column or relation, with which arguments.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use async_graphql::Name;
@@ -75,18 +76,18 @@ pub(crate) enum Scope {
 }
 
 /// Whose statements a page lists.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Of {
     /// The speaker row's.
     Speaker,
     /// Those with a stance on the claim row.
     Claim,
-    /// The root list's filter.
-    Filter {
-        speaker_ids: Option<Value>,
-        claim_ids: Option<Value>,
-    },
+    /// Those the filter names (the root list).
+    List,
 }
+
+/// The arguments of a statement list.
+const PAGE_ARGS: [&str; 6] = ["filter", "orderBy", "first", "after", "last", "before"];
 
 /// One field of the compiled part.
 enum Def {
@@ -216,12 +217,12 @@ pub(crate) enum Node {
 /// A selection on one object: its response keys in order.
 pub(crate) type Sel = Vec<(String, Node)>;
 
-/// A page of statements: whose, which window, and what of it is asked for.
+/// A page of statements: whose, which (the list's arguments, by name, as the
+/// document gives them), and what of it is asked for.
 #[derive(Debug)]
 pub(crate) struct Page {
     pub of: Of,
-    pub first: Option<Value>,
-    pub after: Option<Value>,
+    pub args: HashMap<&'static str, Value>,
     pub sel: Vec<(String, ConnNode)>,
 }
 
@@ -265,17 +266,54 @@ pub(crate) enum Root {
 }
 
 /// Reads a document's selections into the compiled part; `None` as soon as anything
-/// lies outside it.
+/// lies outside it, with the reason kept.
 pub(crate) struct Reader<'a> {
     pub document: &'a ExecutableDocument,
     pub defaults: &'a Defaults,
+    /// What first kept the document outside: a field (`Type.field`), an argument
+    /// (`Type.field(argument)`), or a construct.
+    pub outside: RefCell<Option<String>>,
 }
 
 impl<'d> Reader<'d> {
+    pub(crate) fn new(document: &'d ExecutableDocument, defaults: &'d Defaults) -> Self {
+        Self {
+            document,
+            defaults,
+            outside: RefCell::new(None),
+        }
+    }
+
+    /// Nothing: the document lies outside, for the reason `why` gives (the first one
+    /// found is kept).
+    fn outside<T>(&self, why: impl FnOnce() -> String) -> Option<T> {
+        let mut outside = self.outside.borrow_mut();
+        if outside.is_none() {
+            *outside = Some(why());
+        }
+        None
+    }
+
+    /// The fields of a selection set on `type_name`, collected into `out`.
+    fn collect(
+        &self,
+        set: &'d SelectionSet,
+        type_name: &str,
+        out: &mut Collected<'d>,
+    ) -> Option<()> {
+        collect(self.document, set, type_name, out).or_else(|| {
+            self.outside(|| {
+                format!(
+                    "{type_name}: a directive, another type's fragment or one key for two fields"
+                )
+            })
+        })
+    }
+
     pub(crate) fn root(&self, set: &'d SelectionSet) -> Option<Vec<(String, Root)>> {
         let mut fields = Vec::new();
-        collect(self.document, set, "Query", &mut fields)?;
-        self.read(fields, |field, merged| {
+        self.collect(set, "Query", &mut fields)?;
+        self.read("Query", fields, |field, merged| {
             let name = field.name.node.as_str();
             Some(match name {
                 "__typename" => Root::Typename,
@@ -285,7 +323,7 @@ impl<'d> Reader<'d> {
                     } else {
                         Ty::Claim
                     };
-                    let mut args = self.args(field, &["id", "slug"])?;
+                    let mut args = self.args("Query", field, &["id", "slug"])?;
                     Root::Record {
                         ty,
                         id: args.remove("id"),
@@ -294,7 +332,7 @@ impl<'d> Reader<'d> {
                     }
                 }
                 "statement" => {
-                    let mut args = self.args(field, &["id"])?;
+                    let mut args = self.args("Query", field, &["id"])?;
                     Root::Record {
                         ty: Ty::Statement,
                         id: Some(args.remove("id")?),
@@ -303,29 +341,10 @@ impl<'d> Reader<'d> {
                     }
                 }
                 "statements" => {
-                    let mut args = self.args(field, &["filter", "first", "after"])?;
-                    let of = match args.remove("filter") {
-                        None => Of::Filter {
-                            speaker_ids: None,
-                            claim_ids: None,
-                        },
-                        Some(Value::Object(mut filter)) => {
-                            let speaker_ids = filter.shift_remove("speakerIds");
-                            let claim_ids = filter.shift_remove("claimIds");
-                            if !filter.is_empty() {
-                                return None;
-                            }
-                            Of::Filter {
-                                speaker_ids,
-                                claim_ids,
-                            }
-                        }
-                        // A filter in a variable may hold any condition.
-                        Some(_) => return None,
-                    };
-                    Root::Statements(self.page(of, args, merged)?)
+                    let args = self.args("Query", field, &PAGE_ARGS)?;
+                    Root::Statements(self.page(Of::List, args, merged)?)
                 }
-                _ => return None,
+                _ => return self.outside(|| format!("Query.{name}")),
             })
         })
     }
@@ -335,11 +354,12 @@ impl<'d> Reader<'d> {
     /// `json_build_object`.
     fn read<T>(
         &self,
+        type_name: &str,
         fields: Collected<'d>,
         read: impl Fn(&'d Field, &[&'d Field]) -> Option<T>,
     ) -> Option<Vec<(String, T)>> {
         if fields.is_empty() || fields.len() > MAX_KEYS {
-            return None;
+            return self.outside(|| format!("{type_name}: more than {MAX_KEYS} keys"));
         }
         fields
             .iter()
@@ -357,40 +377,44 @@ impl<'d> Reader<'d> {
     ) -> Option<Vec<(String, T)>> {
         let mut fields = Vec::new();
         for field in merged {
-            collect(
-                self.document,
-                &field.selection_set.node,
-                type_name,
-                &mut fields,
-            )?;
+            self.collect(&field.selection_set.node, type_name, &mut fields)?;
         }
-        self.read(fields, read)
+        self.read(type_name, fields, read)
     }
 
-    /// The arguments of a field, all of them among `allowed`.
+    /// The arguments of a field of `type_name`, all of them among `allowed`.
     fn args(
         &self,
+        type_name: &str,
         field: &Field,
         allowed: &[&'static str],
     ) -> Option<HashMap<&'static str, Value>> {
         let mut out = HashMap::new();
         for (name, value) in &field.arguments {
-            let name = allowed.iter().find(|a| **a == name.node.as_str())?;
+            let Some(known) = allowed.iter().find(|a| **a == name.node.as_str()) else {
+                return self.outside(|| format!("{type_name}.{}({})", field.name.node, name.node));
+            };
             self.check_variables(&value.node)?;
-            out.insert(*name, value.node.clone());
+            out.insert(*known, value.node.clone());
         }
         Some(out)
     }
 
-    /// A field without arguments.
-    fn bare(&self, field: &Field) -> Option<()> {
-        field.arguments.is_empty().then_some(())
+    /// A field of `type_name` without arguments.
+    fn bare(&self, type_name: &str, field: &Field) -> Option<()> {
+        match field.arguments.first() {
+            None => Some(()),
+            Some((name, _)) => {
+                self.outside(|| format!("{type_name}.{}({})", field.name.node, name.node))
+            }
+        }
     }
 
     /// Every variable a value uses is declared (validation has seen to it).
     fn check_variables(&self, value: &Value) -> Option<()> {
         match value {
-            Value::Variable(name) => self.defaults.contains_key(name).then_some(()),
+            Value::Variable(name) if self.defaults.contains_key(name) => Some(()),
+            Value::Variable(name) => self.outside(|| format!("${name} undeclared")),
             Value::List(items) => items.iter().try_for_each(|v| self.check_variables(v)),
             Value::Object(fields) => fields.values().try_for_each(|v| self.check_variables(v)),
             _ => Some(()),
@@ -402,16 +426,19 @@ impl<'d> Reader<'d> {
         self.selection(merged, ty.name(), |field, merged| {
             let name = field.name.node.as_str();
             if name == "__typename" {
-                self.bare(field)?;
+                self.bare(ty.name(), field)?;
                 return Some(Node::Typename(ty.name()));
             }
-            Some(match def(ty, name)? {
+            let Some(def) = def(ty, name) else {
+                return self.outside(|| format!("{}.{name}", ty.name()));
+            };
+            Some(match def {
                 Def::Value(sql, format) => {
-                    self.bare(field)?;
+                    self.bare(ty.name(), field)?;
                     Node::Value(sql, format)
                 }
                 Def::One(target, key, required) => {
-                    self.bare(field)?;
+                    self.bare(ty.name(), field)?;
                     Node::One {
                         ty: target,
                         key,
@@ -420,7 +447,7 @@ impl<'d> Reader<'d> {
                     }
                 }
                 Def::Many(target, fk, scope, order) => {
-                    self.bare(field)?;
+                    self.bare(ty.name(), field)?;
                     Node::Many {
                         ty: target,
                         fk,
@@ -430,7 +457,7 @@ impl<'d> Reader<'d> {
                     }
                 }
                 Def::Statements(of) => {
-                    let args = self.args(field, &["first", "after"])?;
+                    let args = self.args(ty.name(), field, &PAGE_ARGS)?;
                     Node::Statements(Box::new(self.page(of, args, merged)?))
                 }
             })
@@ -441,47 +468,42 @@ impl<'d> Reader<'d> {
     fn page(
         &self,
         of: Of,
-        mut args: HashMap<&'static str, Value>,
+        args: HashMap<&'static str, Value>,
         merged: &[&'d Field],
     ) -> Option<Page> {
         let sel = self.selection(merged, "StatementConnection", |field, merged| {
-            self.bare(field)?;
+            self.bare("StatementConnection", field)?;
             Some(match field.name.node.as_str() {
                 "__typename" => ConnNode::Typename,
                 "totalCount" => ConnNode::TotalCount,
                 "nodes" => ConnNode::Nodes(self.object(Ty::Statement, merged)?),
                 "pageInfo" => {
                     ConnNode::PageInfo(self.selection(merged, "PageInfo", |field, _| {
-                        self.bare(field)?;
+                        self.bare("PageInfo", field)?;
                         Some(match field.name.node.as_str() {
                             "__typename" => PageField::Typename,
                             "hasPreviousPage" => PageField::HasPreviousPage,
                             "hasNextPage" => PageField::HasNextPage,
                             "startCursor" => PageField::StartCursor,
                             "endCursor" => PageField::EndCursor,
-                            _ => return None,
+                            other => return self.outside(|| format!("PageInfo.{other}")),
                         })
                     })?)
                 }
                 "edges" => {
                     ConnNode::Edges(self.selection(merged, "StatementEdge", |field, merged| {
-                        self.bare(field)?;
+                        self.bare("StatementEdge", field)?;
                         Some(match field.name.node.as_str() {
                             "__typename" => EdgeField::Typename,
                             "cursor" => EdgeField::Cursor,
                             "node" => EdgeField::Node(self.object(Ty::Statement, merged)?),
-                            _ => return None,
+                            other => return self.outside(|| format!("StatementEdge.{other}")),
                         })
                     })?)
                 }
-                _ => return None,
+                other => return self.outside(|| format!("StatementConnection.{other}")),
             })
         })?;
-        Some(Page {
-            of,
-            first: args.remove("first"),
-            after: args.remove("after"),
-            sel,
-        })
+        Some(Page { of, args, sel })
     }
 }

@@ -2,7 +2,7 @@
 //! request's variables and bound as parameters, so the text depends only on the
 //! document, on which optional arguments are given, and on the viewer's role.
 
-use async_graphql::Variables;
+use async_graphql::{InputType, Variables};
 use async_graphql_value::{ConstValue, Value};
 use sea_orm::Value as SqlValue;
 use uuid::Uuid;
@@ -10,7 +10,10 @@ use uuid::Uuid;
 use super::fields::{
     ConnNode, Defaults, EdgeField, Format, Node, Of, Page, PageField, Root, Scope, Sel,
 };
-use crate::graphql::pagination::{Cursor, DEFAULT_PAGE, MAX_PAGE, SortValue};
+use crate::graphql::pagination::{PageArgs, SortValue, window};
+use crate::graphql::statement::{self, StatementFilter, StatementOrder};
+use crate::service::sql::Params;
+use crate::service::statement::filter::{Owner, Rows};
 
 /// The key of the object written where a non-null object is gone (the resolvers answer
 /// with an error there).
@@ -20,15 +23,12 @@ const UNRESOLVED_KEY: &str = "claimtrack.unresolved";
 /// inside it are escaped, and no string ends before a key (aliases hold no dot).
 pub const UNRESOLVED: &str = "{\"claimtrack.unresolved\" : true}";
 
-/// The ordering tag of statement cursors (`pagination::Ordering::tag`), oldest first.
-const STATEMENT_ORDER: &str = "statement.stated_on";
-
 /// One statement being written.
 pub(crate) struct Sql<'a> {
     variables: &'a Variables,
     defaults: &'a Defaults,
     sees_unpublished: bool,
-    values: Vec<SqlValue>,
+    params: Params,
     aliases: usize,
 }
 
@@ -42,13 +42,13 @@ impl<'a> Sql<'a> {
             variables,
             defaults,
             sees_unpublished,
-            values: Vec::new(),
+            params: Params::new(),
             aliases: 0,
         }
     }
 
     pub(crate) fn into_values(self) -> Vec<SqlValue> {
-        self.values
+        self.params.into_values()
     }
 
     /// The root object; `None` where the resolvers must answer.
@@ -139,74 +139,96 @@ impl<'a> Sql<'a> {
         Some(build_object(&pairs))
     }
 
-    /// A page of statements, oldest first, as `StatementConnection`; `parent` is the
-    /// alias of the speaker or claim row whose statements these are.
+    /// A page of statements as `StatementConnection`, in the list's order; `parent` is
+    /// the alias of the speaker or claim row whose statements these are. The
+    /// arguments are read as the resolvers read them (`StatementFilter::read`,
+    /// `statement::ordering`, `pagination::window`): a value they refuse leaves the
+    /// request to them.
     fn page(&mut self, page: &Page, parent: &str) -> Option<String> {
-        let first = match self.arg(page.first.as_ref()) {
-            ConstValue::Null => DEFAULT_PAGE,
-            ConstValue::Number(n) => n
-                .as_u64()
-                .and_then(|n| usize::try_from(n).ok())
-                .filter(|n| *n <= MAX_PAGE)?,
-            _ => return None,
+        let arg = |name: &str| page.args.get(name);
+        let mut filter = match self.arg(arg("filter")) {
+            ConstValue::Null => StatementFilter::default(),
+            value => StatementFilter::parse(Some(value)).ok()?,
         };
-        let first = format!("{}::bigint", self.bind(i64::try_from(first).ok()?));
-        let after = match self.arg(page.after.as_ref()) {
-            ConstValue::Null => None,
-            ConstValue::String(cursor) => {
-                let cursor = Cursor::decode("after", &cursor).ok()?;
-                match (cursor.ordering.as_str(), cursor.key) {
-                    (STATEMENT_ORDER, Some(SortValue::Date(day))) => Some((day, cursor.id)),
-                    _ => return None,
-                }
+        // A speaker's or a claim's list replaces the filter's speakers or claims.
+        let owner = match page.of {
+            Of::Speaker => {
+                filter.speaker_ids = None;
+                Some(Owner::Speaker(format!("{parent}.id")))
             }
-            _ => return None,
-        };
-        // Whose statements: a condition on a statement row aliased `{s}`. A claim's
-        // are looked up by id from its stances: as a semi-join, the generic plan the
-        // service's connections use walks every statement in date order to find them.
-        let whose = match &page.of {
-            Of::Speaker => format!("{{s}}.speaker_id = {parent}.id"),
-            Of::Claim => format!(
-                "{{s}}.id = ANY(ARRAY(SELECT x.statement_id FROM stance x \
-                 WHERE x.claim_id = {parent}.id))"
-            ),
-            Of::Filter {
-                speaker_ids,
-                claim_ids,
-            } => {
-                let mut conditions = Vec::new();
-                if let Some(ids) = self.ids(speaker_ids.as_ref())? {
-                    conditions.push(format!(
-                        "{{s}}.speaker_id = ANY({}::uuid[])",
-                        self.bind(ids)
-                    ));
-                }
-                if let Some(ids) = self.ids(claim_ids.as_ref())? {
-                    conditions.push(format!(
-                        "{{s}}.id = ANY(ARRAY(SELECT x.statement_id FROM stance x \
-                         WHERE x.claim_id = ANY({}::uuid[])))",
-                        self.bind(ids)
-                    ));
-                }
-                if conditions.is_empty() {
-                    "true".to_owned()
-                } else {
-                    conditions.join(" AND ")
-                }
+            Of::Claim => {
+                filter.claim_ids = None;
+                Some(Owner::Claim(format!("{parent}.id")))
             }
+            Of::List => None,
         };
+        let filter = filter.read().ok()?;
+        let order = match self.arg(arg("orderBy")) {
+            ConstValue::Null => StatementOrder::default(),
+            value => StatementOrder::parse(Some(value)).ok()?,
+        };
+        let ordering = statement::ordering(order);
+        let window = window(&PageArgs::new(
+            size(self.arg(arg("first")))?,
+            text(self.arg(arg("after")))?,
+            size(self.arg(arg("last")))?,
+            text(self.arg(arg("before")))?,
+        ))
+        .ok()?;
+        let limit = format!(
+            "{}::bigint",
+            self.params.bind(i64::try_from(window.limit).ok()?)
+        );
         let (s, counted, p) = (self.alias(), self.alias(), self.alias());
-        let bound = match after {
-            Some((day, id)) => format!(
-                " AND ({s}.stated_on, {s}.id) > ({}::date, {}::uuid)",
-                self.bind(day),
-                self.bind(id)
-            ),
+        let matching = self
+            .params
+            .condition(filter.condition_within(Rows::Table(&s), owner.clone()));
+        let keyed = ordering.column.is_some();
+        let bound = match &window.bound {
             None => String::new(),
+            Some((cursor, _)) => {
+                if cursor.ordering != ordering.tag() {
+                    return None;
+                }
+                let id = self.params.bind(cursor.id);
+                let (lhs, rhs) = match (&cursor.key, keyed) {
+                    (Some(SortValue::Date(day)), true) => (
+                        format!("({s}.stated_on, {s}.id)"),
+                        format!("({}::date, {id}::uuid)", self.params.bind(*day)),
+                    ),
+                    (None, false) => (format!("{s}.id"), format!("{id}::uuid")),
+                    _ => return None,
+                };
+                let compare = if window.greater(&ordering) { ">" } else { "<" };
+                format!(" AND {lhs} {compare} {rhs}")
+            }
         };
-        let cursor = cursor_sql(&p);
-        let shown = format!("{p}.n <= {first}");
+        let direction = if window.reads_descending(&ordering) {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        let order = if keyed {
+            format!("{s}.stated_on {direction}, {s}.id {direction}")
+        } else {
+            format!("{s}.id {direction}")
+        };
+        // Rows are numbered in the order read; a backward page is shown reversed.
+        let (first_shown, last_shown) = if window.backward {
+            (format!("{p}.n DESC"), format!("{p}.n"))
+        } else {
+            (format!("{p}.n"), format!("{p}.n DESC"))
+        };
+        let cursor = cursor_sql(&p, &ordering.tag(), keyed);
+        let shown = format!("{p}.n <= {limit}");
+        // A flag of the page as SQL: known from the window, or whether more rows were
+        // read than shown.
+        let flag = |has: &dyn Fn(bool) -> bool| match (has(false), has(true)) {
+            (false, true) => format!("count(*) > {limit}"),
+            (known, _) => known.to_string(),
+        };
+        let has_previous = flag(&|more| window.has_pages(more).0);
+        let has_next = flag(&|more| window.has_pages(more).1);
         let mut pairs = Vec::with_capacity(page.sel.len());
         for (key, node) in &page.sel {
             let value = match node {
@@ -214,7 +236,8 @@ impl<'a> Sql<'a> {
                 ConnNode::TotalCount => format!(
                     "(SELECT count(*) FROM statement {counted} \
                      WHERE {counted}.deleted_at IS NULL AND {})",
-                    whose.replace("{s}", &counted)
+                    self.params
+                        .condition(filter.condition_within(Rows::Table(&counted), owner.clone()))
                 ),
                 ConnNode::PageInfo(fields) => {
                     let fields: Vec<(&str, String)> = fields
@@ -222,13 +245,13 @@ impl<'a> Sql<'a> {
                         .map(|(key, field)| {
                             let value = match field {
                                 PageField::Typename => "'PageInfo'".to_owned(),
-                                PageField::HasPreviousPage => after.is_some().to_string(),
-                                PageField::HasNextPage => format!("count(*) > {first}"),
+                                PageField::HasPreviousPage => has_previous.clone(),
+                                PageField::HasNextPage => has_next.clone(),
                                 PageField::StartCursor => format!(
-                                    "(array_agg({cursor} ORDER BY {p}.n) FILTER (WHERE {shown}))[1]"
+                                    "(array_agg({cursor} ORDER BY {first_shown}) FILTER (WHERE {shown}))[1]"
                                 ),
                                 PageField::EndCursor => format!(
-                                    "(array_agg({cursor} ORDER BY {p}.n DESC) FILTER (WHERE {shown}))[1]"
+                                    "(array_agg({cursor} ORDER BY {last_shown}) FILTER (WHERE {shown}))[1]"
                                 ),
                             };
                             (key.as_str(), value)
@@ -246,39 +269,22 @@ impl<'a> Sql<'a> {
                         };
                         edge.push((key.as_str(), value));
                     }
-                    aggregate(&build_object(&edge), &p, &shown)
+                    aggregate(&build_object(&edge), &first_shown, &shown)
                 }
                 ConnNode::Nodes(sel) => {
                     let node = self.object(&p, sel)?;
-                    aggregate(&node, &p, &shown)
+                    aggregate(&node, &first_shown, &shown)
                 }
             };
             pairs.push((key.as_str(), value));
         }
         // HAVING makes one group of the page's rows, so an empty page is still an answer.
         Some(format!(
-            "(SELECT {object} FROM (SELECT {s}.*, row_number() OVER (ORDER BY {s}.stated_on, {s}.id) AS n \
-             FROM (SELECT * FROM statement {s} WHERE {s}.deleted_at IS NULL AND {whose}{bound} \
-             ORDER BY {s}.stated_on, {s}.id LIMIT {first} + 1) {s}) {p} HAVING true)",
+            "(SELECT {object} FROM (SELECT {s}.*, row_number() OVER (ORDER BY {order}) AS n \
+             FROM (SELECT * FROM statement {s} WHERE {s}.deleted_at IS NULL AND {matching}{bound} \
+             ORDER BY {order} LIMIT {limit} + 1) {s}) {p} HAVING true)",
             object = build_object(&pairs),
-            whose = whose.replace("{s}", &s),
         ))
-    }
-
-    /// A list-of-ids argument: absent or null (no condition), or every id valid.
-    fn ids(&self, value: Option<&Value>) -> Option<Option<Vec<Uuid>>> {
-        match self.arg(value) {
-            ConstValue::Null => Some(None),
-            ConstValue::List(items) => items
-                .iter()
-                .map(|item| match item {
-                    ConstValue::String(s) => Uuid::parse_str(s).ok(),
-                    _ => None,
-                })
-                .collect::<Option<Vec<Uuid>>>()
-                .map(Some),
-            _ => None,
-        }
     }
 
     /// An argument's value for this request: variables read (their defaults where the
@@ -302,8 +308,7 @@ impl<'a> Sql<'a> {
     }
 
     fn bind(&mut self, value: impl Into<SqlValue>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
+        self.params.bind(value)
     }
 
     fn alias(&mut self) -> String {
@@ -336,9 +341,27 @@ fn build_object(pairs: &[(&str, String)]) -> String {
     out
 }
 
-/// The page's shown rows of `value`, in order, as a JSON array.
-fn aggregate(value: &str, p: &str, shown: &str) -> String {
-    format!("coalesce(json_agg({value} ORDER BY {p}.n) FILTER (WHERE {shown}), '[]'::json)")
+/// The page's shown rows of `value`, in `order`, as a JSON array.
+fn aggregate(value: &str, order: &str, shown: &str) -> String {
+    format!("coalesce(json_agg({value} ORDER BY {order}) FILTER (WHERE {shown}), '[]'::json)")
+}
+
+/// A page size argument: absent, or an `Int`.
+fn size(value: ConstValue) -> Option<Option<i32>> {
+    match value {
+        ConstValue::Null => Some(None),
+        ConstValue::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()).map(Some),
+        _ => None,
+    }
+}
+
+/// A cursor argument: absent, or a `String`.
+fn text(value: ConstValue) -> Option<Option<String>> {
+    match value {
+        ConstValue::Null => Some(None),
+        ConstValue::String(s) => Some(Some(s)),
+        _ => None,
+    }
 }
 
 /// A SQL string literal.
@@ -358,12 +381,17 @@ fn rfc3339(expr: &str) -> String {
     )
 }
 
-/// A statement row's cursor, as `pagination::Cursor::encode` writes it: its JSON in
-/// URL-safe base64 without padding.
-fn cursor_sql(p: &str) -> String {
+/// A statement row's cursor in the ordering `tag` (by `stated_on` when `keyed`, else
+/// by id), as `pagination::Cursor::encode` writes it: its JSON in URL-safe base64
+/// without padding.
+fn cursor_sql(p: &str, tag: &str, keyed: bool) -> String {
+    let key = if keyed {
+        format!(",\"k\":{{\"Date\":\"' || to_char({p}.stated_on, 'YYYY-MM-DD') || '\"}}")
+    } else {
+        String::new()
+    };
     format!(
-        "rtrim(translate(encode(convert_to('{{\"o\":\"{STATEMENT_ORDER}\",\"k\":{{\"Date\":\"' \
-         || to_char({p}.stated_on, 'YYYY-MM-DD') || '\"}},\"i\":\"' || {p}.id || '\"}}', 'UTF8'), \
+        "rtrim(translate(encode(convert_to('{{\"o\":\"{tag}\"{key},\"i\":\"' || {p}.id || '\"}}', 'UTF8'), \
          'base64'), E'+/\\n', '-_'), '=')"
     )
 }

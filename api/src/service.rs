@@ -8,6 +8,7 @@ pub mod audit;
 pub mod claim;
 pub mod generate;
 pub mod link;
+pub mod model;
 pub mod outlet;
 pub mod position;
 pub mod purge;

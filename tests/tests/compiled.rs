@@ -43,6 +43,11 @@ fragment StatementFields on Statement {
     statement { id }
     claim { id }
   }
+  links {
+    __typename id relation status note createdAt updatedAt version
+    source { id } targetStatement { id statedOn } targetArticle { id title }
+  }
+  backlinks { id status relation source { id speaker { id } } }
 }
 "#;
 
@@ -215,6 +220,19 @@ async fn data() -> (TestDb, String) {
         "UPDATE verdict SET deleted_at = now() WHERE rating_label = 'Gone'",
     )
     .await;
+    // Links from the speaker's first statements: confirmed (public), suggested (for
+    // editors), dismissed and deleted (for nobody); to statements and to an article.
+    sql(&db, &format!(
+        "INSERT INTO link (id, source_statement_id, target_statement_id, target_article_id, relation, note, status, deleted_at) \
+         SELECT gen_random_uuid(), s.id, CASE WHEN n % 2 = 0 THEN t.id END, \
+                CASE WHEN n % 2 = 1 THEN (SELECT id FROM article ORDER BY id LIMIT 1) END, \
+                relation::link_relation, CASE WHEN n = 1 THEN 'a ''noted'' link' END, status::link_status, \
+                CASE WHEN n = 4 THEN now() END \
+         FROM (SELECT id FROM {mine} m LIMIT 1) s, \
+              (SELECT id FROM statement WHERE speaker_id <> '{speaker}' ORDER BY id LIMIT 1) t, \
+              (VALUES (0, 'CONFIRMED', 'FOLLOWS_UP'), (1, 'CONFIRMED', 'CORRECTS'), (2, 'SUGGESTED', 'UPDATES'), \
+                      (3, 'DISMISSED', 'REPEATS'), (4, 'CONFIRMED', 'FOLLOWS_UP')) v(n, status, relation)"
+    )).await;
     (db, speaker)
 }
 
@@ -274,6 +292,22 @@ async fn compiled_pages_answer_as_the_resolvers_do_page_after_page() {
     assert!(!labels(&anonymous_page).contains(&"Half true".to_owned()));
     assert!(labels(&anonymous_page).contains(&"Mostly true".to_owned()));
     assert!(!labels(&editor_page).contains(&"Gone".to_owned()));
+    let statuses = |page: &Value| -> Vec<String> {
+        page["speaker"]["statements"]["edges"][0]["node"]["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // (The generated data may hold confirmed links of its own.)
+    let (public, all) = (statuses(&anonymous_page), statuses(&editor_page));
+    assert!(
+        public.len() >= 2 && public.iter().all(|s| s == "CONFIRMED"),
+        "{public:?}"
+    );
+    assert_eq!(all.len(), public.len() + 1, "{all:?}");
+    assert!(all.contains(&"SUGGESTED".to_owned()), "{all:?}");
     let node = &editor_page["speaker"]["statements"]["edges"][0]["node"];
     assert!(node["reportedBy"]["id"].is_string(), "{node:#}");
     assert_eq!(node["createdAt"], "2021-03-04T05:06:07+00:00");
@@ -725,4 +759,59 @@ async fn every_order_direction_and_filter_answers_as_the_resolvers_do() {
     refused(json!({ "filter": { "statedFrom": "2020-01-02", "statedTo": "2020-01-01" } })).await;
     refused(json!({ "filter": { "speakerIds": ["not-an-id"] } })).await;
     refused(json!({ "filter": { "text": "w".repeat(1001) } })).await;
+}
+
+/// Every field of every object the read model describes is compiled, or listed as
+/// answered by the resolvers alone (with the reason); neither both nor neither, and no
+/// listing names a field the schema does not have.
+#[test]
+fn every_field_of_a_compiled_object_is_compiled_or_listed_as_resolver_only() {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    use claimtrack::service::model::{self, Object};
+
+    let sdl = claimtrack::graphql::sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).expect("the SDL parses");
+    let mut faults = Vec::new();
+    let mut seen = Vec::new();
+    for object in Object::ALL {
+        let fields = document
+            .definitions
+            .iter()
+            .find_map(|d| match d {
+                TypeSystemDefinition::Type(ty) if ty.node.name.node == object.name() => {
+                    match &ty.node.kind {
+                        TypeKind::Object(o) => Some(&o.fields),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{} is an object of the schema", object.name()));
+        for field in fields {
+            let name = field.node.name.node.as_str();
+            seen.push((object.name(), name.to_owned()));
+            let compiled = model::field(object, name).is_some();
+            let listed = model::RESOLVER_ONLY
+                .iter()
+                .any(|(ty, f, _)| *ty == object.name() && *f == name);
+            match (compiled, listed) {
+                (true, true) => faults.push(format!("{}.{name}: compiled and listed", object.name())),
+                (false, false) => faults.push(format!(
+                    "{}.{name}: neither compiled (service::model::field) nor listed in RESOLVER_ONLY",
+                    object.name()
+                )),
+                _ => {}
+            }
+        }
+    }
+    for (ty, field, reason) in model::RESOLVER_ONLY {
+        assert!(reason.len() > 10, "{ty}.{field} says why");
+        if !seen.iter().any(|(t, f)| t == ty && f == field) {
+            faults.push(format!(
+                "{ty}.{field}: listed, but not a field of the schema"
+            ));
+        }
+    }
+    assert!(faults.is_empty(), "{faults:#?}");
+    assert!(seen.len() > 80, "only {} fields were read", seen.len());
 }

@@ -15,6 +15,7 @@ use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid};
 use crate::graphql::statement::Statement;
 use crate::graphql::{actor, db, loaders, viewer};
+use crate::service::model;
 use crate::service::{self, Record};
 use entity::link;
 
@@ -31,7 +32,8 @@ impl From<link::Model> for Link {
 /// Whether the caller may see a link: confirmed ones are public; machine suggestions
 /// (and dismissed ones) only editors see.
 pub fn visible(viewer: &Viewer, link: &link::Model) -> bool {
-    viewer.sees_unpublished() || link.status == entity::LinkStatus::Confirmed
+    use sea_orm::ActiveEnum;
+    viewer.sees_unpublished() || model::CONFIRMED_LINKS.shows(&link.status.to_value())
 }
 
 /// A typed edge from a statement to a later statement or to an article: a follow-up report,

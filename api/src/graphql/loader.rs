@@ -10,14 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use std::str::FromStr;
+
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, ModelTrait, QueryFilter,
     Select,
 };
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::service::Record;
+use crate::service::{Record, model};
 use entity::{
     appearance, claim_topic, link, speaker_role, stance, statement_topic, topic, verdict,
 };
@@ -148,13 +150,27 @@ impl Loader<ClaimReviewOf> for Db {
     }
 }
 
-/// A one-to-many relation: the children of a parent id, in the relation's order.
+/// A one-to-many relation of the read model: the children of a parent id, in the
+/// relation's order.
 pub trait HasMany: Send + Sync + 'static {
     type Child: EntityTrait<Model: Clone + Send + Sync>;
-    fn parent_col() -> <Self::Child as EntityTrait>::Column;
-    fn parent_of(child: &<Self::Child as EntityTrait>::Model) -> Option<Uuid>;
-    /// Which children show, in which order.
-    fn scope(select: Select<Self::Child>) -> Select<Self::Child>;
+    const RELATION: &'static model::Children;
+
+    /// The child's column holding the parent's id.
+    fn parent_col() -> Result<<Self::Child as EntityTrait>::Column, ApiError> {
+        <Self::Child as EntityTrait>::Column::from_str(Self::RELATION.parent).map_err(|_| {
+            ApiError::Internal(format!(
+                "{} has no column {}",
+                Self::RELATION.table,
+                Self::RELATION.parent
+            ))
+        })
+    }
+
+    /// Which children show to a viewer who sees unpublished records, in order.
+    fn scope(select: Select<Self::Child>) -> Select<Self::Child> {
+        Self::RELATION.scope(select)
+    }
 }
 
 /// The children, under relation `R`, of one parent id.
@@ -190,15 +206,16 @@ impl<R: HasMany> Loader<Children<R>> for Db {
         &self,
         keys: &[Children<R>],
     ) -> Result<HashMap<Children<R>, Self::Value>, LoadError> {
-        let select = R::Child::find().filter(R::parent_col().eq_any(keys.iter().map(|k| k.0)));
+        let parent = R::parent_col().map_err(Arc::new)?;
+        let select = R::Child::find().filter(parent.eq_any(keys.iter().map(|k| k.0)));
         let rows = R::scope(select)
             .all(&self.0)
             .await
             .map_err(|e| Arc::new(ApiError::from(e)))?;
         let mut out: HashMap<Children<R>, Self::Value> = HashMap::new();
         for row in rows {
-            if let Some(parent) = R::parent_of(&row) {
-                out.entry(Children::new(parent)).or_default().push(row);
+            if let sea_orm::Value::Uuid(Some(id)) = row.get(parent) {
+                out.entry(Children::new(id)).or_default().push(row);
             }
         }
         Ok(out)
@@ -206,82 +223,35 @@ impl<R: HasMany> Loader<Children<R>> for Db {
 }
 
 macro_rules! has_many {
-    ($(#[$doc:meta])* $name:ident: $child:ident by $col:ident($field:ident), |$s:ident| $scope:expr) => {
+    ($($(#[$doc:meta])* $name:ident: $child:ident, $relation:ident;)*) => {$(
         $(#[$doc])*
         pub struct $name;
         impl HasMany for $name {
             type Child = $child::Entity;
-            fn parent_col() -> $child::Column {
-                $child::Column::$col
-            }
-            fn parent_of(child: &$child::Model) -> Option<Uuid> {
-                has_many!(@get child.$field)
-            }
-            fn scope($s: Select<$child::Entity>) -> Select<$child::Entity> {
-                $scope
-            }
+            const RELATION: &'static model::Children = &model::$relation;
         }
-    };
-    (@get $e:expr) => { Option::<Uuid>::from($e) };
+    )*};
 }
 
-has_many!(
-    /// A speaker's roles, earliest first (open-started roles before dated ones).
-    RolesOfSpeaker: speaker_role by SpeakerId(speaker_id),
-    |s| s.filter(speaker_role::Column::DeletedAt.is_null())
-        .order_by_asc(speaker_role::Column::StartedOn)
-        .order_by_asc(speaker_role::Column::Id)
-);
-has_many!(
-    /// A statement's stances, in the order they were recorded.
-    StancesOfStatement: stance by StatementId(statement_id),
-    |s| s.order_by_asc(stance::Column::Id)
-);
-has_many!(
-    /// Where a statement was reported, first appearance first.
-    AppearancesOfStatement: appearance by StatementId(statement_id),
-    |s| s.filter(appearance::Column::DeletedAt.is_null())
-        .order_by_desc(appearance::Column::First)
-        .order_by_asc(appearance::Column::Id)
-);
-has_many!(
-    /// Verdicts on a statement, oldest first.
-    VerdictsOfStatement: verdict by StatementId(statement_id),
-    |s| s.filter(verdict::Column::DeletedAt.is_null()).order_by_asc(verdict::Column::Id)
-);
-has_many!(
-    /// Verdicts on a claim, oldest first.
-    VerdictsOfClaim: verdict by ClaimId(claim_id),
-    |s| s.filter(verdict::Column::DeletedAt.is_null()).order_by_asc(verdict::Column::Id)
-);
-has_many!(
-    /// Links from a statement to later statements and articles (not dismissed suggestions).
-    LinksFrom: link by SourceStatementId(source_statement_id),
-    |s| s.filter(link::Column::DeletedAt.is_null())
-        .filter(link::Column::Status.ne(entity::LinkStatus::Dismissed))
-        .order_by_asc(link::Column::Id)
-);
-has_many!(
-    /// Links from earlier statements to this one (not dismissed suggestions).
-    LinksTo: link by TargetStatementId(target_statement_id),
-    |s| s.filter(link::Column::DeletedAt.is_null())
-        .filter(link::Column::Status.ne(entity::LinkStatus::Dismissed))
-        .order_by_asc(link::Column::Id)
-);
-has_many!(
+has_many! {
+    /// A speaker's roles (see [`model::ROLES_OF_SPEAKER`]).
+    RolesOfSpeaker: speaker_role, ROLES_OF_SPEAKER;
+    /// A statement's stances.
+    StancesOfStatement: stance, STANCES_OF_STATEMENT;
+    /// Where a statement was reported.
+    AppearancesOfStatement: appearance, APPEARANCES_OF_STATEMENT;
+    /// Verdicts on a statement.
+    VerdictsOfStatement: verdict, VERDICTS_OF_STATEMENT;
+    /// Verdicts on a claim.
+    VerdictsOfClaim: verdict, VERDICTS_OF_CLAIM;
+    /// Links from a statement.
+    LinksFrom: link, LINKS_FROM;
+    /// Links to a statement.
+    LinksTo: link, LINKS_TO;
     /// The topic ids a statement is filed under.
-    TopicsOfStatement: statement_topic by StatementId(statement_id),
-    |s| s.order_by_asc(statement_topic::Column::TopicId)
-);
-has_many!(
+    TopicsOfStatement: statement_topic, TOPICS_OF_STATEMENT;
     /// The topic ids a claim is filed under.
-    TopicsOfClaim: claim_topic by ClaimId(claim_id),
-    |s| s.order_by_asc(claim_topic::Column::TopicId)
-);
-has_many!(
-    /// A topic's live child topics, by name.
-    ChildrenOfTopic: topic by ParentId(parent_id),
-    |s| s.filter(topic::Column::DeletedAt.is_null())
-        .order_by_asc(topic::Column::Name)
-        .order_by_asc(topic::Column::Id)
-);
+    TopicsOfClaim: claim_topic, TOPICS_OF_CLAIM;
+    /// A topic's live child topics.
+    ChildrenOfTopic: topic, CHILDREN_OF_TOPIC;
+}

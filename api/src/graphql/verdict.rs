@@ -17,6 +17,7 @@ use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, in_ids};
 use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::Statement;
 use crate::graphql::{actor, db, loaders, viewer};
+use crate::service::model;
 use crate::service::{self, Record};
 use entity::verdict;
 
@@ -33,7 +34,8 @@ impl From<verdict::Model> for Verdict {
 /// Whether the caller may see a verdict: published ones are public; drafts, those in
 /// review and retracted ones only editors see.
 pub fn visible(viewer: &Viewer, verdict: &verdict::Model) -> bool {
-    viewer.sees_unpublished() || verdict.status == entity::VerdictStatus::Published
+    use sea_orm::ActiveEnum;
+    viewer.sees_unpublished() || model::PUBLISHED_VERDICTS.shows(&verdict.status.to_value())
 }
 
 /// A fact-check of a statement or of a claim by a reviewing outlet, on the reviewer's own

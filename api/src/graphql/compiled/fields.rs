@@ -9,71 +9,13 @@ use async_graphql::parser::types::{ExecutableDocument, Field, SelectionSet};
 use async_graphql_value::{ConstValue, Value};
 
 use super::{Collected, collect};
+use crate::service::model::{self, Children, Field as Def, Format, Object as Ty};
 
 /// The variables' defaults, by name (`None`: declared without one).
 pub(crate) type Defaults = HashMap<Name, Option<ConstValue>>;
 
 /// Most keys one object may have: `json_build_object` takes at most 100 arguments.
 const MAX_KEYS: usize = 50;
-
-/// The object types that compile, one table each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ty {
-    Speaker,
-    Statement,
-    StatementStance,
-    Claim,
-    Appearance,
-    Article,
-    Outlet,
-    Verdict,
-}
-
-impl Ty {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Ty::Speaker => "Speaker",
-            Ty::Statement => "Statement",
-            Ty::StatementStance => "StatementStance",
-            Ty::Claim => "Claim",
-            Ty::Appearance => "Appearance",
-            Ty::Article => "Article",
-            Ty::Outlet => "Outlet",
-            Ty::Verdict => "Verdict",
-        }
-    }
-
-    pub(crate) fn table(self) -> &'static str {
-        match self {
-            Ty::Speaker => "speaker",
-            Ty::Statement => "statement",
-            Ty::StatementStance => "stance",
-            Ty::Claim => "claim",
-            Ty::Appearance => "appearance",
-            Ty::Article => "article",
-            Ty::Outlet => "outlet",
-            Ty::Verdict => "verdict",
-        }
-    }
-}
-
-/// How a column's value is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Format {
-    /// As PostgreSQL's JSON has it (text, numbers, booleans, ids, dates, enums, arrays).
-    Json,
-    /// An instant, as chrono's RFC 3339.
-    Instant,
-}
-
-/// Which child rows a list holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scope {
-    All,
-    Live,
-    /// Live verdicts, published ones only unless the viewer sees drafts.
-    Verdicts,
-}
 
 /// Whose statements a page lists.
 #[derive(Clone, Copy, Debug)]
@@ -89,110 +31,6 @@ pub(crate) enum Of {
 /// The arguments of a statement list.
 const PAGE_ARGS: [&str; 6] = ["filter", "orderBy", "first", "after", "last", "before"];
 
-/// One field of the compiled part.
-enum Def {
-    /// A column of the row (`{t}` stands for its alias), or an expression over it.
-    Value(&'static str, Format),
-    /// The live record of `Ty` whose id the column holds; `true` when the field is
-    /// non-null (the resolvers fail where it is gone).
-    One(Ty, &'static str, bool),
-    /// The child rows whose column holds the row's id, in their order.
-    Many(Ty, &'static str, Scope, &'static str),
-    /// A page of statements.
-    Statements(Of),
-}
-
-/// The compiled part: every field of every compiled type.
-fn def(ty: Ty, field: &str) -> Option<Def> {
-    use Def::*;
-    use Format::*;
-    let common = match field {
-        "id" => Some(Value("{t}.id", Json)),
-        "createdAt" => Some(Value("{t}.created_at", Instant)),
-        "updatedAt" => Some(Value("{t}.updated_at", Instant)),
-        "version" => Some(Value("{t}.version", Json)),
-        _ => None,
-    };
-    let own = match (ty, field) {
-        (Ty::Speaker, "name") => Value("{t}.name", Json),
-        (Ty::Speaker, "slug") => Value("{t}.slug", Json),
-        (Ty::Speaker, "kind") => Value("{t}.kind", Json),
-        (Ty::Speaker, "description") => Value("{t}.description", Json),
-        (Ty::Speaker, "wikidataId") => Value("{t}.wikidata_id", Json),
-        (Ty::Speaker, "aliases") => Value("{t}.aliases", Json),
-        (Ty::Speaker, "statements") => Statements(Of::Speaker),
-
-        (Ty::Statement, "speaker") => One(Ty::Speaker, "speaker_id", true),
-        (Ty::Statement, "reportedBy") => One(Ty::Speaker, "reported_by_id", false),
-        (Ty::Statement, "reported") => Value("{t}.reported_by_id IS NOT NULL", Json),
-        (Ty::Statement, "text") => Value("{t}.text", Json),
-        (Ty::Statement, "kind") => Value("{t}.kind", Json),
-        (Ty::Statement, "statedOn") => Value("{t}.stated_on", Json),
-        (Ty::Statement, "statedOnPrecision") => Value("{t}.stated_on_precision", Json),
-        (Ty::Statement, "venue") => Value("{t}.venue", Json),
-        (Ty::Statement, "context") => Value("{t}.context", Json),
-        (Ty::Statement, "language") => Value("{t}.language", Json),
-        (Ty::Statement, "stances") => {
-            Many(Ty::StatementStance, "statement_id", Scope::All, "{c}.id")
-        }
-        (Ty::Statement, "appearances") => Many(
-            Ty::Appearance,
-            "statement_id",
-            Scope::Live,
-            "{c}.first DESC, {c}.id",
-        ),
-        (Ty::Statement, "verdicts") => Many(Ty::Verdict, "statement_id", Scope::Verdicts, "{c}.id"),
-
-        // A stance has an id and times of its own, which the type does not show.
-        (Ty::StatementStance, "id" | "createdAt" | "updatedAt" | "version") => return None,
-        (Ty::StatementStance, "stance") => Value("{t}.stance", Json),
-        (Ty::StatementStance, "claim") => One(Ty::Claim, "claim_id", true),
-
-        (Ty::Claim, "text") => Value("{t}.text", Json),
-        (Ty::Claim, "slug") => Value("{t}.slug", Json),
-        (Ty::Claim, "statements") => Statements(Of::Claim),
-        (Ty::Claim, "verdicts") => Many(Ty::Verdict, "claim_id", Scope::Verdicts, "{c}.id"),
-
-        (Ty::Appearance, "article") => One(Ty::Article, "article_id", true),
-        (Ty::Appearance, "statement") => One(Ty::Statement, "statement_id", false),
-        (Ty::Appearance, "first") => Value("{t}.first", Json),
-        (Ty::Appearance, "excerpt") => Value("{t}.excerpt", Json),
-        (Ty::Appearance, "charOffset") => Value("{t}.char_offset", Json),
-        (Ty::Appearance, "timecodeMs") => Value("{t}.timecode_ms", Json),
-        (Ty::Appearance, "updatedAt") => return None,
-
-        (Ty::Article, "outletId") => Value("{t}.outlet_id", Json),
-        (Ty::Article, "url") => Value("{t}.url", Json),
-        (Ty::Article, "title") => Value("{t}.title", Json),
-        (Ty::Article, "publishedAt") => Value("{t}.published_at", Instant),
-        (Ty::Article, "language") => Value("{t}.language", Json),
-        (Ty::Article, "byline") => Value("{t}.byline", Json),
-        (Ty::Article, "archiveUrl") => Value("{t}.archive_url", Json),
-        (Ty::Article, "outlet") => One(Ty::Outlet, "outlet_id", true),
-
-        (Ty::Outlet, "name") => Value("{t}.name", Json),
-        (Ty::Outlet, "slug") => Value("{t}.slug", Json),
-        (Ty::Outlet, "homepage") => Value("{t}.homepage", Json),
-        (Ty::Outlet, "country") => Value("{t}.country", Json),
-        (Ty::Outlet, "language") => Value("{t}.language", Json),
-
-        (Ty::Verdict, "statement") => One(Ty::Statement, "statement_id", false),
-        (Ty::Verdict, "claim") => One(Ty::Claim, "claim_id", false),
-        (Ty::Verdict, "reviewer") => One(Ty::Outlet, "reviewer_id", true),
-        (Ty::Verdict, "ratingLabel") => Value("{t}.rating_label", Json),
-        (Ty::Verdict, "ratingValue") => Value("{t}.rating_value", Json),
-        (Ty::Verdict, "bestRating") => Value("{t}.best_rating", Json),
-        (Ty::Verdict, "worstRating") => Value("{t}.worst_rating", Json),
-        (Ty::Verdict, "score") => Value("{t}.score", Json),
-        (Ty::Verdict, "summary") => Value("{t}.summary", Json),
-        (Ty::Verdict, "url") => Value("{t}.url", Json),
-        (Ty::Verdict, "publishedAt") => Value("{t}.published_at", Instant),
-        (Ty::Verdict, "status") => Value("{t}.status", Json),
-        _ => return common,
-    };
-    Some(own)
-}
-
 /// One response key of an object, compiled.
 #[derive(Debug)]
 pub(crate) enum Node {
@@ -205,10 +43,7 @@ pub(crate) enum Node {
         sel: Sel,
     },
     Many {
-        ty: Ty,
-        fk: &'static str,
-        scope: Scope,
-        order: &'static str,
+        relation: &'static Children,
         sel: Sel,
     },
     Statements(Box<Page>),
@@ -429,7 +264,7 @@ impl<'d> Reader<'d> {
                 self.bare(ty.name(), field)?;
                 return Some(Node::Typename(ty.name()));
             }
-            let Some(def) = def(ty, name) else {
+            let Some(def) = model::field(ty, name) else {
                 return self.outside(|| format!("{}.{name}", ty.name()));
             };
             Some(match def {
@@ -446,17 +281,19 @@ impl<'d> Reader<'d> {
                         sel: self.object(target, merged)?,
                     }
                 }
-                Def::Many(target, fk, scope, order) => {
+                Def::Many(target, relation) => {
                     self.bare(ty.name(), field)?;
                     Node::Many {
-                        ty: target,
-                        fk,
-                        scope,
-                        order,
+                        relation,
                         sel: self.object(target, merged)?,
                     }
                 }
-                Def::Statements(of) => {
+                Def::Statements(owner) => {
+                    let of = if owner == Ty::Claim {
+                        Of::Claim
+                    } else {
+                        Of::Speaker
+                    };
                     let args = self.args(ty.name(), field, &PAGE_ARGS)?;
                     Node::Statements(Box::new(self.page(of, args, merged)?))
                 }

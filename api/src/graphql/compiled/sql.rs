@@ -7,11 +7,10 @@ use async_graphql_value::{ConstValue, Value};
 use sea_orm::Value as SqlValue;
 use uuid::Uuid;
 
-use super::fields::{
-    ConnNode, Defaults, EdgeField, Format, Node, Of, Page, PageField, Root, Scope, Sel,
-};
+use super::fields::{ConnNode, Defaults, EdgeField, Node, Of, Page, PageField, Root, Sel};
 use crate::graphql::pagination::{PageArgs, SortValue, window};
 use crate::graphql::statement::{self, StatementFilter, StatementOrder};
+use crate::service::model::Format;
 use crate::service::sql::Params;
 use crate::service::statement::filter::{Owner, Rows};
 
@@ -106,30 +105,16 @@ impl<'a> Sql<'a> {
                         one
                     }
                 }
-                Node::Many {
-                    ty: target,
-                    fk,
-                    scope,
-                    order,
-                    sel,
-                } => {
+                Node::Many { relation, sel } => {
                     let c = self.alias();
                     let object = self.object(&c, sel)?;
-                    let scope = match scope {
-                        Scope::All => String::new(),
-                        Scope::Live => format!(" AND {c}.deleted_at IS NULL"),
-                        Scope::Verdicts if self.sees_unpublished => {
-                            format!(" AND {c}.deleted_at IS NULL")
-                        }
-                        Scope::Verdicts => {
-                            format!(" AND {c}.deleted_at IS NULL AND {c}.status = 'PUBLISHED'")
-                        }
-                    };
                     format!(
                         "(SELECT coalesce(json_agg({object} ORDER BY {order}), '[]'::json) \
-                         FROM {table} {c} WHERE {c}.{fk} = {t}.id{scope})",
-                        order = order.replace("{c}", &c),
-                        table = target.table()
+                         FROM {table} {c} WHERE {c}.{parent} = {t}.id AND {condition})",
+                        order = relation.order_sql(&c),
+                        table = relation.table,
+                        parent = relation.parent,
+                        condition = relation.condition(&c, self.sees_unpublished),
                     )
                 }
                 Node::Statements(page) => self.page(page, t)?,

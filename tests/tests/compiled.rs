@@ -815,3 +815,98 @@ fn every_field_of_a_compiled_object_is_compiled_or_listed_as_resolver_only() {
     assert!(faults.is_empty(), "{faults:#?}");
     assert!(seen.len() > 80, "only {} fields were read", seen.len());
 }
+
+#[tokio::test]
+async fn position_histories_answer_as_the_resolvers_do() {
+    let (db, _) = data().await;
+    let pair = text(
+        &db,
+        "SELECT s.speaker_id || ' ' || x.claim_id FROM stance x JOIN statement s ON s.id = x.statement_id \
+         WHERE s.deleted_at IS NULL GROUP BY s.speaker_id, x.claim_id ORDER BY count(*) DESC, 1 LIMIT 1",
+    )
+    .await;
+    let (speaker, claim) = pair.split_once(' ').unwrap();
+    // Positions on one day told apart by their time, one untimed; one reported.
+    sql(&db, &format!(
+        "UPDATE statement SET stated_on = '2018-01-01', stated_on_precision = 'DAY', \
+           stated_time = CASE WHEN id = (SELECT id FROM statement WHERE speaker_id = '{speaker}' ORDER BY id LIMIT 1) THEN NULL \
+                              ELSE '12:00'::time - (id::text < '8')::int * interval '1 hour' END, \
+           stated_utc_offset_minutes = CASE WHEN id = (SELECT id FROM statement WHERE speaker_id = '{speaker}' ORDER BY id LIMIT 1) \
+                                            THEN NULL ELSE 60 END \
+         WHERE id IN (SELECT statement_id FROM stance WHERE claim_id = '{claim}') AND speaker_id = '{speaker}'"
+    )).await;
+    sql(&db, &format!(
+        "UPDATE statement SET reported_by_id = (SELECT id FROM speaker WHERE id <> '{speaker}' LIMIT 1) \
+         WHERE id = (SELECT s.id FROM statement s JOIN stance x ON x.statement_id = s.id \
+                     WHERE x.claim_id = '{claim}' AND s.speaker_id = '{speaker}' ORDER BY s.id DESC LIMIT 1)"
+    )).await;
+    let slug = text(&db, &format!("SELECT slug FROM claim WHERE id = '{claim}'")).await;
+    let other_claim = text(
+        &db,
+        &format!("SELECT id::text FROM claim WHERE id NOT IN (SELECT x.claim_id FROM stance x JOIN statement s ON s.id = x.statement_id WHERE s.speaker_id = '{speaker}') LIMIT 1"),
+    )
+    .await;
+    let history = r#"
+      query History($speaker: ID!, $claim: ID!, $slug: String) {
+        positionHistory(speakerId: $speaker, claimId: $claim) {
+          __typename stance statedOn statedOnPrecision reported
+          statement { id text statedOn speaker { id } }
+          speaker { id name } claim { id slug }
+        }
+        speaker(id: $speaker) {
+          bySlug: positionHistory(claimSlug: $slug) { stance statedOn statement { id } }
+        }
+      }
+    "#;
+    for viewer in [Viewer::anonymous(), editor()] {
+        let data = compare(
+            &db,
+            history,
+            json!({ "speaker": speaker, "claim": claim, "slug": slug }),
+            &viewer,
+        )
+        .await;
+        let positions = data["positionHistory"].as_array().unwrap();
+        assert!(positions.len() >= 2, "{data:#}");
+        assert!(positions.iter().any(|p| p["reported"] == true), "{data:#}");
+    }
+    // A known pair with no history is an empty list; by id on the speaker too.
+    let by_id = r#"query ById($speaker: ID!, $claim: ID!) {
+        positionHistory(speakerId: $speaker, claimId: $claim) { stance }
+        speaker(id: $speaker) { positionHistory(claimId: $claim) { stance statement { id } } }
+    }"#;
+    let empty = compare(
+        &db,
+        by_id,
+        json!({ "speaker": speaker, "claim": other_claim }),
+        &Viewer::anonymous(),
+    )
+    .await;
+    assert_eq!(empty["positionHistory"], json!([]));
+    compare(
+        &db,
+        by_id,
+        json!({ "speaker": speaker, "claim": claim }),
+        &Viewer::anonymous(),
+    )
+    .await;
+    // Unknown speakers and claims are the resolvers' NOT_FOUND; bad ids their
+    // BAD_USER_INPUT.
+    let missing = uuid::Uuid::now_v7().to_string();
+    for variables in [
+        json!({ "speaker": missing, "claim": claim }),
+        json!({ "speaker": speaker, "claim": missing }),
+        json!({ "speaker": "nope", "claim": claim }),
+    ] {
+        let refused = resolved_only(&db, by_id, variables, &Viewer::anonymous()).await;
+        assert!(refused["errors"].is_array(), "{refused:#}");
+    }
+    let unknown_slug = resolved_only(
+        &db,
+        history,
+        json!({ "speaker": speaker, "claim": claim, "slug": "no-such-claim" }),
+        &Viewer::anonymous(),
+    )
+    .await;
+    assert!(unknown_slug["errors"].is_array(), "{unknown_slug:#}");
+}

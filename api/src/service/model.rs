@@ -24,10 +24,12 @@ pub enum Object {
     Verdict,
     Link,
     Topic,
+    /// A statement's stance on one claim: a row of [`POSITIONS`].
+    Position,
 }
 
 impl Object {
-    pub const ALL: [Object; 10] = [
+    pub const ALL: [Object; 11] = [
         Object::Speaker,
         Object::Statement,
         Object::StatementStance,
@@ -38,6 +40,7 @@ impl Object {
         Object::Verdict,
         Object::Link,
         Object::Topic,
+        Object::Position,
     ];
 
     /// The GraphQL type.
@@ -53,10 +56,11 @@ impl Object {
             Object::Verdict => "Verdict",
             Object::Link => "Link",
             Object::Topic => "Topic",
+            Object::Position => "Position",
         }
     }
 
-    /// The table holding it.
+    /// The table holding it (a relation of SQL's own for a position).
     pub fn table(self) -> &'static str {
         match self {
             Object::Speaker => "speaker",
@@ -69,6 +73,7 @@ impl Object {
             Object::Verdict => "verdict",
             Object::Link => "link",
             Object::Topic => "topic",
+            Object::Position => POSITIONS,
         }
     }
 }
@@ -94,7 +99,20 @@ pub enum Field {
     Many(Object, &'static Children),
     /// A page of the statements of the row (a speaker's or a claim's).
     Statements(Object),
+    /// The row's (a speaker's) position history on one claim.
+    Positions,
 }
+
+/// Every position (live statements' stances) as a relation, in the columns of
+/// `service::position::PositionRow`.
+pub const POSITIONS: &str = "(SELECT s.id AS statement_id, s.speaker_id, st.claim_id, st.stance, \
+     s.stated_on, s.stated_on_precision, s.stated_at_utc, s.reported_by_id IS NOT NULL AS reported \
+     FROM stance st JOIN statement s ON s.id = st.statement_id WHERE s.deleted_at IS NULL)";
+
+/// Position order over a row of [`POSITIONS`] aliased `{p}`: the order of
+/// [`POSITION_KEY`](crate::service::position::POSITION_KEY) over a statement.
+pub const POSITION_ORDER: &str =
+    "{p}.stated_on, coalesce({p}.stated_at_utc, '-infinity'::timestamp), {p}.statement_id";
 
 /// The fields of every compiled object, by GraphQL name.
 pub fn field(object: Object, name: &str) -> Option<Field> {
@@ -115,6 +133,7 @@ pub fn field(object: Object, name: &str) -> Option<Field> {
         (Object::Speaker, "wikidataId") => Value("{t}.wikidata_id", Json),
         (Object::Speaker, "aliases") => Value("{t}.aliases", Json),
         (Object::Speaker, "statements") => Statements(Object::Speaker),
+        (Object::Speaker, "positionHistory") => Positions,
 
         (Object::Statement, "speaker") => One(Object::Speaker, "speaker_id", true),
         (Object::Statement, "reportedBy") => One(Object::Speaker, "reported_by_id", false),
@@ -190,6 +209,15 @@ pub fn field(object: Object, name: &str) -> Option<Field> {
         (Object::Topic, "slug") => Value("{t}.slug", Json),
         (Object::Topic, "parent") => One(Object::Topic, "parent_id", false),
         (Object::Topic, "children") => Many(Object::Topic, &CHILDREN_OF_TOPIC),
+
+        (Object::Position, "statement") => One(Object::Statement, "statement_id", true),
+        (Object::Position, "stance") => Value("{t}.stance", Json),
+        (Object::Position, "statedOn") => Value("{t}.stated_on", Json),
+        (Object::Position, "statedOnPrecision") => Value("{t}.stated_on_precision", Json),
+        (Object::Position, "reported") => Value("{t}.reported", Json),
+        (Object::Position, "speaker") => One(Object::Speaker, "speaker_id", true),
+        (Object::Position, "claim") => One(Object::Claim, "claim_id", true),
+        (Object::Position, _) => return None,
         _ => return common,
     };
     Some(own)
@@ -201,11 +229,6 @@ pub const RESOLVER_ONLY: &[(&str, &str, &str)] = &[
         "Speaker",
         "roles",
         "roles over time, for the speaker's page",
-    ),
-    (
-        "Speaker",
-        "positionHistory",
-        "a history on one claim, compiled as the root `positionHistory`",
     ),
     (
         "Statement",

@@ -47,6 +47,13 @@ pub(crate) enum Node {
         sel: Sel,
     },
     Statements(Box<Page>),
+    /// The row's position history on the claim given by id or slug (exactly one, as
+    /// the resolvers require).
+    Positions {
+        claim_id: Option<Value>,
+        claim_slug: Option<Value>,
+        sel: Sel,
+    },
 }
 
 /// A selection on one object: its response keys in order.
@@ -98,6 +105,12 @@ pub(crate) enum Root {
         sel: Sel,
     },
     Statements(Page),
+    /// A speaker's position history on a claim, by their ids.
+    Positions {
+        speaker: Value,
+        claim: Value,
+        sel: Sel,
+    },
 }
 
 /// Reads a document's selections into the compiled part; `None` as soon as anything
@@ -178,6 +191,14 @@ impl<'d> Reader<'d> {
                 "statements" => {
                     let args = self.args("Query", field, &PAGE_ARGS)?;
                     Root::Statements(self.page(Of::List, args, merged)?)
+                }
+                "positionHistory" => {
+                    let mut args = self.args("Query", field, &["speakerId", "claimId"])?;
+                    Root::Positions {
+                        speaker: args.remove("speakerId")?,
+                        claim: args.remove("claimId")?,
+                        sel: self.object(Ty::Position, merged)?,
+                    }
                 }
                 _ => return self.outside(|| format!("Query.{name}")),
             })
@@ -286,6 +307,14 @@ impl<'d> Reader<'d> {
                     Node::Many {
                         relation,
                         sel: self.object(target, merged)?,
+                    }
+                }
+                Def::Positions => {
+                    let mut args = self.args(ty.name(), field, &["claimId", "claimSlug"])?;
+                    Node::Positions {
+                        claim_id: args.remove("claimId"),
+                        claim_slug: args.remove("claimSlug"),
+                        sel: self.object(Ty::Position, merged)?,
                     }
                 }
                 Def::Statements(owner) => {

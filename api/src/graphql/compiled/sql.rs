@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::fields::{ConnNode, Defaults, EdgeField, Node, Of, Page, PageField, Root, Sel};
 use crate::graphql::pagination::{PageArgs, SortValue, window};
 use crate::graphql::statement::{self, StatementFilter, StatementOrder};
-use crate::service::model::Format;
+use crate::service::model::{self, Format};
 use crate::service::sql::Params;
 use crate::service::statement::filter::{Owner, Rows};
 
@@ -73,6 +73,20 @@ impl<'a> Sql<'a> {
                     live_one(&object, ty.table(), &t, &condition)
                 }
                 Root::Statements(page) => self.page(page, "")?,
+                Root::Positions {
+                    speaker,
+                    claim,
+                    sel,
+                } => {
+                    let speaker = self.id(speaker)?;
+                    let claim = self.id(claim)?;
+                    // An unknown speaker or claim is the resolvers' error.
+                    let known = format!(
+                        "EXISTS (SELECT 1 FROM speaker WHERE id = {speaker} AND deleted_at IS NULL) \
+                         AND EXISTS (SELECT 1 FROM claim WHERE id = {claim} AND deleted_at IS NULL)"
+                    );
+                    self.positions(&speaker, &claim, &known, sel)?
+                }
             };
             pairs.push((key.as_str(), value));
         }
@@ -118,10 +132,57 @@ impl<'a> Sql<'a> {
                     )
                 }
                 Node::Statements(page) => self.page(page, t)?,
+                Node::Positions {
+                    claim_id,
+                    claim_slug,
+                    sel,
+                } => {
+                    // The claim as the resolvers look it up: live, by id or by slug.
+                    let claim = match (self.arg(claim_id.as_ref()), self.arg(claim_slug.as_ref())) {
+                        (ConstValue::String(id), ConstValue::Null) => format!(
+                            "(SELECT id FROM claim WHERE id = {}::uuid AND deleted_at IS NULL)",
+                            self.bind(Uuid::parse_str(&id).ok()?)
+                        ),
+                        (ConstValue::Null, ConstValue::String(slug)) => format!(
+                            "(SELECT id FROM claim WHERE slug = {}::text AND deleted_at IS NULL)",
+                            self.bind(slug)
+                        ),
+                        _ => return None,
+                    };
+                    let known = format!("{claim} IS NOT NULL");
+                    self.positions(&format!("{t}.id"), &claim, &known, sel)?
+                }
             };
             pairs.push((key.as_str(), value));
         }
         Some(build_object(&pairs))
+    }
+
+    /// A position history as a list of `Position`, in position order: the positions of
+    /// the speaker and claim (SQL expressions of their ids), or, where there are none
+    /// and `known` does not hold, the mark of an unresolved object (the resolvers'
+    /// NOT_FOUND).
+    fn positions(&mut self, speaker: &str, claim: &str, known: &str, sel: &Sel) -> Option<String> {
+        let p = self.alias();
+        let object = self.object(&p, sel)?;
+        Some(format!(
+            "(SELECT CASE WHEN count(*) = 0 AND NOT ({known}) THEN json_build_object({}, true) \
+             ELSE coalesce(json_agg({object} ORDER BY {order}), '[]'::json) END \
+             FROM {positions} {p} WHERE {p}.speaker_id = {speaker} AND {p}.claim_id = {claim})",
+            quote(UNRESOLVED_KEY),
+            order = model::POSITION_ORDER.replace("{p}", &p),
+            positions = model::POSITIONS,
+        ))
+    }
+
+    /// An id argument as a bound `uuid`; `None` where it is not one.
+    fn id(&mut self, value: &Value) -> Option<String> {
+        match self.arg(Some(value)) {
+            ConstValue::String(id) => {
+                Some(format!("{}::uuid", self.bind(Uuid::parse_str(&id).ok()?)))
+            }
+            _ => None,
+        }
     }
 
     /// A page of statements as `StatementConnection`, in the list's order; `parent` is

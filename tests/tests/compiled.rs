@@ -910,3 +910,110 @@ async fn position_histories_answer_as_the_resolvers_do() {
     .await;
     assert!(unknown_slug["errors"].is_array(), "{unknown_slug:#}");
 }
+
+const TIMELINE: &str = r#"
+query Timeline($filter: TimelineFilter!, $first: Int, $after: String) {
+  timeline(filter: $filter, first: $first, after: $after) {
+    __typename totalCount
+    pageInfo { hasPreviousPage hasNextPage startCursor endCursor }
+    edges {
+      __typename cursor
+      node {
+        __typename at kind
+        statement { id text statedOn speaker { id name } }
+        verdict { id status ratingLabel reviewer { name } }
+        link { id relation status targetStatement { id } targetArticle { id } }
+        article { id title }
+        change {
+          __typename days speaker { id } claim { id slug }
+          from { stance statedOn statedOnPrecision reported statement { id } }
+          to { stance statedOn reported claim { id } speaker { id } }
+        }
+      }
+    }
+    nodes { at kind }
+  }
+}
+"#;
+
+#[tokio::test]
+async fn timeline_pages_answer_as_the_resolvers_do() {
+    let (db, speaker) = data().await;
+    // A speaker with a change of position, and the claim it is on.
+    let changed = text(
+        &db,
+        "SELECT s.speaker_id || ' ' || x.claim_id FROM stance x JOIN statement s ON s.id = x.statement_id \
+         WHERE s.deleted_at IS NULL GROUP BY s.speaker_id, x.claim_id HAVING count(DISTINCT x.stance) > 1 \
+         ORDER BY count(*) DESC, 1 LIMIT 1",
+    )
+    .await;
+    let (changer, claim) = changed.split_once(' ').unwrap();
+    let topic = text(
+        &db,
+        "SELECT topic_id::text FROM claim_topic ORDER BY topic_id LIMIT 1",
+    )
+    .await;
+    let mut kinds_seen = std::collections::BTreeSet::new();
+    for viewer in [Viewer::anonymous(), editor()] {
+        for filter in [
+            json!({ "speakerIds": [speaker] }),
+            json!({ "speakerIds": [changer] }),
+            json!({ "claimIds": [claim] }),
+            json!({ "speakerIds": [speaker, changer], "kinds": ["STATEMENT", "POSITION_CHANGE"] }),
+            json!({ "topicIds": [topic], "from": "2000-01-01", "to": "2100-01-01" }),
+            json!({ "claimIds": [claim], "kinds": [] }),
+        ] {
+            let mut after = Value::Null;
+            let mut seen = 0;
+            loop {
+                let data = compare(
+                    &db,
+                    TIMELINE,
+                    json!({ "filter": filter, "first": 7, "after": after }),
+                    &viewer,
+                )
+                .await;
+                let page = &data["timeline"];
+                for edge in page["edges"].as_array().unwrap() {
+                    kinds_seen.insert(edge["node"]["kind"].as_str().unwrap().to_owned());
+                    seen += 1;
+                }
+                if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    assert_eq!(
+                        seen as f64,
+                        page["totalCount"].as_f64().unwrap(),
+                        "{filter}"
+                    );
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
+            }
+        }
+    }
+    for kind in [
+        "STATEMENT",
+        "VERDICT_PUBLISHED",
+        "FOLLOW_UP",
+        "POSITION_CHANGE",
+    ] {
+        assert!(
+            kinds_seen.contains(kind),
+            "no {kind} event in {kinds_seen:?}"
+        );
+    }
+    // What the resolvers refuse is theirs to refuse.
+    for variables in [
+        json!({ "filter": {} }),
+        json!({ "filter": { "speakerIds": [] } }),
+        json!({ "filter": { "speakerIds": ["nope"] } }),
+        json!({ "filter": { "claimIds": [claim], "from": "2020-01-02", "to": "2020-01-01" } }),
+        json!({ "filter": { "claimIds": [claim] }, "first": 101 }),
+        json!({ "filter": { "claimIds": [claim] }, "after": "bm90IGEgY3Vyc29y" }),
+    ] {
+        let refused = resolved_only(&db, TIMELINE, variables, &Viewer::anonymous()).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{refused:#}"
+        );
+    }
+}

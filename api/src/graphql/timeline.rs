@@ -82,6 +82,39 @@ pub struct TimelineFilter {
     pub kinds: Option<Vec<TimelineEventKind>>,
 }
 
+impl TimelineFilter {
+    /// The filter read: its ids parsed and its values checked, the field at fault
+    /// naming an error.
+    pub fn read(&self) -> ApiResult<timeline::TimelineFilter> {
+        let empty = |ids: &Option<Vec<ID>>| ids.as_ref().is_none_or(Vec::is_empty);
+        if empty(&self.speaker_ids) && empty(&self.claim_ids) && empty(&self.topic_ids) {
+            return Err(ApiError::bad_input(
+                "filter",
+                "name at least one of speakerIds, claimIds and topicIds",
+            ));
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            return Err(ApiError::bad_input("filter.to", "comes before `from`"));
+        }
+        let ids = |field: &str, ids: &Option<Vec<ID>>| {
+            ids.as_deref().map(|ids| uuids(field, ids)).transpose()
+        };
+        Ok(timeline::TimelineFilter {
+            speaker_ids: ids("filter.speakerIds", &self.speaker_ids)?,
+            claim_ids: ids("filter.claimIds", &self.claim_ids)?,
+            topic_ids: ids("filter.topicIds", &self.topic_ids)?,
+            from: self.from.map(|d| d.0),
+            to: self.to.map(|d| d.0),
+            kinds: self
+                .kinds
+                .as_ref()
+                .map(|k| k.iter().copied().map(EventKind::from).collect()),
+        })
+    }
+}
+
 /// One event of a timeline.
 pub struct TimelineEvent(pub Event, Arc<PageRecords>);
 
@@ -193,7 +226,8 @@ impl TimelineEvent {
     }
 }
 
-const CURSOR: &str = "timeline";
+/// The list tag of timeline cursors (`pagination::encode_key`).
+pub const CURSOR: &str = "timeline";
 
 /// One page of a timeline; shared by `timeline` and `Claim.timeline`. With `as_of`,
 /// the timeline as the database stood then.
@@ -204,40 +238,7 @@ pub async fn page(
     after: Option<String>,
     as_of: Option<DateTime<Utc>>,
 ) -> ApiResult<Conn<TimelineEvent>> {
-    let empty = |ids: &Option<Vec<ID>>| ids.as_ref().is_none_or(Vec::is_empty);
-    if empty(&filter.speaker_ids) && empty(&filter.claim_ids) && empty(&filter.topic_ids) {
-        return Err(ApiError::bad_input(
-            "filter",
-            "name at least one of speakerIds, claimIds and topicIds",
-        ));
-    }
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from > to
-    {
-        return Err(ApiError::bad_input("filter.to", "comes before `from`"));
-    }
-    let service_filter = timeline::TimelineFilter {
-        speaker_ids: filter
-            .speaker_ids
-            .as_deref()
-            .map(|ids| uuids("filter.speakerIds", ids))
-            .transpose()?,
-        claim_ids: filter
-            .claim_ids
-            .as_deref()
-            .map(|ids| uuids("filter.claimIds", ids))
-            .transpose()?,
-        topic_ids: filter
-            .topic_ids
-            .as_deref()
-            .map(|ids| uuids("filter.topicIds", ids))
-            .transpose()?,
-        from: filter.from.map(|d| d.0),
-        to: filter.to.map(|d| d.0),
-        kinds: filter
-            .kinds
-            .map(|k| k.into_iter().map(EventKind::from).collect()),
-    };
+    let service_filter = filter.read()?;
     let limit = pagination::forward_limit(first)?;
     let key: Option<EventKey> = after
         .as_deref()

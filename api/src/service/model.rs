@@ -26,10 +26,14 @@ pub enum Object {
     Topic,
     /// A statement's stance on one claim: a row of [`POSITIONS`].
     Position,
+    /// An event of a timeline: a row of `service::timeline::events_sql`.
+    TimelineEvent,
+    /// A position change, over its timeline event's row.
+    PositionChange,
 }
 
 impl Object {
-    pub const ALL: [Object; 11] = [
+    pub const ALL: [Object; 13] = [
         Object::Speaker,
         Object::Statement,
         Object::StatementStance,
@@ -41,6 +45,8 @@ impl Object {
         Object::Link,
         Object::Topic,
         Object::Position,
+        Object::TimelineEvent,
+        Object::PositionChange,
     ];
 
     /// The GraphQL type.
@@ -57,10 +63,13 @@ impl Object {
             Object::Link => "Link",
             Object::Topic => "Topic",
             Object::Position => "Position",
+            Object::TimelineEvent => "TimelineEvent",
+            Object::PositionChange => "PositionChange",
         }
     }
 
-    /// The table holding it (a relation of SQL's own for a position).
+    /// The table holding it (a relation of SQL's own for a position; a timeline's
+    /// events have none but their page's).
     pub fn table(self) -> &'static str {
         match self {
             Object::Speaker => "speaker",
@@ -74,6 +83,7 @@ impl Object {
             Object::Link => "link",
             Object::Topic => "topic",
             Object::Position => POSITIONS,
+            Object::TimelineEvent | Object::PositionChange => "events",
         }
     }
 }
@@ -101,6 +111,12 @@ pub enum Field {
     Statements(Object),
     /// The row's (a speaker's) position history on one claim.
     Positions,
+    /// The same row seen as another object, where the condition on it holds (else
+    /// null).
+    Within(Object, &'static str),
+    /// An object over a row computed from this one: the select list, over `{t}`, of
+    /// the object's columns.
+    Derived(Object, &'static str),
 }
 
 /// Every position (live statements' stances) as a relation, in the columns of
@@ -218,6 +234,34 @@ pub fn field(object: Object, name: &str) -> Option<Field> {
         (Object::Position, "speaker") => One(Object::Speaker, "speaker_id", true),
         (Object::Position, "claim") => One(Object::Claim, "claim_id", true),
         (Object::Position, _) => return None,
+
+        (Object::TimelineEvent, "at") => Value("({t}.at AT TIME ZONE 'UTC')", Instant),
+        (Object::TimelineEvent, "kind") => Value("{t}.kind", Json),
+        (Object::TimelineEvent, "statement") => One(Object::Statement, "statement_id", false),
+        (Object::TimelineEvent, "verdict") => One(Object::Verdict, "verdict_id", false),
+        (Object::TimelineEvent, "link") => One(Object::Link, "link_id", false),
+        (Object::TimelineEvent, "article") => One(Object::Article, "article_id", false),
+        (Object::TimelineEvent, "change") => {
+            Within(Object::PositionChange, "{t}.kind = 'POSITION_CHANGE'")
+        }
+        (Object::TimelineEvent, _) => return None,
+
+        (Object::PositionChange, "speaker") => One(Object::Speaker, "speaker_id", true),
+        (Object::PositionChange, "claim") => One(Object::Claim, "sub", true),
+        (Object::PositionChange, "from") => Derived(
+            Object::Position,
+            "{t}.from_statement_id AS statement_id, {t}.speaker_id, {t}.sub AS claim_id, \
+             {t}.prev_stance AS stance, {t}.prev_stated_on AS stated_on, \
+             {t}.prev_precision AS stated_on_precision, {t}.prev_at AS stated_at_utc, \
+             {t}.prev_reported AS reported",
+        ),
+        (Object::PositionChange, "to") => Derived(
+            Object::Position,
+            "{t}.statement_id, {t}.speaker_id, {t}.sub AS claim_id, {t}.stance, {t}.stated_on, \
+             {t}.stated_on_precision, {t}.stated_at_utc, {t}.reported",
+        ),
+        (Object::PositionChange, "days") => Value("({t}.stated_on - {t}.prev_stated_on)", Json),
+        (Object::PositionChange, _) => return None,
         _ => return common,
     };
     Some(own)
@@ -259,6 +303,11 @@ pub const RESOLVER_ONLY: &[(&str, &str, &str)] = &[
     ),
     ("Article", "statements", "an article's statements, paged"),
     ("Outlet", "articles", "an outlet's articles, paged"),
+    (
+        "PositionChange",
+        "links",
+        "links between the change's two statements, of three relations",
+    ),
     ("Topic", "statements", "a topic's statements, paged"),
     (
         "Verdict",

@@ -7,12 +7,13 @@
 //! start of its period), then creation (uuid v7 ids are time-ordered).
 
 use chrono::{NaiveDate, NaiveDateTime};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
+use crate::service::sql::Params;
 use entity::{DatePrecision, StanceKind, statement};
 
 /// SQL sort key of position order over a statement aliased `s`. Untimed statements
@@ -219,48 +220,44 @@ fn changes_sql(
     filter: &ChangeFilter,
     after: Option<&ChangeKey>,
     limit: Option<u64>,
-) -> (String, Vec<Value>) {
-    let mut values: Vec<Value> = Vec::new();
-    let mut param = |v: Value| {
-        values.push(v);
-        format!("${}", values.len())
-    };
+    params: &mut Params,
+) -> String {
     let mut scope = vec!["s.deleted_at IS NULL".to_owned()];
     if let Some(id) = filter.speaker_id {
-        scope.push(format!("s.speaker_id = {}", param(id.into())));
+        scope.push(format!("s.speaker_id = {}", params.bind(id)));
     }
     if let Some(id) = filter.claim_id {
-        scope.push(format!("st.claim_id = {}", param(id.into())));
+        scope.push(format!("st.claim_id = {}", params.bind(id)));
     }
     let mut outer = vec![
         "prev_stance IS NOT NULL".to_owned(),
         "prev_stance <> stance".to_owned(),
     ];
     if let Some(topic) = filter.topic_id {
-        let p = param(topic.into());
+        let p = params.bind(topic);
         outer.push(format!(
             "(EXISTS (SELECT 1 FROM claim_topic ct WHERE ct.claim_id = p.claim_id AND ct.topic_id = {p}) \
               OR EXISTS (SELECT 1 FROM statement_topic t WHERE t.statement_id = p.statement_id AND t.topic_id = {p}))"
         ));
     }
     if let Some(from) = filter.from {
-        outer.push(format!("stated_on >= {}", param(from.into())));
+        outer.push(format!("stated_on >= {}", params.bind(from)));
     }
     if let Some(to) = filter.to {
-        outer.push(format!("stated_on <= {}", param(to.into())));
+        outer.push(format!("stated_on <= {}", params.bind(to)));
     }
     if let Some(key) = after {
         outer.push(format!(
             "(stated_on, coalesce(stated_at_utc, '-infinity'::timestamp), statement_id, claim_id) > ({}, \
              coalesce({}::timestamp, '-infinity'::timestamp), {}, {})",
-            param(key.stated_on.into()),
-            param(key.at.into()),
-            param(key.statement_id.into()),
-            param(key.claim_id.into()),
+            params.bind(key.stated_on),
+            params.bind(key.at),
+            params.bind(key.statement_id),
+            params.bind(key.claim_id),
         ));
     }
     let limit = limit.map(|n| format!("LIMIT {n}")).unwrap_or_default();
-    let sql = format!(
+    format!(
         "WITH p AS (SELECT {POSITION_COLUMNS}, \
            lag(s.id) OVER w AS prev_statement_id, lag(st.stance) OVER w AS prev_stance, \
            lag(s.stated_on) OVER w AS prev_stated_on, lag(s.stated_on_precision) OVER w AS prev_precision, \
@@ -272,8 +269,7 @@ fn changes_sql(
          ORDER BY stated_on, coalesce(stated_at_utc, '-infinity'::timestamp), statement_id, claim_id {limit}",
         scope = scope.join(" AND "),
         outer = outer.join(" AND "),
-    );
-    (sql, values)
+    )
 }
 
 /// One page of position changes after `after`, in the order of their later position.
@@ -284,9 +280,9 @@ pub async fn changes<C: ConnectionTrait>(
     after: Option<&ChangeKey>,
     limit: u64,
 ) -> ApiResult<Vec<ChangeRow>> {
-    let (sql, values) = changes_sql(filter, after, Some(limit));
-    let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
-    Ok(ChangeSqlRow::find_by_statement(stmt)
+    let mut params = Params::new();
+    let sql = changes_sql(filter, after, Some(limit), &mut params);
+    Ok(ChangeSqlRow::find_by_statement(params.statement(sql))
         .all(db)
         .await?
         .into_iter()
@@ -296,12 +292,9 @@ pub async fn changes<C: ConnectionTrait>(
 
 /// The statement counting every change matching `filter`.
 pub fn count_changes(filter: &ChangeFilter) -> Statement {
-    let (sql, values) = changes_sql(filter, None, None);
-    Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("SELECT COUNT(*) FROM ({sql}) AS changes"),
-        values,
-    )
+    let mut params = Params::new();
+    let sql = changes_sql(filter, None, None, &mut params);
+    params.statement(format!("SELECT COUNT(*) FROM ({sql}) AS changes"))
 }
 
 #[cfg(test)]

@@ -8,13 +8,14 @@
 //! never by loading everything and slicing.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::service::position::{ChangeRow, POSITION_KEY, PositionRow};
+use crate::service::sql::Params;
 use entity::{DatePrecision, StanceKind};
 
 /// Kinds of timeline events, in the order they sort within one instant.
@@ -148,7 +149,7 @@ const NO_ID: &str = "'00000000-0000-0000-0000-000000000000'::uuid";
 
 /// The columns of an event row. The last eleven are a position change's two positions
 /// (so its `change` needs no further query); other kinds leave them NULL (`NO_CHANGE`).
-const EVENT_COLUMNS: &str = "at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
+pub const EVENT_COLUMNS: &str = "at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
      from_statement_id, speaker_id, stance, stated_on, stated_on_precision, stated_at_utc, reported, \
      prev_stance, prev_stated_on, prev_precision, prev_at, prev_reported";
 const NO_CHANGE: &str = "NULL::uuid, NULL::stance_kind, NULL::date, NULL::date_precision, NULL::timestamp, \
@@ -166,14 +167,14 @@ struct Ids {
 }
 
 impl Ids {
-    fn bind(ids: &[Uuid], param: &mut impl FnMut(Value) -> String) -> Self {
+    fn bind(ids: &[Uuid], params: &mut Params) -> Self {
         match ids {
             [id] => Self {
-                param: param((*id).into()),
+                param: params.bind(*id),
                 one: true,
             },
             _ => Self {
-                param: param(ids.to_vec().into()),
+                param: params.bind(ids.to_vec()),
                 one: false,
             },
         }
@@ -190,32 +191,29 @@ impl Ids {
     }
 }
 
-/// The SQL of the events matching `filter`, after `after`. Only the conditions and
-/// event kinds the filter asks for are written out, so each one can use its index
+/// The SQL of the events matching `filter`, after `after`, in timeline order (in the
+/// columns of [`EVENT_COLUMNS`]), its values bound to `params`. Only the conditions
+/// and event kinds the filter asks for are written out, so each one can use its index
 /// (a generic `$1 IS NULL OR …` would keep the planner from it); the text depends on
 /// the filter's shape only, so each shape is one prepared statement.
-fn events_sql(
+pub fn events_sql(
     filter: &TimelineFilter,
     after: Option<&EventKey>,
     limit: Option<u64>,
-) -> (String, Vec<Value>) {
-    let mut values: Vec<Value> = Vec::new();
-    let mut param = |v: Value| {
-        values.push(v);
-        format!("${}", values.len())
-    };
+    params: &mut Params,
+) -> String {
     let speakers = filter
         .speaker_ids
         .as_deref()
-        .map(|ids| Ids::bind(ids, &mut param));
+        .map(|ids| Ids::bind(ids, params));
     let claims = filter
         .claim_ids
         .as_deref()
-        .map(|ids| Ids::bind(ids, &mut param));
+        .map(|ids| Ids::bind(ids, params));
     let topics = filter
         .topic_ids
         .as_deref()
-        .map(|ids| Ids::bind(ids, &mut param));
+        .map(|ids| Ids::bind(ids, params));
     let mut scope = vec!["s.deleted_at IS NULL".to_owned()];
     if let Some(ids) = &speakers {
         scope.push(ids.matched_by("s.speaker_id"));
@@ -328,18 +326,18 @@ fn events_sql(
     }
     let mut outer: Vec<String> = Vec::new();
     if let Some(from) = filter.from {
-        outer.push(format!("at >= {}::date", param(from.into())));
+        outer.push(format!("at >= {}::date", params.bind(from)));
     }
     if let Some(to) = filter.to {
-        outer.push(format!("at < {}::date + 1", param(to.into())));
+        outer.push(format!("at < {}::date + 1", params.bind(to)));
     }
     if let Some(key) = after {
         outer.push(format!(
             "(at, rank, id, sub) > ({}, {}, {}, {})",
-            param(key.at.into()),
-            param(key.rank.into()),
-            param(key.id.into()),
-            param(key.sub.into())
+            params.bind(key.at),
+            params.bind(key.rank),
+            params.bind(key.id),
+            params.bind(key.sub)
         ));
     }
     let outer = if outer.is_empty() {
@@ -352,17 +350,16 @@ fn events_sql(
         .map(|n| {
             format!(
                 "LIMIT {}",
-                param(i64::try_from(n).unwrap_or(i64::MAX).into())
+                params.bind(i64::try_from(n).unwrap_or(i64::MAX))
             )
         })
         .unwrap_or_default();
-    let sql = format!(
+    format!(
         "WITH {}, events ({EVENT_COLUMNS}) AS ({}) \
          SELECT * FROM events {outer} ORDER BY at, rank, id, sub {limit}",
         ctes.join(", "),
         branches.join(" UNION ALL ")
-    );
-    (sql, values)
+    )
 }
 
 /// One page of events after `after`.
@@ -373,14 +370,11 @@ pub async fn page<C: ConnectionTrait>(
     after: Option<&EventKey>,
     limit: u64,
 ) -> ApiResult<Vec<Event>> {
-    let (sql, values) = events_sql(filter, after, Some(limit));
-    let rows = EventSqlRow::find_by_statement(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .all(db)
-    .await?;
+    let mut params = Params::new();
+    let sql = events_sql(filter, after, Some(limit), &mut params);
+    let rows = EventSqlRow::find_by_statement(params.statement(sql))
+        .all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -410,11 +404,16 @@ pub async fn page<C: ConnectionTrait>(
 
 /// The statement counting every event matching `filter`.
 pub fn count(filter: &TimelineFilter) -> Statement {
-    let (sql, values) = events_sql(filter, None, None);
-    Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("SELECT COUNT(*) FROM ({sql}) AS timeline"),
-        values,
+    let mut params = Params::new();
+    let sql = count_sql(filter, &mut params);
+    params.statement(sql)
+}
+
+/// The SQL counting every event matching `filter`, its values bound to `params`.
+pub fn count_sql(filter: &TimelineFilter, params: &mut Params) -> String {
+    format!(
+        "SELECT COUNT(*) FROM ({}) AS timeline",
+        events_sql(filter, None, None, params)
     )
 }
 

@@ -47,6 +47,16 @@ pub(crate) enum Node {
         sel: Sel,
     },
     Statements(Box<Page>),
+    /// The same row as another object, where the condition holds.
+    Within {
+        condition: &'static str,
+        sel: Sel,
+    },
+    /// An object over a row computed from this one.
+    Derived {
+        select: &'static str,
+        sel: Sel,
+    },
     /// The row's position history on the claim given by id or slug (exactly one, as
     /// the resolvers require).
     Positions {
@@ -70,7 +80,7 @@ pub(crate) struct Page {
 
 #[derive(Debug)]
 pub(crate) enum ConnNode {
-    Typename,
+    Typename(&'static str),
     TotalCount,
     PageInfo(Vec<(String, PageField)>),
     Edges(Vec<(String, EdgeField)>),
@@ -88,7 +98,7 @@ pub(crate) enum PageField {
 
 #[derive(Debug)]
 pub(crate) enum EdgeField {
-    Typename,
+    Typename(&'static str),
     Cursor,
     Node(Sel),
 }
@@ -105,6 +115,11 @@ pub(crate) enum Root {
         sel: Sel,
     },
     Statements(Page),
+    /// A page of a timeline: its arguments by name, as the document gives them.
+    Timeline {
+        args: HashMap<&'static str, Value>,
+        sel: Vec<(String, ConnNode)>,
+    },
     /// A speaker's position history on a claim, by their ids.
     Positions {
         speaker: Value,
@@ -192,6 +207,14 @@ impl<'d> Reader<'d> {
                     let args = self.args("Query", field, &PAGE_ARGS)?;
                     Root::Statements(self.page(Of::List, args, merged)?)
                 }
+                "timeline" => Root::Timeline {
+                    args: self.args("Query", field, &["filter", "first", "after"])?,
+                    sel: self.connection(
+                        ("TimelineEventConnection", "TimelineEventEdge"),
+                        Ty::TimelineEvent,
+                        merged,
+                    )?,
+                },
                 "positionHistory" => {
                     let mut args = self.args("Query", field, &["speakerId", "claimId"])?;
                     Root::Positions {
@@ -309,6 +332,20 @@ impl<'d> Reader<'d> {
                         sel: self.object(target, merged)?,
                     }
                 }
+                Def::Within(target, condition) => {
+                    self.bare(ty.name(), field)?;
+                    Node::Within {
+                        condition,
+                        sel: self.object(target, merged)?,
+                    }
+                }
+                Def::Derived(target, select) => {
+                    self.bare(ty.name(), field)?;
+                    Node::Derived {
+                        select,
+                        sel: self.object(target, merged)?,
+                    }
+                }
                 Def::Positions => {
                     let mut args = self.args(ty.name(), field, &["claimId", "claimSlug"])?;
                     Node::Positions {
@@ -337,12 +374,29 @@ impl<'d> Reader<'d> {
         args: HashMap<&'static str, Value>,
         merged: &[&'d Field],
     ) -> Option<Page> {
-        let sel = self.selection(merged, "StatementConnection", |field, merged| {
-            self.bare("StatementConnection", field)?;
+        let sel = self.connection(
+            ("StatementConnection", "StatementEdge"),
+            Ty::Statement,
+            merged,
+        )?;
+        Some(Page { of, args, sel })
+    }
+
+    /// The selection of a connection (named `names`: the connection and its edge) of
+    /// `node` objects.
+    fn connection(
+        &self,
+        names: (&'static str, &'static str),
+        node: Ty,
+        merged: &[&'d Field],
+    ) -> Option<Vec<(String, ConnNode)>> {
+        let (conn, edge) = names;
+        self.selection(merged, conn, |field, merged| {
+            self.bare(conn, field)?;
             Some(match field.name.node.as_str() {
-                "__typename" => ConnNode::Typename,
+                "__typename" => ConnNode::Typename(conn),
                 "totalCount" => ConnNode::TotalCount,
-                "nodes" => ConnNode::Nodes(self.object(Ty::Statement, merged)?),
+                "nodes" => ConnNode::Nodes(self.object(node, merged)?),
                 "pageInfo" => {
                     ConnNode::PageInfo(self.selection(merged, "PageInfo", |field, _| {
                         self.bare("PageInfo", field)?;
@@ -356,20 +410,17 @@ impl<'d> Reader<'d> {
                         })
                     })?)
                 }
-                "edges" => {
-                    ConnNode::Edges(self.selection(merged, "StatementEdge", |field, merged| {
-                        self.bare("StatementEdge", field)?;
-                        Some(match field.name.node.as_str() {
-                            "__typename" => EdgeField::Typename,
-                            "cursor" => EdgeField::Cursor,
-                            "node" => EdgeField::Node(self.object(Ty::Statement, merged)?),
-                            other => return self.outside(|| format!("StatementEdge.{other}")),
-                        })
-                    })?)
-                }
-                other => return self.outside(|| format!("StatementConnection.{other}")),
+                "edges" => ConnNode::Edges(self.selection(merged, edge, |field, merged| {
+                    self.bare(edge, field)?;
+                    Some(match field.name.node.as_str() {
+                        "__typename" => EdgeField::Typename(edge),
+                        "cursor" => EdgeField::Cursor,
+                        "node" => EdgeField::Node(self.object(node, merged)?),
+                        other => return self.outside(|| format!("{edge}.{other}")),
+                    })
+                })?),
+                other => return self.outside(|| format!("{conn}.{other}")),
             })
-        })?;
-        Some(Page { of, args, sel })
+        })
     }
 }

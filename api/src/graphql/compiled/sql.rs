@@ -8,11 +8,15 @@ use sea_orm::Value as SqlValue;
 use uuid::Uuid;
 
 use super::fields::{ConnNode, Defaults, EdgeField, Node, Of, Page, PageField, Root, Sel};
-use crate::graphql::pagination::{PageArgs, SortValue, window};
+use std::collections::HashMap;
+
+use crate::graphql::pagination::{PageArgs, SortValue, decode_key, forward_limit, window};
 use crate::graphql::statement::{self, StatementFilter, StatementOrder};
+use crate::graphql::timeline::{CURSOR as TIMELINE_CURSOR, TimelineFilter};
 use crate::service::model::{self, Format};
 use crate::service::sql::Params;
 use crate::service::statement::filter::{Owner, Rows};
+use crate::service::timeline::{self, EventKey};
 
 /// The key of the object written where a non-null object is gone (the resolvers answer
 /// with an error there).
@@ -73,6 +77,7 @@ impl<'a> Sql<'a> {
                     live_one(&object, ty.table(), &t, &condition)
                 }
                 Root::Statements(page) => self.page(page, "")?,
+                Root::Timeline { args, sel } => self.timeline(args, sel)?,
                 Root::Positions {
                     speaker,
                     claim,
@@ -132,6 +137,21 @@ impl<'a> Sql<'a> {
                     )
                 }
                 Node::Statements(page) => self.page(page, t)?,
+                Node::Within { condition, sel } => {
+                    let object = self.object(t, sel)?;
+                    format!(
+                        "CASE WHEN {} THEN {object} END",
+                        condition.replace("{t}", t)
+                    )
+                }
+                Node::Derived { select, sel } => {
+                    let c = self.alias();
+                    let object = self.object(&c, sel)?;
+                    format!(
+                        "(SELECT {object} FROM (SELECT {}) {c})",
+                        select.replace("{t}", t)
+                    )
+                }
                 Node::Positions {
                     claim_id,
                     claim_slug,
@@ -225,7 +245,8 @@ impl<'a> Sql<'a> {
             "{}::bigint",
             self.params.bind(i64::try_from(window.limit).ok()?)
         );
-        let (s, counted, p) = (self.alias(), self.alias(), self.alias());
+        let (s, p) = (self.alias(), self.alias());
+        let counted = self.alias();
         let matching = self
             .params
             .condition(filter.condition_within(Rows::Table(&s), owner.clone()));
@@ -265,26 +286,98 @@ impl<'a> Sql<'a> {
         } else {
             (format!("{p}.n"), format!("{p}.n DESC"))
         };
-        let cursor = cursor_sql(&p, &ordering.tag(), keyed);
+        let shown = Shown {
+            p: p.clone(),
+            cursor: cursor_sql(&p, &ordering.tag(), keyed),
+            limit: limit.clone(),
+            first_shown,
+            last_shown,
+            has_pages: [false, true].map(|more| window.has_pages(more)),
+        };
+        let total = |sql: &mut Self| {
+            format!(
+                "(SELECT count(*) FROM statement {counted} \
+                 WHERE {counted}.deleted_at IS NULL AND {})",
+                sql.params
+                    .condition(filter.condition_within(Rows::Table(&counted), owner.clone()))
+            )
+        };
+        let object = self.connection(&page.sel, &shown, total)?;
+        // HAVING makes one group of the page's rows, so an empty page is still an answer.
+        Some(format!(
+            "(SELECT {object} FROM (SELECT {s}.*, row_number() OVER (ORDER BY {order}) AS n \
+             FROM (SELECT * FROM statement {s} WHERE {s}.deleted_at IS NULL AND {matching}{bound} \
+             ORDER BY {order} LIMIT {limit} + 1) {s}) {p} HAVING true)",
+        ))
+    }
+
+    /// A page of a timeline as `TimelineEventConnection`, its arguments read as the
+    /// resolvers read them (`TimelineFilter::read`, `pagination::forward_limit`,
+    /// `pagination::decode_key`); the events are `service::timeline`'s.
+    fn timeline(
+        &mut self,
+        args: &HashMap<&'static str, Value>,
+        sel: &[(String, ConnNode)],
+    ) -> Option<String> {
+        let filter = match self.arg(args.get("filter")) {
+            ConstValue::Null => return None,
+            value => TimelineFilter::parse(Some(value)).ok()?.read().ok()?,
+        };
+        let limit = forward_limit(size(self.arg(args.get("first")))?).ok()?;
+        let after: Option<EventKey> = match text(self.arg(args.get("after")))? {
+            Some(cursor) => Some(decode_key("after", TIMELINE_CURSOR, &cursor).ok()?),
+            None => None,
+        };
+        let fetch = u64::try_from(limit + 1).ok()?;
+        let events = timeline::events_sql(&filter, after.as_ref(), Some(fetch), &mut self.params);
+        let limit = format!("{}::bigint", self.params.bind(i64::try_from(limit).ok()?));
+        let p = self.alias();
+        let shown = Shown {
+            p: p.clone(),
+            cursor: timeline_cursor_sql(&p),
+            limit: limit.clone(),
+            first_shown: format!("{p}.n"),
+            last_shown: format!("{p}.n DESC"),
+            has_pages: [false, true].map(|more| (after.is_some(), more)),
+        };
+        let total = |sql: &mut Self| format!("({})", timeline::count_sql(&filter, &mut sql.params));
+        let object = self.connection(sel, &shown, total)?;
+        Some(format!(
+            "(SELECT {object} FROM (SELECT e.*, row_number() OVER (ORDER BY e.at, e.rank, e.id, e.sub) AS n \
+             FROM ({events}) e) {p} HAVING true)"
+        ))
+    }
+
+    /// A connection's object over the page's rows (`shown.p`, numbered `n` in the order
+    /// read, one more than shown where more follow), `total` writing its `totalCount`.
+    fn connection(
+        &mut self,
+        sel: &[(String, ConnNode)],
+        shown: &Shown,
+        total: impl Fn(&mut Self) -> String,
+    ) -> Option<String> {
+        let Shown {
+            p,
+            cursor,
+            limit,
+            first_shown,
+            last_shown,
+            has_pages,
+        } = shown;
         let shown = format!("{p}.n <= {limit}");
         // A flag of the page as SQL: known from the window, or whether more rows were
         // read than shown.
-        let flag = |has: &dyn Fn(bool) -> bool| match (has(false), has(true)) {
+        let flag = |of: fn((bool, bool)) -> bool| match (of(has_pages[0]), of(has_pages[1])) {
             (false, true) => format!("count(*) > {limit}"),
             (known, _) => known.to_string(),
         };
-        let has_previous = flag(&|more| window.has_pages(more).0);
-        let has_next = flag(&|more| window.has_pages(more).1);
-        let mut pairs = Vec::with_capacity(page.sel.len());
-        for (key, node) in &page.sel {
+        let has_previous = flag(|(previous, _)| previous);
+        let has_next = flag(|(_, next)| next);
+        let mut pairs = Vec::with_capacity(sel.len());
+        for (key, node) in sel {
             let value = match node {
-                ConnNode::Typename => "'StatementConnection'".to_owned(),
-                ConnNode::TotalCount => format!(
-                    "(SELECT count(*) FROM statement {counted} \
-                     WHERE {counted}.deleted_at IS NULL AND {})",
-                    self.params
-                        .condition(filter.condition_within(Rows::Table(&counted), owner.clone()))
-                ),
+                ConnNode::Typename(name) => quote(name),
+                ConnNode::TotalCount => total(self),
                 ConnNode::PageInfo(fields) => {
                     let fields: Vec<(&str, String)> = fields
                         .iter()
@@ -309,28 +402,22 @@ impl<'a> Sql<'a> {
                     let mut edge = Vec::with_capacity(fields.len());
                     for (key, field) in fields {
                         let value = match field {
-                            EdgeField::Typename => "'StatementEdge'".to_owned(),
+                            EdgeField::Typename(name) => quote(name),
                             EdgeField::Cursor => cursor.clone(),
-                            EdgeField::Node(sel) => self.object(&p, sel)?,
+                            EdgeField::Node(sel) => self.object(p, sel)?,
                         };
                         edge.push((key.as_str(), value));
                     }
-                    aggregate(&build_object(&edge), &first_shown, &shown)
+                    aggregate(&build_object(&edge), first_shown, &shown)
                 }
                 ConnNode::Nodes(sel) => {
-                    let node = self.object(&p, sel)?;
-                    aggregate(&node, &first_shown, &shown)
+                    let node = self.object(p, sel)?;
+                    aggregate(&node, first_shown, &shown)
                 }
             };
             pairs.push((key.as_str(), value));
         }
-        // HAVING makes one group of the page's rows, so an empty page is still an answer.
-        Some(format!(
-            "(SELECT {object} FROM (SELECT {s}.*, row_number() OVER (ORDER BY {order}) AS n \
-             FROM (SELECT * FROM statement {s} WHERE {s}.deleted_at IS NULL AND {matching}{bound} \
-             ORDER BY {order} LIMIT {limit} + 1) {s}) {p} HAVING true)",
-            object = build_object(&pairs),
-        ))
+        Some(build_object(&pairs))
     }
 
     /// An argument's value for this request: variables read (their defaults where the
@@ -387,6 +474,18 @@ fn build_object(pairs: &[(&str, String)]) -> String {
     out
 }
 
+/// What a page shows of the rows it read: the rows' alias, their cursor, the page
+/// size, the orders of the rows shown first and last, and `hasPreviousPage` and
+/// `hasNextPage` as they are when no more rows were read than shown and when more were.
+struct Shown {
+    p: String,
+    cursor: String,
+    limit: String,
+    first_shown: String,
+    last_shown: String,
+    has_pages: [(bool, bool); 2],
+}
+
 /// The page's shown rows of `value`, in `order`, as a JSON array.
 fn aggregate(value: &str, order: &str, shown: &str) -> String {
     format!("coalesce(json_agg({value} ORDER BY {order}) FILTER (WHERE {shown}), '[]'::json)")
@@ -415,15 +514,24 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// An instant as chrono's `to_rfc3339` writes it: UTC as `+00:00`, and a fraction of
-/// no digits, 3 or 6, as the value needs. (The colons are quoted text of the format, so
-/// that pgbench, replaying the statement, does not read `:MI` as a variable.)
+/// An instant as chrono's `to_rfc3339` writes it: UTC as `+00:00` after the time as
+/// [`naive`] writes it.
 fn rfc3339(expr: &str) -> String {
-    let us = format!("to_char({expr} AT TIME ZONE 'UTC', 'US')");
     format!(
-        "to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS') || \
+        "{} || '+00:00'",
+        naive(&format!("({expr} AT TIME ZONE 'UTC')"))
+    )
+}
+
+/// A date and time without a zone (`timestamp`) as chrono writes one: a fraction of no
+/// digits, 3 or 6, as the value needs. (The colons are quoted text of the format, so
+/// that pgbench, replaying the statement, does not read `:MI` as a variable.)
+fn naive(expr: &str) -> String {
+    let us = format!("to_char({expr}, 'US')");
+    format!(
+        "to_char({expr}, 'YYYY-MM-DD\"T\"HH24\":\"MI\":\"SS') || \
          CASE WHEN {us} = '000000' THEN '' WHEN right({us}, 3) = '000' THEN '.' || left({us}, 3) \
-         ELSE '.' || {us} END || '+00:00'"
+         ELSE '.' || {us} END"
     )
 }
 
@@ -439,5 +547,17 @@ fn cursor_sql(p: &str, tag: &str, keyed: bool) -> String {
     format!(
         "rtrim(translate(encode(convert_to('{{\"o\":\"{tag}\"{key},\"i\":\"' || {p}.id || '\"}}', 'UTF8'), \
          'base64'), E'+/\\n', '-_'), '=')"
+    )
+}
+
+/// A timeline event's cursor, as `pagination::encode_key` writes its key
+/// (`service::timeline::EventKey`, its instant as chrono writes a naive date and time):
+/// the JSON of `["timeline", key]` in URL-safe base64 without padding.
+fn timeline_cursor_sql(p: &str) -> String {
+    let at = naive(&format!("{p}.at"));
+    format!(
+        "rtrim(translate(encode(convert_to('[\"{TIMELINE_CURSOR}\",{{\"at\":\"' || {at} || \
+         '\",\"rank\":' || {p}.rank || ',\"id\":\"' || {p}.id || '\",\"sub\":\"' || {p}.sub || '\"}}]', \
+         'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
     )
 }

@@ -89,13 +89,17 @@ impl AppState {
     }
 
     /// Housekeeping on a timer: reloads the keys, writes key use times, drops idle
-    /// rate-limit buckets.
+    /// rate-limit buckets, analyzes tables whose planner statistics are missing or
+    /// stale (see `service::statistics`).
     pub async fn maintain(&self) {
         self.keys.reload().await;
         if let Err(e) = self.keys.flush_last_used().await {
             tracing::warn!(error = %e, "cannot record API key use times");
         }
         self.rate_limits.forget_idle();
+        if let Err(e) = crate::service::statistics::refresh(&self.db).await {
+            tracing::warn!(error = %e, "cannot bring planner statistics up to date");
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod speaker;
 pub mod speaker_role;
 pub mod sql;
 pub mod statement;
+pub mod statistics;
 pub mod suggestion;
 pub mod timeline;
 pub mod topic;

@@ -520,7 +520,7 @@ async fn the_resolvers_answer_where_the_compiled_statement_cannot() {
         "query A($id: ID!) { statement(id: $id) { id statedTime } }",
         "query B($id: ID!) { statement(id: $id) { id topics { name } } }",
         "query C($id: ID!, $yes: Boolean!) { statement(id: $id) { id @include(if: $yes) } }",
-        "query D($id: ID!) { statement(id: $id) { id } speakers(first: 1) { totalCount } }",
+        "query D($id: ID!) { statement(id: $id) { id } claim(slug: \"x\") { positions { changes } } }",
     ] {
         resolved_only(&db, query, json!({ "id": statement, "yes": true }), &viewer).await;
     }
@@ -1016,4 +1016,149 @@ async fn timeline_pages_answer_as_the_resolvers_do() {
             "{refused:#}"
         );
     }
+}
+
+/// A root list's page: every connection field, a few of each node's.
+fn list_page(field: &str, filter_type: &str, node: &str) -> String {
+    format!(
+        r#"query List($filter: {filter_type}, $first: Int, $after: String, $last: Int, $before: String) {{
+  {field}(filter: $filter, first: $first, after: $after, last: $last, before: $before) {{
+    __typename totalCount
+    pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
+    edges {{ __typename cursor node {{ {node} }} }}
+    nodes {{ id }}
+  }}
+}}"#
+    )
+}
+
+#[tokio::test]
+async fn root_lists_answer_as_the_resolvers_do_both_ways() {
+    let (db, speaker) = data().await;
+    // Names that sort and escape awkwardly, and equal names (the id breaks the tie).
+    sql(&db, &format!(
+        "UPDATE speaker SET name = CASE WHEN id = '{speaker}' THEN 'Zoë \"Quoted\" \\ O''Brien' ELSE 'Same Name' END \
+         WHERE id IN (SELECT id FROM speaker ORDER BY id LIMIT 5) OR id = '{speaker}'"
+    )).await;
+    sql(&db, "UPDATE outlet SET name = 'Ålesund Avis' WHERE id = (SELECT id FROM outlet ORDER BY id LIMIT 1)").await;
+    let outlet = text(&db, "SELECT id::text FROM outlet ORDER BY id LIMIT 1").await;
+    let topic = text(
+        &db,
+        "SELECT id::text FROM topic WHERE parent_id IS NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    // Verdicts on a claim itself, published and not.
+    let claim = text(&db, "SELECT id::text FROM claim ORDER BY id LIMIT 1").await;
+    sql(&db, &format!(
+        "INSERT INTO verdict (id, claim_id, reviewer_id, rating_label, status, published_at) \
+         SELECT gen_random_uuid(), '{claim}', (SELECT id FROM outlet ORDER BY id LIMIT 1), label, status::verdict_status, \
+                CASE WHEN status = 'PUBLISHED' THEN now() END \
+         FROM (VALUES ('Wrong', 'PUBLISHED'), ('Unsure', 'DRAFT')) v(label, status)"
+    )).await;
+    let lists = [
+        (
+            "speakers",
+            "SpeakerFilter",
+            "id name slug kind statements(first: 1) { totalCount }",
+            vec![
+                json!(null),
+                json!({ "kind": "PERSON" }),
+                json!({ "name": "same" }),
+                json!({ "name": "  " }),
+            ],
+        ),
+        (
+            "claims",
+            "ClaimFilter",
+            "id text slug verdicts { id status }",
+            vec![
+                json!(null),
+                json!({ "topicIds": [topic] }),
+                json!({ "text": "the" }),
+            ],
+        ),
+        (
+            "verdicts",
+            "VerdictFilter",
+            "id status ratingLabel publishedAt reviewer { name } statement { id } claim { id }",
+            vec![
+                json!(null),
+                json!({ "status": ["DRAFT", "PUBLISHED"] }),
+                json!({ "claimIds": [claim] }),
+                json!({ "reviewerIds": [outlet], "statementIds": [] }),
+            ],
+        ),
+        (
+            "articles",
+            "ArticleFilter",
+            "id title url publishedAt language outlet { name }",
+            vec![
+                json!(null),
+                json!({ "outletIds": [outlet] }),
+                json!({ "language": "en" }),
+                json!({ "publishedFrom": "2000-01-01T00:00:00Z", "publishedTo": "2100-01-01T00:00:00.5+02:00" }),
+            ],
+        ),
+        (
+            "topics",
+            "TopicFilter",
+            "id name slug parentId parent { name } children { name }",
+            vec![
+                json!(null),
+                json!({ "parentId": topic }),
+                json!({ "name": "a" }),
+            ],
+        ),
+        (
+            "outlets",
+            "OutletFilter",
+            "id name slug homepage country",
+            vec![json!(null), json!({ "name": "å" })],
+        ),
+    ];
+    for (field, filter_type, node, filters) in lists {
+        let query = list_page(field, filter_type, node);
+        for viewer in [Viewer::anonymous(), editor()] {
+            for filter in &filters {
+                for (size, cursor, next, more) in [
+                    ("first", "after", "endCursor", "hasNextPage"),
+                    ("last", "before", "startCursor", "hasPreviousPage"),
+                ] {
+                    let mut at = Value::Null;
+                    for _ in 0..3 {
+                        let data = compare(
+                            &db,
+                            &query,
+                            json!({ "filter": filter, size: 7, cursor: at }),
+                            &viewer,
+                        )
+                        .await;
+                        let page = &data[field]["pageInfo"];
+                        if !page[more].as_bool().unwrap() {
+                            break;
+                        }
+                        at = page[next].clone();
+                    }
+                }
+            }
+        }
+        // A cursor of another list, and a reversed range, are the resolvers' to refuse.
+        let refused = resolved_only(
+            &db,
+            &query,
+            json!({ "after": "eyJvIjoib3RoZXIuaWQiLCJpIjoiMDE4ZjAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAwIn0" }),
+            &Viewer::anonymous(),
+        )
+        .await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{field}: {refused:#}"
+        );
+    }
+    // Readers see published verdicts only, editors every one.
+    let verdicts = list_page("verdicts", "VerdictFilter", "status");
+    let count = |data: Value| data["verdicts"]["totalCount"].as_f64().unwrap();
+    let public = count(compare(&db, &verdicts, json!({}), &Viewer::anonymous()).await);
+    let all = count(compare(&db, &verdicts, json!({}), &editor()).await);
+    assert!(all > public, "{all} {public}");
 }

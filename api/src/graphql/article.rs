@@ -8,10 +8,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::loader::ById;
 use crate::graphql::outlet::Outlet;
-use crate::graphql::pagination::{self, Conn, Ordering, PageArgs};
+use crate::graphql::pagination::{self, Conn, ListQuery, Ordering, PageArgs};
 use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::{Statement, StatementFilter};
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::{self, Record};
 use entity::article;
 
@@ -186,37 +186,46 @@ impl ArticleQuery {
         )]
         before: Option<String>,
     ) -> Result<Conn<Article>> {
-        let filter = filter.unwrap_or_default();
-        let mut select = article::Entity::live();
-        if let Some(ids) = &filter.outlet_ids {
-            let ids = uuids("filter.outletIds", ids)?;
-            select = select.filter(article::Column::OutletId.is_in(ids));
-        }
-        if let (Some(from), Some(to)) = (filter.published_from, filter.published_to)
-            && to < from
-        {
-            return Err(
-                ApiError::bad_input("filter.publishedTo", "is before publishedFrom").into(),
-            );
-        }
-        if let Some(from) = filter.published_from {
-            select = select.filter(article::Column::PublishedAt.gte(from));
-        }
-        if let Some(to) = filter.published_to {
-            select = select.filter(article::Column::PublishedAt.lte(to));
-        }
-        if let Some(language) = filter
-            .language
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-        {
-            select = select.filter(article::Column::Language.eq(language));
-        }
-        let ordering = Ordering::<article::Entity>::by_id(true);
+        let (select, ordering) = list_query(filter, viewer(ctx))?;
         let args = PageArgs::new(first, after, last, before);
         Ok(pagination::page(db(ctx), select, &ordering, &args).await?)
     }
+}
+
+/// The `articles` list: its rows and order, for the resolvers and the compiled reads.
+pub fn list_query(
+    filter: Option<ArticleFilter>,
+    _viewer: &crate::auth::Viewer,
+) -> ListQuery<article::Entity> {
+    let filter = filter.unwrap_or_default();
+    let mut select = article::Entity::live();
+    if let Some(ids) = &filter.outlet_ids {
+        let ids = uuids("filter.outletIds", ids)?;
+        select = select.filter(article::Column::OutletId.is_in(ids));
+    }
+    if let (Some(from), Some(to)) = (filter.published_from, filter.published_to)
+        && to < from
+    {
+        return Err(ApiError::bad_input(
+            "filter.publishedTo",
+            "is before publishedFrom",
+        ));
+    }
+    if let Some(from) = filter.published_from {
+        select = select.filter(article::Column::PublishedAt.gte(from));
+    }
+    if let Some(to) = filter.published_to {
+        select = select.filter(article::Column::PublishedAt.lte(to));
+    }
+    if let Some(language) = filter
+        .language
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        select = select.filter(article::Column::Language.eq(language));
+    }
+    Ok((select, Ordering::<article::Entity>::by_id(true)))
 }
 
 /// A new article. An address another live article already has is BAD_USER_INPUT naming that

@@ -280,7 +280,7 @@ impl Plan {
         if self.required.iter().any(missing) {
             return None;
         }
-        let mut out = sql::Sql::new(variables, &self.defaults, viewer.sees_unpublished());
+        let mut out = sql::Sql::new(variables, &self.defaults, viewer);
         let body = out.root(&self.root)?;
         let text = format!("SELECT json_build_object('data', {body})::text");
         Some(Statement::from_sql_and_values(

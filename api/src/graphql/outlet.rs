@@ -8,9 +8,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::article::Article;
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::loader::ById;
-use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue};
+use crate::graphql::pagination::{self, Conn, ListQuery, Ordering, PageArgs, SortValue};
 use crate::graphql::scalars::{id, uuid};
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::{self, Record};
 use entity::{article, outlet};
 
@@ -163,24 +163,33 @@ impl OutletQuery {
         )]
         before: Option<String>,
     ) -> Result<Conn<Outlet>> {
-        let filter = filter.unwrap_or_default();
-        let mut select = outlet::Entity::live();
-        if let Some(name) = filter
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            select = select.filter(service::outlet::name_matches(name));
-        }
-        let ordering = Ordering::<outlet::Entity> {
-            column: Some(outlet::Column::Name),
-            key_of: |m| Some(SortValue::Text(m.name.clone())),
-            descending: false,
-        };
+        let (select, ordering) = list_query(filter, viewer(ctx))?;
         let args = PageArgs::new(first, after, last, before);
         Ok(pagination::page(db(ctx), select, &ordering, &args).await?)
     }
+}
+
+/// The `outlets` list: its rows and order, for the resolvers and the compiled reads.
+pub fn list_query(
+    filter: Option<OutletFilter>,
+    _viewer: &crate::auth::Viewer,
+) -> ListQuery<outlet::Entity> {
+    let filter = filter.unwrap_or_default();
+    let mut select = outlet::Entity::live();
+    if let Some(name) = filter
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        select = select.filter(service::outlet::name_matches(name));
+    }
+    let ordering = Ordering::<outlet::Entity> {
+        column: Some(outlet::Column::Name),
+        key_of: |m| Some(SortValue::Text(m.name.clone())),
+        descending: false,
+    };
+    Ok((select, ordering))
 }
 
 /// A new outlet. A slug another live outlet has is BAD_USER_INPUT.

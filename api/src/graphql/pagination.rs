@@ -214,20 +214,13 @@ pub(crate) fn window(args: &PageArgs) -> ApiResult<Window> {
     })
 }
 
-/// Runs one page of `select` in `ordering` and wraps it as a connection of `N`.
-pub async fn page<E, N, C>(
-    db: &C,
+/// The rows of `select` a page in `ordering` reads: those beyond the window's cursor,
+/// in the order read (reversed for a backward page), one more than the page shows.
+pub(crate) fn windowed<E: Record>(
     select: Select<E>,
     ordering: &Ordering<E>,
-    args: &PageArgs,
-) -> ApiResult<Conn<N>>
-where
-    E: Record,
-    N: OutputType + From<E::Model>,
-    C: ConnectionTrait,
-{
-    let window = window(args)?;
-    let total = TotalCount::of(db, &select);
+    window: &Window,
+) -> ApiResult<Select<E>> {
     let mut query = select;
     if let Some((cursor, side)) = &window.bound {
         if cursor.ordering != ordering.tag() {
@@ -264,11 +257,83 @@ where
     if let Some(col) = ordering.column {
         query = query.order_by(col, order.clone());
     }
-    let fetched = query
+    Ok(query
         .order_by(E::id_col(), order)
-        .limit(u64::try_from(window.limit + 1).unwrap_or(u64::MAX))
-        .all(db)
-        .await?;
+        .limit(u64::try_from(window.limit + 1).unwrap_or(u64::MAX)))
+}
+
+/// A list's rows and their order, as a list's `list_query` gives them.
+pub type ListQuery<E> = ApiResult<(Select<E>, Ordering<E>)>;
+
+/// The sort key of an ordering, as a cursor holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Date,
+    Text,
+}
+
+/// A page of a list as the compiled reads write it: the rows it reads and the rows
+/// it counts, as statements, and what its cursors are made of.
+pub(crate) struct Listed {
+    /// The rows read ([`windowed`]).
+    pub rows: sea_orm::sea_query::SelectStatement,
+    /// Every row of the list, for `totalCount`.
+    pub all: sea_orm::sea_query::SelectStatement,
+    /// The ordering's tag in cursors.
+    pub tag: String,
+    /// The sort column, by name, with its kind; `None` when the list is in id order.
+    pub key: Option<(String, KeyKind)>,
+    /// Whether the rows are read in descending order.
+    pub descending: bool,
+}
+
+/// [`Listed`] for one page of `select` in `ordering`.
+pub(crate) fn listed<E: Record>(
+    select: Select<E>,
+    ordering: &Ordering<E>,
+    window: &Window,
+) -> ApiResult<Listed> {
+    use sea_orm::{ColumnTrait, ColumnType, Iden};
+    let key = match ordering.column {
+        None => None,
+        Some(col) => {
+            let kind = match col.def().get_column_type() {
+                ColumnType::Date => KeyKind::Date,
+                ColumnType::String(_) | ColumnType::Text => KeyKind::Text,
+                other => {
+                    return Err(ApiError::Internal(format!(
+                        "no cursor key of type {other:?}"
+                    )));
+                }
+            };
+            Some((col.to_string(), kind))
+        }
+    };
+    Ok(Listed {
+        all: select.clone().into_query(),
+        rows: windowed(select, ordering, window)?.into_query(),
+        tag: ordering.tag(),
+        key,
+        descending: window.reads_descending(ordering),
+    })
+}
+
+/// Runs one page of `select` in `ordering` and wraps it as a connection of `N`.
+pub async fn page<E, N, C>(
+    db: &C,
+    select: Select<E>,
+    ordering: &Ordering<E>,
+    args: &PageArgs,
+) -> ApiResult<Conn<N>>
+where
+    E: Record,
+    N: OutputType + From<E::Model>,
+    C: ConnectionTrait,
+{
+    let window = window(args)?;
+    let total = TotalCount::of(db, &select);
+    let query = windowed(select, ordering, &window)?;
+    let fetched = query.all(db).await?;
     let more = fetched.len() > window.limit;
     let mut rows: Vec<E::Model> = fetched.into_iter().take(window.limit).collect();
     if window.backward {

@@ -4,15 +4,16 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, QueryFilter};
 
+use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::SpeakerKind;
 use crate::graphql::loader::{ById, Children, RolesOfSpeaker};
-use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue};
+use crate::graphql::pagination::{self, Conn, ListQuery, Ordering, PageArgs, SortValue};
 use crate::graphql::scalars::{id, uuid};
 use crate::graphql::speaker_role::SpeakerRole;
 use crate::graphql::statement::{Statement, StatementFilter, StatementOrder};
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::{self, Record};
 use entity::speaker;
 
@@ -170,6 +171,29 @@ pub struct SpeakerFilter {
     pub name: Option<String>,
 }
 
+/// The `speakers` list: its rows and order, for the resolvers and the compiled reads.
+pub fn list_query(filter: Option<SpeakerFilter>, _viewer: &Viewer) -> ListQuery<speaker::Entity> {
+    let filter = filter.unwrap_or_default();
+    let mut select = speaker::Entity::live();
+    if let Some(kind) = filter.kind {
+        select = select.filter(speaker::Column::Kind.eq(entity::SpeakerKind::from(kind)));
+    }
+    if let Some(name) = filter
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        select = select.filter(service::speaker::name_matches(name));
+    }
+    let ordering = Ordering::<speaker::Entity> {
+        column: Some(speaker::Column::Name),
+        key_of: |m| Some(SortValue::Text(m.name.clone())),
+        descending: false,
+    };
+    Ok((select, ordering))
+}
+
 #[derive(Default)]
 pub struct SpeakerQuery;
 
@@ -226,24 +250,7 @@ impl SpeakerQuery {
         )]
         before: Option<String>,
     ) -> Result<Conn<Speaker>> {
-        let filter = filter.unwrap_or_default();
-        let mut select = speaker::Entity::live();
-        if let Some(kind) = filter.kind {
-            select = select.filter(speaker::Column::Kind.eq(entity::SpeakerKind::from(kind)));
-        }
-        if let Some(name) = filter
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            select = select.filter(service::speaker::name_matches(name));
-        }
-        let ordering = Ordering::<speaker::Entity> {
-            column: Some(speaker::Column::Name),
-            key_of: |m| Some(SortValue::Text(m.name.clone())),
-            descending: false,
-        };
+        let (select, ordering) = list_query(filter, viewer(ctx))?;
         Ok(pagination::page(
             db(ctx),
             select,

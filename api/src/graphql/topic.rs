@@ -8,10 +8,10 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::loader::{ById, Children, ChildrenOfTopic};
-use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, SortValue};
+use crate::graphql::pagination::{self, Conn, ListQuery, Ordering, PageArgs, SortValue};
 use crate::graphql::scalars::{id, uuid};
 use crate::graphql::statement::{Statement, StatementFilter};
-use crate::graphql::{actor, db, loaders};
+use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::validate::escape_like;
 use crate::service::{self, Record};
 use entity::topic;
@@ -120,6 +120,36 @@ pub struct TopicFilter {
     pub name: Option<String>,
 }
 
+/// The `topics` list: its rows and order, for the resolvers and the compiled reads.
+pub fn list_query(
+    filter: Option<TopicFilter>,
+    _viewer: &crate::auth::Viewer,
+) -> ListQuery<topic::Entity> {
+    let filter = filter.unwrap_or_default();
+    let mut select = topic::Entity::live();
+    if let Some(parent) = &filter.parent_id {
+        select = select.filter(topic::Column::ParentId.eq(uuid("filter.parentId", parent)?));
+    }
+    if let Some(name) = filter
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let pattern = format!("%{}%", escape_like(name));
+        select = select.filter(sea_orm::sea_query::Expr::cust_with_values(
+            "topic.name ILIKE $1",
+            [pattern],
+        ));
+    }
+    let ordering = Ordering::<topic::Entity> {
+        column: Some(topic::Column::Name),
+        key_of: |m| Some(SortValue::Text(m.name.clone())),
+        descending: false,
+    };
+    Ok((select, ordering))
+}
+
 #[derive(Default)]
 pub struct TopicQuery;
 
@@ -173,28 +203,7 @@ impl TopicQuery {
         )]
         before: Option<String>,
     ) -> Result<Conn<Topic>> {
-        let filter = filter.unwrap_or_default();
-        let mut select = topic::Entity::live();
-        if let Some(parent) = &filter.parent_id {
-            select = select.filter(topic::Column::ParentId.eq(uuid("filter.parentId", parent)?));
-        }
-        if let Some(name) = filter
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            let pattern = format!("%{}%", escape_like(name));
-            select = select.filter(sea_orm::sea_query::Expr::cust_with_values(
-                "topic.name ILIKE $1",
-                [pattern],
-            ));
-        }
-        let ordering = Ordering::<topic::Entity> {
-            column: Some(topic::Column::Name),
-            key_of: |m| Some(SortValue::Text(m.name.clone())),
-            descending: false,
-        };
+        let (select, ordering) = list_query(filter, viewer(ctx))?;
         let args = PageArgs::new(first, after, last, before);
         Ok(pagination::page(db(ctx), select, &ordering, &args).await?)
     }

@@ -13,7 +13,7 @@ use crate::graphql::common::{DeleteInput, DeletePayload};
 use crate::graphql::enums::VerdictStatus;
 use crate::graphql::loader::{ById, ClaimReviewOf};
 use crate::graphql::outlet::Outlet;
-use crate::graphql::pagination::{self, Conn, Ordering, PageArgs, in_ids};
+use crate::graphql::pagination::{self, Conn, ListQuery, Ordering, PageArgs, in_ids};
 use crate::graphql::scalars::{id, uuid, uuids};
 use crate::graphql::statement::Statement;
 use crate::graphql::{actor, db, loaders, viewer};
@@ -198,32 +198,41 @@ impl VerdictQuery {
         )]
         before: Option<String>,
     ) -> Result<Conn<Verdict>> {
-        let filter = filter.unwrap_or_default();
-        let ids = |field: &str, ids: &Option<Vec<ID>>| {
-            ids.as_deref().map(|ids| uuids(field, ids)).transpose()
-        };
-        let statement_ids = ids("filter.statementIds", &filter.statement_ids)?;
-        let claim_ids = ids("filter.claimIds", &filter.claim_ids)?;
-        let reviewer_ids = ids("filter.reviewerIds", &filter.reviewer_ids)?;
-        let mut select = verdict::Entity::live();
-        select = in_ids(
-            select,
-            verdict::Column::StatementId,
-            statement_ids.as_deref(),
-        );
-        select = in_ids(select, verdict::Column::ClaimId, claim_ids.as_deref());
-        select = in_ids(select, verdict::Column::ReviewerId, reviewer_ids.as_deref());
-        if let Some(status) = filter.status {
-            select = select.filter(
-                verdict::Column::Status.is_in(status.into_iter().map(entity::VerdictStatus::from)),
-            );
-        }
-        if !viewer(ctx).sees_unpublished() {
-            select = select.filter(verdict::Column::Status.eq(entity::VerdictStatus::Published));
-        }
+        let (select, ordering) = list_query(filter, viewer(ctx))?;
         let args = PageArgs::new(first, after, last, before);
-        Ok(pagination::page(db(ctx), select, &Ordering::by_id(true), &args).await?)
+        Ok(pagination::page(db(ctx), select, &ordering, &args).await?)
     }
+}
+
+/// The `verdicts` list as `viewer` sees it: its rows and order, for the resolvers and
+/// the compiled reads.
+pub fn list_query(filter: Option<VerdictFilter>, viewer: &Viewer) -> ListQuery<verdict::Entity> {
+    let filter = filter.unwrap_or_default();
+    let ids = |field: &str, ids: &Option<Vec<ID>>| {
+        ids.as_deref().map(|ids| uuids(field, ids)).transpose()
+    };
+    let statement_ids = ids("filter.statementIds", &filter.statement_ids)?;
+    let claim_ids = ids("filter.claimIds", &filter.claim_ids)?;
+    let reviewer_ids = ids("filter.reviewerIds", &filter.reviewer_ids)?;
+    let mut select = verdict::Entity::live();
+    select = in_ids(
+        select,
+        verdict::Column::StatementId,
+        statement_ids.as_deref(),
+    );
+    select = in_ids(select, verdict::Column::ClaimId, claim_ids.as_deref());
+    select = in_ids(select, verdict::Column::ReviewerId, reviewer_ids.as_deref());
+    if let Some(status) = filter.status {
+        select = select.filter(
+            verdict::Column::Status.is_in(status.into_iter().map(entity::VerdictStatus::from)),
+        );
+    }
+    if !viewer.sees_unpublished() {
+        select = select.filter(sea_orm::sea_query::Expr::cust(
+            model::PUBLISHED_VERDICTS.condition("verdict"),
+        ));
+    }
+    Ok((select, Ordering::by_id(true)))
 }
 
 /// A verdict on exactly one of a statement and a claim. A rating value given without its

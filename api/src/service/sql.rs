@@ -4,7 +4,9 @@
 //! [`Condition`], such as a statement filter's) is written into the same text, its
 //! parameters numbered on from those bound before it.
 
-use sea_orm::sea_query::{Condition, Expr, PostgresQueryBuilder, QueryBuilder, SqlWriter};
+use sea_orm::sea_query::{
+    Condition, Expr, PostgresQueryBuilder, QueryBuilder, SelectStatement, SqlWriter,
+};
 use sea_orm::{DbBackend, Statement, Value};
 
 /// The values bound so far, in parameter order.
@@ -36,6 +38,16 @@ impl Params {
             values: &mut self.values,
         };
         PostgresQueryBuilder.prepare_expr(expr, &mut writer);
+        writer.text
+    }
+
+    /// Writes `query` as SQL, its values bound as the next parameters.
+    pub fn query(&mut self, query: &SelectStatement) -> String {
+        let mut writer = Writer {
+            text: String::new(),
+            values: &mut self.values,
+        };
+        PostgresQueryBuilder.prepare_select_statement(query, &mut writer);
         writer.text
     }
 

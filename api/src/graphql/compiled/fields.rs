@@ -28,6 +28,59 @@ pub(crate) enum Of {
     List,
 }
 
+/// The root lists of records, each compiled from its resolver's own query (its
+/// `list_query`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum List {
+    Speakers,
+    Claims,
+    Verdicts,
+    Articles,
+    Topics,
+    Outlets,
+}
+
+impl List {
+    fn of(field: &str) -> Option<Self> {
+        Some(match field {
+            "speakers" => List::Speakers,
+            "claims" => List::Claims,
+            "verdicts" => List::Verdicts,
+            "articles" => List::Articles,
+            "topics" => List::Topics,
+            "outlets" => List::Outlets,
+            _ => return None,
+        })
+    }
+
+    /// The objects listed.
+    fn node(self) -> Ty {
+        match self {
+            List::Speakers => Ty::Speaker,
+            List::Claims => Ty::Claim,
+            List::Verdicts => Ty::Verdict,
+            List::Articles => Ty::Article,
+            List::Topics => Ty::Topic,
+            List::Outlets => Ty::Outlet,
+        }
+    }
+
+    /// The connection's and the edge's type names.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            List::Speakers => ("SpeakerConnection", "SpeakerEdge"),
+            List::Claims => ("ClaimConnection", "ClaimEdge"),
+            List::Verdicts => ("VerdictConnection", "VerdictEdge"),
+            List::Articles => ("ArticleConnection", "ArticleEdge"),
+            List::Topics => ("TopicConnection", "TopicEdge"),
+            List::Outlets => ("OutletConnection", "OutletEdge"),
+        }
+    }
+}
+
+/// The arguments of a root list of records.
+const LIST_ARGS: [&str; 5] = ["filter", "first", "after", "last", "before"];
+
 /// The arguments of a statement list.
 const PAGE_ARGS: [&str; 6] = ["filter", "orderBy", "first", "after", "last", "before"];
 
@@ -115,6 +168,13 @@ pub(crate) enum Root {
         sel: Sel,
     },
     Statements(Page),
+    /// A page of a root list of records: its arguments by name, as the document gives
+    /// them.
+    List {
+        list: List,
+        args: HashMap<&'static str, Value>,
+        sel: Vec<(String, ConnNode)>,
+    },
     /// A page of a timeline: its arguments by name, as the document gives them.
     Timeline {
         args: HashMap<&'static str, Value>,
@@ -206,6 +266,14 @@ impl<'d> Reader<'d> {
                 "statements" => {
                     let args = self.args("Query", field, &PAGE_ARGS)?;
                     Root::Statements(self.page(Of::List, args, merged)?)
+                }
+                list if List::of(list).is_some() => {
+                    let list = List::of(list)?;
+                    Root::List {
+                        list,
+                        args: self.args("Query", field, &LIST_ARGS)?,
+                        sel: self.connection(list.names(), list.node(), merged)?,
+                    }
                 }
                 "timeline" => Root::Timeline {
                     args: self.args("Query", field, &["filter", "first", "after"])?,

@@ -7,12 +7,18 @@ use async_graphql_value::{ConstValue, Value};
 use sea_orm::Value as SqlValue;
 use uuid::Uuid;
 
-use super::fields::{ConnNode, Defaults, EdgeField, Node, Of, Page, PageField, Root, Sel};
+use super::fields::{ConnNode, Defaults, EdgeField, List, Node, Of, Page, PageField, Root, Sel};
 use std::collections::HashMap;
 
-use crate::graphql::pagination::{PageArgs, SortValue, decode_key, forward_limit, window};
+use crate::auth::Viewer;
+use crate::graphql::pagination::{
+    KeyKind, ListQuery, Listed, PageArgs, SortValue, Window, decode_key, forward_limit, listed,
+    window,
+};
 use crate::graphql::statement::{self, StatementFilter, StatementOrder};
 use crate::graphql::timeline::{CURSOR as TIMELINE_CURSOR, TimelineFilter};
+use crate::graphql::{self};
+use crate::service::Record;
 use crate::service::model::{self, Format};
 use crate::service::sql::Params;
 use crate::service::statement::filter::{Owner, Rows};
@@ -30,6 +36,7 @@ pub const UNRESOLVED: &str = "{\"claimtrack.unresolved\" : true}";
 pub(crate) struct Sql<'a> {
     variables: &'a Variables,
     defaults: &'a Defaults,
+    viewer: &'a Viewer,
     sees_unpublished: bool,
     params: Params,
     aliases: usize,
@@ -39,12 +46,13 @@ impl<'a> Sql<'a> {
     pub(crate) fn new(
         variables: &'a Variables,
         defaults: &'a Defaults,
-        sees_unpublished: bool,
+        viewer: &'a Viewer,
     ) -> Self {
         Self {
             variables,
             defaults,
-            sees_unpublished,
+            viewer,
+            sees_unpublished: viewer.sees_unpublished(),
             params: Params::new(),
             aliases: 0,
         }
@@ -78,6 +86,7 @@ impl<'a> Sql<'a> {
                 }
                 Root::Statements(page) => self.page(page, "")?,
                 Root::Timeline { args, sel } => self.timeline(args, sel)?,
+                Root::List { list, args, sel } => self.list(*list, args, sel)?,
                 Root::Positions {
                     speaker,
                     claim,
@@ -288,7 +297,11 @@ impl<'a> Sql<'a> {
         };
         let shown = Shown {
             p: p.clone(),
-            cursor: cursor_sql(&p, &ordering.tag(), keyed),
+            cursor: cursor_sql(
+                &p,
+                &ordering.tag(),
+                keyed.then_some(("stated_on", KeyKind::Date)),
+            ),
             limit: limit.clone(),
             first_shown,
             last_shown,
@@ -308,6 +321,69 @@ impl<'a> Sql<'a> {
             "(SELECT {object} FROM (SELECT {s}.*, row_number() OVER (ORDER BY {order}) AS n \
              FROM (SELECT * FROM statement {s} WHERE {s}.deleted_at IS NULL AND {matching}{bound} \
              ORDER BY {order} LIMIT {limit} + 1) {s}) {p} HAVING true)",
+        ))
+    }
+
+    /// A page of a root list of records, its rows those of its resolver's own query
+    /// (`list_query`) as `pagination` pages them, written into the statement.
+    fn list(
+        &mut self,
+        list: List,
+        args: &HashMap<&'static str, Value>,
+        sel: &[(String, ConnNode)],
+    ) -> Option<String> {
+        let window = window(&PageArgs::new(
+            size(self.arg(args.get("first")))?,
+            text(self.arg(args.get("after")))?,
+            size(self.arg(args.get("last")))?,
+            text(self.arg(args.get("before")))?,
+        ))
+        .ok()?;
+        let filter = self.arg(args.get("filter"));
+        let viewer = self.viewer;
+        let listed = match list {
+            List::Speakers => listed_of(graphql::speaker::list_query, filter, viewer, &window),
+            List::Claims => listed_of(graphql::claim::list_query, filter, viewer, &window),
+            List::Verdicts => listed_of(graphql::verdict::list_query, filter, viewer, &window),
+            List::Articles => listed_of(graphql::article::list_query, filter, viewer, &window),
+            List::Topics => listed_of(graphql::topic::list_query, filter, viewer, &window),
+            List::Outlets => listed_of(graphql::outlet::list_query, filter, viewer, &window),
+        }?;
+        let limit = format!(
+            "{}::bigint",
+            self.params.bind(i64::try_from(window.limit).ok()?)
+        );
+        let rows = self.params.query(&listed.rows);
+        let (r, p) = (self.alias(), self.alias());
+        let direction = if listed.descending { "DESC" } else { "ASC" };
+        let order = match &listed.key {
+            Some((column, _)) => format!("{r}.{column} {direction}, {r}.id {direction}"),
+            None => format!("{r}.id {direction}"),
+        };
+        let (first_shown, last_shown) = if window.backward {
+            (format!("{p}.n DESC"), format!("{p}.n"))
+        } else {
+            (format!("{p}.n"), format!("{p}.n DESC"))
+        };
+        let key = listed
+            .key
+            .as_ref()
+            .map(|(column, kind)| (column.as_str(), *kind));
+        let shown = Shown {
+            p: p.clone(),
+            cursor: cursor_sql(&p, &listed.tag, key),
+            limit,
+            first_shown,
+            last_shown,
+            has_pages: [false, true].map(|more| window.has_pages(more)),
+        };
+        let all = &listed.all;
+        let total =
+            |sql: &mut Self| format!("(SELECT count(*) FROM ({}) c)", sql.params.query(all));
+        let object = self.connection(sel, &shown, total)?;
+        Some(format!(
+            "(SELECT {object} FROM (SELECT {r}.*, row_number() OVER (ORDER BY {order}) AS n \
+             FROM ({rows}) {r}) {p} HAVING true)"
         ))
     }
 
@@ -535,19 +611,40 @@ fn naive(expr: &str) -> String {
     )
 }
 
-/// A statement row's cursor in the ordering `tag` (by `stated_on` when `keyed`, else
-/// by id), as `pagination::Cursor::encode` writes it: its JSON in URL-safe base64
-/// without padding.
-fn cursor_sql(p: &str, tag: &str, keyed: bool) -> String {
-    let key = if keyed {
-        format!(",\"k\":{{\"Date\":\"' || to_char({p}.stated_on, 'YYYY-MM-DD') || '\"}}")
-    } else {
-        String::new()
+/// A row's cursor in the ordering `tag`, by its sort column and id (by id alone
+/// without one), as `pagination::Cursor::encode` writes it: its JSON in URL-safe base64
+/// without padding. A text key is JSON-escaped by PostgreSQL as by serde.
+fn cursor_sql(p: &str, tag: &str, key: Option<(&str, KeyKind)>) -> String {
+    let key = match key {
+        Some((column, KeyKind::Date)) => {
+            format!(",\"k\":{{\"Date\":\"' || to_char({p}.{column}, 'YYYY-MM-DD') || '\"}}")
+        }
+        Some((column, KeyKind::Text)) => {
+            format!(",\"k\":{{\"Text\":' || to_json({p}.{column})::text || '}}")
+        }
+        None => String::new(),
     };
     format!(
         "rtrim(translate(encode(convert_to('{{\"o\":\"{tag}\"{key},\"i\":\"' || {p}.id || '\"}}', 'UTF8'), \
          'base64'), E'+/\\n', '-_'), '=')"
     )
+}
+
+/// The page of a list whose resolver's query is `query`, for `filter` (a value of its
+/// filter's input type, or null) as `viewer` sees it; `None` where the resolvers
+/// refuse the filter or the window.
+fn listed_of<E: Record, F: InputType>(
+    query: fn(Option<F>, &Viewer) -> ListQuery<E>,
+    filter: ConstValue,
+    viewer: &Viewer,
+    window: &Window,
+) -> Option<Listed> {
+    let filter = match filter {
+        ConstValue::Null => None,
+        value => Some(F::parse(Some(value)).ok()?),
+    };
+    let (select, ordering) = query(filter, viewer).ok()?;
+    listed(select, &ordering, window).ok()
 }
 
 /// A timeline event's cursor, as `pagination::encode_key` writes its key

@@ -24,7 +24,7 @@ use crate::graphql::topic::Topic;
 use crate::graphql::verdict::Verdict;
 use crate::graphql::{actor, db, loaders, viewer};
 use crate::service::as_of::{self, StatementState};
-use crate::service::statement::filter::{Filter, Rows};
+use crate::service::statement::filter::{Filter, Owner, Rows};
 use crate::service::statement::{NewAppearance, NewStatement, SnapshotStance, StatementPatch};
 use crate::service::validate::format_time_of_day;
 use crate::service::{self, Record};
@@ -421,7 +421,12 @@ pub async fn list(
 
 /// The live statements matching `filter`, as a select over `statement`.
 pub fn filtered(filter: &Filter) -> Select<statement::Entity> {
-    statement::Entity::live().filter(filter.condition(Rows::Table("statement")))
+    filtered_within(filter, None)
+}
+
+/// [`filtered`], of `owner` (a correlated speaker or claim) where one is given.
+pub fn filtered_within(filter: &Filter, owner: Option<Owner>) -> Select<statement::Entity> {
+    statement::Entity::live().filter(filter.condition_within(Rows::Table("statement"), owner))
 }
 
 const AS_OF_CURSOR: &str = "statement_as_of";

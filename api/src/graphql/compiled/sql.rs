@@ -12,8 +12,7 @@ use std::collections::HashMap;
 
 use crate::auth::Viewer;
 use crate::graphql::pagination::{
-    KeyKind, ListQuery, Listed, PageArgs, SortValue, Window, decode_key, forward_limit, listed,
-    window,
+    KeyKind, ListQuery, Listed, PageArgs, Window, decode_key, forward_limit, listed, window,
 };
 use crate::graphql::statement::{self, StatementFilter, StatementOrder};
 use crate::graphql::timeline::{CURSOR as TIMELINE_CURSOR, TimelineFilter};
@@ -21,7 +20,7 @@ use crate::graphql::{self};
 use crate::service::Record;
 use crate::service::model::{self, Format};
 use crate::service::sql::Params;
-use crate::service::statement::filter::{Owner, Rows};
+use crate::service::statement::filter::Owner;
 use crate::service::timeline::{self, EventKey};
 
 /// The key of the object written where a non-null object is gone (the resolvers answer
@@ -215,9 +214,9 @@ impl<'a> Sql<'a> {
     }
 
     /// A page of statements as `StatementConnection`, in the list's order; `parent` is
-    /// the alias of the speaker or claim row whose statements these are. The
-    /// arguments are read as the resolvers read them (`StatementFilter::read`,
-    /// `statement::ordering`, `pagination::window`): a value they refuse leaves the
+    /// the alias of the speaker or claim row whose statements these are. The rows are
+    /// those of the resolvers' query (`StatementFilter::read`, `statement::filtered`,
+    /// `statement::ordering`, paged by `pagination`): a value they refuse leaves the
     /// request to them.
     fn page(&mut self, page: &Page, parent: &str) -> Option<String> {
         let arg = |name: &str| page.args.get(name);
@@ -242,103 +241,21 @@ impl<'a> Sql<'a> {
             ConstValue::Null => StatementOrder::default(),
             value => StatementOrder::parse(Some(value)).ok()?,
         };
-        let ordering = statement::ordering(order);
-        let window = window(&PageArgs::new(
-            size(self.arg(arg("first")))?,
-            text(self.arg(arg("after")))?,
-            size(self.arg(arg("last")))?,
-            text(self.arg(arg("before")))?,
-        ))
-        .ok()?;
-        let limit = format!(
-            "{}::bigint",
-            self.params.bind(i64::try_from(window.limit).ok()?)
-        );
-        let (s, p) = (self.alias(), self.alias());
-        let counted = self.alias();
-        let matching = self
-            .params
-            .condition(filter.condition_within(Rows::Table(&s), owner.clone()));
-        let keyed = ordering.column.is_some();
-        let bound = match &window.bound {
-            None => String::new(),
-            Some((cursor, _)) => {
-                if cursor.ordering != ordering.tag() {
-                    return None;
-                }
-                let id = self.params.bind(cursor.id);
-                let (lhs, rhs) = match (&cursor.key, keyed) {
-                    (Some(SortValue::Date(day)), true) => (
-                        format!("({s}.stated_on, {s}.id)"),
-                        format!("({}::date, {id}::uuid)", self.params.bind(*day)),
-                    ),
-                    (None, false) => (format!("{s}.id"), format!("{id}::uuid")),
-                    _ => return None,
-                };
-                let compare = if window.greater(&ordering) { ">" } else { "<" };
-                format!(" AND {lhs} {compare} {rhs}")
-            }
-        };
-        let direction = if window.reads_descending(&ordering) {
-            "DESC"
-        } else {
-            "ASC"
-        };
-        let order = if keyed {
-            format!("{s}.stated_on {direction}, {s}.id {direction}")
-        } else {
-            format!("{s}.id {direction}")
-        };
-        // Rows are numbered in the order read; a backward page is shown reversed.
-        let (first_shown, last_shown) = if window.backward {
-            (format!("{p}.n DESC"), format!("{p}.n"))
-        } else {
-            (format!("{p}.n"), format!("{p}.n DESC"))
-        };
-        let shown = Shown {
-            p: p.clone(),
-            cursor: cursor_sql(
-                &p,
-                &ordering.tag(),
-                keyed.then_some(("stated_on", KeyKind::Date)),
-            ),
-            limit: limit.clone(),
-            first_shown,
-            last_shown,
-            has_pages: [false, true].map(|more| window.has_pages(more)),
-        };
-        let total = |sql: &mut Self| {
-            format!(
-                "(SELECT count(*) FROM statement {counted} \
-                 WHERE {counted}.deleted_at IS NULL AND {})",
-                sql.params
-                    .condition(filter.condition_within(Rows::Table(&counted), owner.clone()))
-            )
-        };
-        let object = self.connection(&page.sel, &shown, total)?;
-        // HAVING makes one group of the page's rows, so an empty page is still an answer.
-        Some(format!(
-            "(SELECT {object} FROM (SELECT {s}.*, row_number() OVER (ORDER BY {order}) AS n \
-             FROM (SELECT * FROM statement {s} WHERE {s}.deleted_at IS NULL AND {matching}{bound} \
-             ORDER BY {order} LIMIT {limit} + 1) {s}) {p} HAVING true)",
-        ))
+        let window = self.window(&page.args)?;
+        let select = statement::filtered_within(&filter, owner);
+        let listed = listed(select, &statement::ordering(order), &window).ok()?;
+        self.listed(&listed, &window, &page.sel)
     }
 
     /// A page of a root list of records, its rows those of its resolver's own query
-    /// (`list_query`) as `pagination` pages them, written into the statement.
+    /// (`list_query`) as `pagination` pages them.
     fn list(
         &mut self,
         list: List,
         args: &HashMap<&'static str, Value>,
         sel: &[(String, ConnNode)],
     ) -> Option<String> {
-        let window = window(&PageArgs::new(
-            size(self.arg(args.get("first")))?,
-            text(self.arg(args.get("after")))?,
-            size(self.arg(args.get("last")))?,
-            text(self.arg(args.get("before")))?,
-        ))
-        .ok()?;
+        let window = self.window(args)?;
         let filter = self.arg(args.get("filter"));
         let viewer = self.viewer;
         let listed = match list {
@@ -349,6 +266,29 @@ impl<'a> Sql<'a> {
             List::Topics => listed_of(graphql::topic::list_query, filter, viewer, &window),
             List::Outlets => listed_of(graphql::outlet::list_query, filter, viewer, &window),
         }?;
+        self.listed(&listed, &window, sel)
+    }
+
+    /// The window of a list's `first`, `after`, `last` and `before`, as the resolvers
+    /// read it.
+    fn window(&self, args: &HashMap<&'static str, Value>) -> Option<Window> {
+        window(&PageArgs::new(
+            size(self.arg(args.get("first")))?,
+            text(self.arg(args.get("after")))?,
+            size(self.arg(args.get("last")))?,
+            text(self.arg(args.get("before")))?,
+        ))
+        .ok()
+    }
+
+    /// A list's page as its connection: the rows `listed` reads, written into the
+    /// statement, numbered in the order read.
+    fn listed(
+        &mut self,
+        listed: &Listed,
+        window: &Window,
+        sel: &[(String, ConnNode)],
+    ) -> Option<String> {
         let limit = format!(
             "{}::bigint",
             self.params.bind(i64::try_from(window.limit).ok()?)
@@ -360,6 +300,7 @@ impl<'a> Sql<'a> {
             Some((column, _)) => format!("{r}.{column} {direction}, {r}.id {direction}"),
             None => format!("{r}.id {direction}"),
         };
+        // A backward page is shown in the reverse of the order read.
         let (first_shown, last_shown) = if window.backward {
             (format!("{p}.n DESC"), format!("{p}.n"))
         } else {
@@ -381,6 +322,7 @@ impl<'a> Sql<'a> {
         let total =
             |sql: &mut Self| format!("(SELECT count(*) FROM ({}) c)", sql.params.query(all));
         let object = self.connection(sel, &shown, total)?;
+        // HAVING makes one group of the page's rows, so an empty page is still an answer.
         Some(format!(
             "(SELECT {object} FROM (SELECT {r}.*, row_number() OVER (ORDER BY {order}) AS n \
              FROM ({rows}) {r}) {p} HAVING true)"

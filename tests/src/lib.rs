@@ -3,8 +3,13 @@
 //! dropped afterwards. The server is `DATABASE_URL` when set, otherwise the embedded
 //! cluster under `target/test-cluster`, started on first use and shared by the run.
 //! [`process`] runs the real binary; [`browser`] loads its pages in a real browser.
+//! [`fixtures`] makes records through the schema, [`check`] reads what came back and
+//! what was written, [`http`] serves the tests of the HTTP app.
 
 pub mod browser;
+pub mod check;
+pub mod fixtures;
+pub mod http;
 pub mod process;
 
 use std::path::PathBuf;

@@ -5,6 +5,8 @@
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::assert_refused;
+use tests::fixtures::{outlet, with};
 use uuid::Uuid;
 
 const FIELDS: &str = "id outletId url title publishedAt language byline archiveUrl version createdAt updatedAt outlet { id slug }";
@@ -26,43 +28,8 @@ fn update_query() -> String {
 const DELETE: &str =
     "mutation($input: DeleteInput!) { deleteArticle(input: $input) { deletedId version } }";
 
-async fn outlet(db: &TestDb, name: &str) -> Value {
-    let query =
-        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }";
-    db.ok(query, json!({ "input": { "name": name } })).await["createOutlet"]["outlet"]["id"].clone()
-}
-
 async fn create(db: &TestDb, input: Value) -> Value {
     db.ok(&create_query(), json!({ "input": input })).await["createArticle"]["article"].clone()
-}
-
-/// Asserts that a request fails with `code` naming `field`, and that it wrote nothing.
-async fn assert_refused(
-    db: &TestDb,
-    query: &str,
-    variables: Value,
-    code: &str,
-    field: &str,
-) -> Value {
-    let before = db.counts().await;
-    let error = db.err(query, variables).await;
-    assert_eq!(error["extensions"]["code"], code, "{error:#}");
-    assert_eq!(error["extensions"]["field"], field, "{error:#}");
-    assert_eq!(
-        db.counts().await,
-        before,
-        "a refused request wrote something"
-    );
-    error
-}
-
-/// Merges `extra` into `base`.
-fn with(base: &Value, extra: Value) -> Value {
-    let mut out = base.clone();
-    if let (Some(out), Some(extra)) = (out.as_object_mut(), extra.as_object()) {
-        out.extend(extra.clone());
-    }
-    out
 }
 
 /// A speaker with one statement that `article` reported, written directly: the

@@ -3,14 +3,7 @@
 
 use serde_json::{Value, json};
 use tests::TestDb;
-
-async fn instant() -> String {
-    // Revisions are stamped with the clock: step past the previous change.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    now
-}
+use tests::fixtures::{claim, instant, speaker};
 
 const STATEMENT_AT: &str = r#"query($id: ID!, $at: DateTime!) {
   statement(id: $id, asOf: $at) { text version stances { stance } }
@@ -45,14 +38,8 @@ fn stances(data: &Value) -> Vec<String> {
 async fn every_instant_between_edits_deletes_and_recreation_answers_as_it_stood() {
     let db = TestDb::new().await;
     let t0 = instant().await;
-    let speaker = db
-        .ok(r#"mutation { createSpeaker(input: {name: "Ada Example", kind: PERSON}) { speaker { id } } }"#, json!({}))
-        .await["createSpeaker"]["speaker"]["id"]
-        .clone();
-    let claim = db
-        .ok(r#"mutation { createClaim(input: {text: "The bridge will open in May"}) { claim { id } } }"#, json!({}))
-        .await["createClaim"]["claim"]["id"]
-        .clone();
+    let speaker = speaker(&db, "Ada Example").await;
+    let claim = claim(&db, "The bridge will open in May").await;
     let create = r#"mutation($s: ID!, $c: ID!, $text: String!, $stance: Stance!) { createStatement(input: {
         speakerId: $s, text: $text, kind: QUOTE, statedOn: "2020-03-01", language: "en",
         stances: [{claimId: $c, stance: $stance}] }) { statement { id } } }"#;

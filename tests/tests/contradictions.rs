@@ -8,6 +8,7 @@ use entity::link;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::fixtures::{claim, said, speaker, statement};
 use uuid::Uuid;
 
 const CANDIDATES: &str = "query($first: Int, $after: String) {
@@ -46,50 +47,6 @@ const CHANGES: &str = "query($s: ID!) {
 
 // ---------------------------------------------------------------------------------
 // Setup through the mutations
-
-async fn speaker(db: &TestDb, name: &str) -> String {
-    db.ok(
-        "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }",
-        json!({ "input": { "name": name, "kind": "PERSON" } }),
-    )
-    .await["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn claim(db: &TestDb, text: &str) -> String {
-    db.ok(
-        "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
-        json!({ "input": { "text": text } }),
-    )
-    .await["createClaim"]["claim"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-fn said(speaker: &str, claim: &str, stance: &str, on: &str) -> Value {
-    json!({
-        "speakerId": speaker,
-        "text": format!("{stance} on {on}"),
-        "kind": "QUOTE",
-        "statedOn": on,
-        "language": "en",
-        "stances": [{ "claimId": claim, "stance": stance }],
-    })
-}
-
-async fn create(db: &TestDb, input: Value) -> String {
-    db.ok(
-        "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
-        json!({ "input": input }),
-    )
-    .await["createStatement"]["statement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// A statement's current version.
 async fn version(db: &TestDb, id: &str) -> i64 {
@@ -170,8 +127,8 @@ async fn pair_fixture() -> Pair {
     let db = TestDb::new().await;
     let speaker = speaker(&db, "Donald Trump").await;
     let claim = claim(&db, "A joint cyber security unit").await;
-    let s1 = create(&db, said(&speaker, &claim, "SUPPORTS", "2017-07-07")).await;
-    let s2 = create(&db, said(&speaker, &claim, "OPPOSES", "2017-07-09")).await;
+    let s1 = statement(&db, said(&speaker, &claim, "SUPPORTS", "2017-07-07")).await;
+    let s2 = statement(&db, said(&speaker, &claim, "OPPOSES", "2017-07-09")).await;
     Pair {
         db,
         speaker,
@@ -198,9 +155,9 @@ async fn an_opposite_stance_by_the_same_speaker_is_proposed_once() {
     // Another speaker's opposite stance, and the same speaker on another claim,
     // propose nothing.
     let other = speaker(&p.db, "Vladimir Putin").await;
-    create(&p.db, said(&other, &p.claim, "OPPOSES", "2017-07-10")).await;
+    statement(&p.db, said(&other, &p.claim, "OPPOSES", "2017-07-10")).await;
     let elsewhere = claim(&p.db, "Another claim").await;
-    create(&p.db, said(&p.speaker, &elsewhere, "UNCLEAR", "2017-07-11")).await;
+    statement(&p.db, said(&p.speaker, &elsewhere, "UNCLEAR", "2017-07-11")).await;
     assert_eq!(suggested_pairs(&p.db).await, [pair(&p.s1, &p.s2)]);
 
     // The suggestion shows on the statement, but is no confirmed link of the change.
@@ -217,15 +174,15 @@ async fn a_suggestion_points_from_the_earlier_position_whatever_the_order_of_ent
     let s = speaker(&db, "Speaker").await;
     let (c1, c2) = (claim(&db, "One").await, claim(&db, "Two").await);
     // Days: the later one entered first.
-    let late = create(&db, said(&s, &c1, "OPPOSES", "2017-07-09")).await;
-    let early = create(&db, said(&s, &c1, "SUPPORTS", "2017-07-07")).await;
+    let late = statement(&db, said(&s, &c1, "OPPOSES", "2017-07-09")).await;
+    let early = statement(&db, said(&s, &c1, "SUPPORTS", "2017-07-07")).await;
     // One day, times known: the evening post entered before the morning one.
     let mut evening = said(&s, &c2, "OPPOSES", "2017-07-09");
     evening["statedTime"] = json!("20:00-04:00");
-    let evening = create(&db, evening).await;
+    let evening = statement(&db, evening).await;
     let mut morning = said(&s, &c2, "SUPPORTS", "2017-07-09");
     morning["statedTime"] = json!("08:00-04:00");
-    let morning = create(&db, morning).await;
+    let morning = statement(&db, morning).await;
     assert_eq!(suggested_pairs(&db).await, {
         let mut v = vec![pair(&early, &late), pair(&morning, &evening)];
         v.sort();
@@ -240,8 +197,8 @@ async fn contradiction_candidates_list_newest_first_in_pages() {
     let mut targets = Vec::new();
     for name in ["One", "Two", "Three"] {
         let s = speaker(&db, name).await;
-        create(&db, said(&s, &c, "SUPPORTS", "2017-07-01")).await;
-        targets.push(create(&db, said(&s, &c, "OPPOSES", "2017-07-02")).await);
+        statement(&db, said(&s, &c, "SUPPORTS", "2017-07-01")).await;
+        targets.push(statement(&db, said(&s, &c, "OPPOSES", "2017-07-02")).await);
     }
     targets.reverse();
     let first = db.ok(CANDIDATES, json!({ "first": 2 })).await["contradictionCandidates"].clone();
@@ -366,7 +323,7 @@ async fn alternating_stances_propose_only_nearest_pairs() {
         .into_iter()
         .enumerate()
     {
-        ids.push(create(&db, said(&s, &c, stance, &format!("2017-07-0{}", day + 1))).await);
+        ids.push(statement(&db, said(&s, &c, stance, &format!("2017-07-0{}", day + 1))).await);
     }
     assert_eq!(
         suggested_pairs(&db).await,
@@ -383,7 +340,7 @@ async fn repeating_a_stance_proposes_nothing_new() {
     // S1 SUPPORTS, S2 OPPOSES, S3 OPPOSES: one change of position (S1 → S2), so one
     // suggestion; S3 only repeats S2.
     let p = pair_fixture().await;
-    let s3 = create(&p.db, said(&p.speaker, &p.claim, "OPPOSES", "2017-07-12")).await;
+    let s3 = statement(&p.db, said(&p.speaker, &p.claim, "OPPOSES", "2017-07-12")).await;
     let changes = p.db.ok(CHANGES, json!({ "s": p.speaker })).await;
     assert_eq!(changes["positionChanges"]["totalCount"], 1);
     assert_eq!(
@@ -401,10 +358,10 @@ async fn alternating_stances_entered_out_of_order_propose_only_nearest_pairs() {
     let c = claim(&db, "A claim").await;
     // The history S, O, S, O, entered as the 1st, 2nd, 4th and then the 3rd: the
     // 3rd comes between the 2nd and the 4th and takes their place as neighbours.
-    let first = create(&db, said(&s, &c, "SUPPORTS", "2017-07-01")).await;
-    let second = create(&db, said(&s, &c, "OPPOSES", "2017-07-02")).await;
-    let fourth = create(&db, said(&s, &c, "OPPOSES", "2017-07-04")).await;
-    let third = create(&db, said(&s, &c, "SUPPORTS", "2017-07-03")).await;
+    let first = statement(&db, said(&s, &c, "SUPPORTS", "2017-07-01")).await;
+    let second = statement(&db, said(&s, &c, "OPPOSES", "2017-07-02")).await;
+    let fourth = statement(&db, said(&s, &c, "OPPOSES", "2017-07-04")).await;
+    let third = statement(&db, said(&s, &c, "SUPPORTS", "2017-07-03")).await;
     let mut expected = vec![
         pair(&first, &second),
         pair(&second, &third),
@@ -478,7 +435,7 @@ async fn settling_refuses_stale_versions_and_links_that_are_no_suggestion() {
     .await;
 
     // A dismissed link cannot be confirmed afterwards.
-    let s3 = create(&p.db, said(&p.speaker, &p.claim, "SUPPORTS", "2017-07-10")).await;
+    let s3 = statement(&p.db, said(&p.speaker, &p.claim, "SUPPORTS", "2017-07-10")).await;
     let next = candidates(&p.db).await;
     assert_eq!(next.len(), 1);
     assert_eq!(next[0]["targetStatement"]["id"], s3.as_str());

@@ -18,17 +18,18 @@
 //! unless `CLAIMTRACK_FAULTS_STRICT` is set.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use flate2::Compression;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use sea_orm::{ConnectionTrait, Database as Connect, Statement};
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::http::gzip;
 use tests::process::{
     Database, PrivateCluster, Service, graphql, keep_alive_agent, restart_cluster_fast,
     run_command, sample,
@@ -395,12 +396,6 @@ fn nested_value(n: usize) -> String {
     format!("{{ nosuch(x: {}1{}) }}", "{a:".repeat(n), "}".repeat(n))
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(data).expect("compress");
-    encoder.finish().expect("compress")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn abusive_documents_are_refused_or_merged_at_once_without_sql() {
     let db = TestDb::new().await;
@@ -501,7 +496,7 @@ async fn abusive_documents_are_refused_or_merged_at_once_without_sql() {
         let mut bomb = b"{\"query\":\"{ viewer { role } }\",\"x\":\"".to_vec();
         bomb.extend(std::iter::repeat_n(b'a', 64 * 1024 * 1024));
         bomb.extend(b"\"}");
-        let bomb = gzip(&bomb);
+        let bomb = gzip(&bomb, Compression::best());
         let gzip_headers = [("content-type", "application/json"), ("content-encoding", "gzip")];
         let bombs: Vec<_> = (0..4)
             .map(|_| {

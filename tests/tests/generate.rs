@@ -7,6 +7,7 @@ use claimtrack::service::search::similar::{Strategy, similar_by};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 use tests::TestDb;
+use tests::fixtures::{self, speaker};
 
 const SCALE: Scale = Scale {
     statements: 2_000,
@@ -74,22 +75,12 @@ async fn generate_loads_every_table_at_scale_with_the_statements_bands() {
     assert!(!exact.is_empty(), "a repeat has its original");
     assert_eq!(banded, exact);
     // The row trigger is on again: a statement created afterwards gets its bands.
-    let speaker = db
-        .ok(
-            r#"mutation { createSpeaker(input: {name: "After", kind: PERSON}) { speaker { id } } }"#,
-            json!({}),
-        )
-        .await["createSpeaker"]["speaker"]["id"]
-        .clone();
-    let created = db
-        .ok(
-            "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
-            json!({ "input": { "speakerId": speaker, "text": statement, "kind": "QUOTE", "statedOn": "2024-01-01", "language": "en" } }),
-        )
-        .await["createStatement"]["statement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let speaker = speaker(&db, "After").await;
+    let created = fixtures::statement(
+        &db,
+        json!({ "speakerId": speaker, "text": statement, "kind": "QUOTE", "statedOn": "2024-01-01", "language": "en" }),
+    )
+    .await;
     let bands = text(
         &db,
         &format!("SELECT count(*)::text FROM statement_text_band WHERE statement_id = '{created}'"),

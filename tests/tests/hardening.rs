@@ -9,18 +9,13 @@ use std::io::Write;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, test};
-use claimtrack::config::{Access, Limits};
+use claimtrack::config::Limits;
 use claimtrack::http::{AppState, configure};
+use flate2::Compression;
 use serde_json::{Value, json};
 use tests::TestDb;
-
-fn open_access() -> Access {
-    Access {
-        rate_limit_per_ip: 0,
-        rate_limit_per_key: 0,
-        ..Access::default()
-    }
-}
+use tests::check::code;
+use tests::http::{gzip, open_access};
 
 macro_rules! app {
     ($state:expr) => {
@@ -53,18 +48,6 @@ where
     (status, content_type, body)
 }
 
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_default()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(data).expect("compress");
-    encoder.finish().expect("compress")
-}
-
 const JSON: (&str, &str) = ("content-type", "application/json");
 
 #[actix_web::test]
@@ -79,7 +62,10 @@ async fn bodies_are_bounded_as_sent_and_as_inflated_and_refused_as_json() {
     let query = br#"{"query":"{ viewer { role } }"}"#.to_vec();
 
     // A compressed request is read like any other.
-    for (encoding, body) in [("gzip", gzip(&query)), ("identity", query.clone())] {
+    for (encoding, body) in [
+        ("gzip", gzip(&query, Compression::fast())),
+        ("identity", query.clone()),
+    ] {
         let (status, _, body) = post_raw(&app, body, &[JSON, ("content-encoding", encoding)]).await;
         assert_eq!(status, StatusCode::OK, "{encoding}: {body}");
         assert_eq!(body["data"]["viewer"]["role"], "ANONYMOUS");
@@ -101,7 +87,7 @@ async fn bodies_are_bounded_as_sent_and_as_inflated_and_refused_as_json() {
         "{content_type}"
     );
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
-    let bomb = gzip(&large);
+    let bomb = gzip(&large, Compression::fast());
     assert!(bomb.len() < limits.max_body_bytes / 10);
     let (status, _, body) = post_raw(&app, bomb, &[JSON, ("content-encoding", "gzip")]).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");

@@ -19,6 +19,7 @@ use claimtrack::service::validate;
 use entity::ApiRole;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::fixtures::instant;
 
 // ---------------------------------------------------------------------------------
 // Files, settings and the database
@@ -1804,14 +1805,6 @@ async fn an_export_of_one_speaker_carries_what_its_statements_need() {
 
 // ---------------------------------------------------------------------------------
 // History of imported records
-
-async fn instant() -> String {
-    // Revisions are stamped with the clock: step past the previous change.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    now
-}
 
 #[tokio::test]
 async fn imported_statements_exist_as_of_the_import_and_not_before() {

@@ -2,10 +2,10 @@
 //! fields, and every refused link (which writes nothing): no target or two, a link to
 //! itself, a link back in time, unknown ids, and a duplicate.
 
-use entity::revision;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::{assert_refused, revisions};
+use tests::fixtures::{self, outlet, speaker};
 
 const CREATE: &str = r#"mutation($input: CreateLinkInput!) {
     createLink(input: $input) {
@@ -21,17 +21,6 @@ const DELETE: &str =
 
 const BY_ID: &str = r#"query($id: ID!) { link(id: $id) { id relation } }"#;
 
-async fn speaker(db: &TestDb, name: &str) -> String {
-    db.ok(
-        r#"mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }"#,
-        json!({ "input": { "name": name, "kind": "PERSON" } }),
-    )
-    .await["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A statement by `speaker`; `stated_time` is a time of day with offset, or null.
 async fn statement(
     db: &TestDb,
@@ -40,38 +29,25 @@ async fn statement(
     stated_on: &str,
     stated_time: Value,
 ) -> String {
-    db.ok(
-        r#"mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }"#,
-        json!({ "input": {
+    fixtures::statement(
+        db,
+        json!({
             "speakerId": speaker, "text": text, "kind": "QUOTE", "statedOn": stated_on,
             "statedTime": stated_time, "language": "en",
-        } }),
+        }),
     )
-    .await["createStatement"]["statement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    .await
 }
 
+/// An article of TASS.
 async fn article(db: &TestDb) -> String {
-    let outlet = db
-        .ok(
-            r#"mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }"#,
-            json!({ "input": { "name": "TASS", "slug": "tass" } }),
-        )
-        .await["createOutlet"]["outlet"]["id"]
-        .clone();
-    db.ok(
-        r#"mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }"#,
-        json!({ "input": {
-            "outletId": outlet,
-            "title": "Lavrov says establishment of Russia-US cyber security working group still on agenda",
-        } }),
+    let tass = outlet(db, "TASS").await;
+    fixtures::article(
+        db,
+        &tass,
+        "Lavrov says establishment of Russia-US cyber security working group still on agenda",
     )
-    .await["createArticle"]["article"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    .await
 }
 
 /// Trump's two posts of 2017-07-09 (the second reverses the first) and Putin's
@@ -118,24 +94,10 @@ async fn fixture(db: &TestDb) -> Fixture {
     }
 }
 
-async fn revisions(db: &TestDb, id: &str) -> Vec<revision::Model> {
-    revision::Entity::find()
-        .filter(revision::Column::EntityId.eq(uuid::Uuid::parse_str(id).unwrap()))
-        .order_by_asc(revision::Column::Version)
-        .all(db.db())
-        .await
-        .unwrap()
-}
-
 /// Runs `createLink` expecting a refusal; checks its code and field and that nothing
 /// was written.
 async fn refused(db: &TestDb, input: Value, code: &str, field: &str) -> Value {
-    let before = db.counts().await;
-    let err = db.err(CREATE, json!({ "input": input })).await;
-    assert_eq!(err["extensions"]["code"], code, "{input}: {err}");
-    assert_eq!(err["extensions"]["field"], field, "{input}: {err}");
-    assert_eq!(db.counts().await, before, "{input} wrote something");
-    err
+    assert_refused(db, CREATE, json!({ "input": input }), code, field).await
 }
 
 #[tokio::test]
@@ -445,13 +407,7 @@ async fn deleting_a_statement_deletes_its_links_with_revisions() {
         )
         .await;
     assert_eq!(backlinks["statement"]["links"], json!([]));
-    let link_uuid = uuid::Uuid::parse_str(&link_id).unwrap();
-    let revisions = revision::Entity::find()
-        .filter(revision::Column::EntityId.eq(link_uuid))
-        .order_by_asc(revision::Column::Version)
-        .all(db.db())
-        .await
-        .unwrap();
+    let revisions = revisions(&db, &link_id).await;
     assert_eq!(revisions.len(), 2, "create and delete");
     assert_eq!(revisions[1].action, entity::RevisionAction::Delete);
 }

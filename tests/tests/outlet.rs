@@ -4,6 +4,7 @@
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::assert_refused;
 use uuid::Uuid;
 
 const FIELDS: &str = "id name slug homepage country language version createdAt updatedAt";
@@ -35,26 +36,6 @@ async fn create_article(db: &TestDb, outlet_id: &Value, title: &str) -> Value {
     )
     .await["createArticle"]["article"]
         .clone()
-}
-
-/// Asserts that a request fails with `code` naming `field`, and that it wrote nothing.
-async fn assert_refused(
-    db: &TestDb,
-    query: &str,
-    variables: Value,
-    code: &str,
-    field: &str,
-) -> Value {
-    let before = db.counts().await;
-    let error = db.err(query, variables).await;
-    assert_eq!(error["extensions"]["code"], code, "{error:#}");
-    assert_eq!(error["extensions"]["field"], field, "{error:#}");
-    assert_eq!(
-        db.counts().await,
-        before,
-        "a refused request wrote something"
-    );
-    error
 }
 
 async fn assert_create_refused(db: &TestDb, input: Value, code: &str, field: &str) -> Value {

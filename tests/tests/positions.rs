@@ -14,6 +14,9 @@ use entity::{DatePrecision, StanceKind, StatementKind};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::fixtures::{
+    claim, claim_with_topics, outlet, said, speaker, statement, topic, with_field,
+};
 use uuid::Uuid;
 
 const HISTORY: &str = "query($s: ID!, $c: ID!) {
@@ -61,68 +64,6 @@ const ALL_BANDS: [&str; 6] = [
 
 // ---------------------------------------------------------------------------------
 // Setup through the mutations
-
-async fn speaker(db: &TestDb, name: &str) -> String {
-    db.ok(
-        "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }",
-        json!({ "input": { "name": name, "kind": "PERSON" } }),
-    )
-    .await["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn topic(db: &TestDb, name: &str) -> String {
-    db.ok(
-        "mutation($input: CreateTopicInput!) { createTopic(input: $input) { topic { id } } }",
-        json!({ "input": { "name": name } }),
-    )
-    .await["createTopic"]["topic"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn claim(db: &TestDb, text: &str, topics: &[&str]) -> String {
-    db.ok(
-        "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
-        json!({ "input": { "text": text, "topicIds": topics } }),
-    )
-    .await["createClaim"]["claim"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// The input of a DAY-precision statement taking `stance` on `claim`; callers add
-/// `statedTime`, `statedOnPrecision` or `topicIds` as they need.
-fn said(speaker: &str, claim: &str, stance: &str, on: &str) -> Value {
-    json!({
-        "speakerId": speaker,
-        "text": format!("{stance} on {on}"),
-        "kind": "QUOTE",
-        "statedOn": on,
-        "language": "en",
-        "stances": [{ "claimId": claim, "stance": stance }],
-    })
-}
-
-fn with(mut input: Value, key: &str, value: Value) -> Value {
-    input[key] = value;
-    input
-}
-
-async fn create(db: &TestDb, input: Value) -> String {
-    db.ok(
-        "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
-        json!({ "input": input }),
-    )
-    .await["createStatement"]["statement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 async fn history(db: &TestDb, speaker: &str, claim: &str) -> Vec<Value> {
     db.ok(HISTORY, json!({ "s": speaker, "c": claim })).await["positionHistory"]
@@ -445,15 +386,12 @@ async fn demo_journalists_question_is_answered_in_one_query() {
 #[tokio::test]
 async fn a_month_precision_statement_sorts_at_the_start_of_its_month() {
     let db = TestDb::new().await;
-    let (s, c) = (
-        speaker(&db, "Speaker").await,
-        claim(&db, "A claim", &[]).await,
-    );
+    let (s, c) = (speaker(&db, "Speaker").await, claim(&db, "A claim").await);
     // Entered first, but said on the 5th.
-    let day = create(&db, said(&s, &c, "OPPOSES", "2017-07-05")).await;
-    let month = create(
+    let day = statement(&db, said(&s, &c, "OPPOSES", "2017-07-05")).await;
+    let month = statement(
         &db,
-        with(
+        with_field(
             said(&s, &c, "SUPPORTS", "2017-07-01"),
             "statedOnPrecision",
             json!("MONTH"),
@@ -477,18 +415,15 @@ async fn a_month_precision_statement_sorts_at_the_start_of_its_month() {
 async fn on_one_day_untimed_first_then_utc_instant_then_creation() {
     let db = TestDb::new().await;
     let timed = |s: &str, c: &str, stance: &str, on: &str, time: &str| {
-        with(said(s, c, stance, on), "statedTime", json!(time))
+        with_field(said(s, c, stance, on), "statedTime", json!(time))
     };
 
     // Entered in the reverse of the order they were said in.
-    let (s, c) = (
-        speaker(&db, "Untimed first").await,
-        claim(&db, "One", &[]).await,
-    );
+    let (s, c) = (speaker(&db, "Untimed first").await, claim(&db, "One").await);
     let on = "2017-07-10";
-    let evening = create(&db, timed(&s, &c, "SUPPORTS", on, "20:00-04:00")).await;
-    let morning = create(&db, timed(&s, &c, "OPPOSES", on, "08:00-04:00")).await;
-    let untimed = create(&db, said(&s, &c, "NEUTRAL", on)).await;
+    let evening = statement(&db, timed(&s, &c, "SUPPORTS", on, "20:00-04:00")).await;
+    let morning = statement(&db, timed(&s, &c, "OPPOSES", on, "08:00-04:00")).await;
+    let untimed = statement(&db, said(&s, &c, "NEUTRAL", on)).await;
     let expected = [&untimed, &morning, &evening];
     assert_eq!(
         ids_of(&history(&db, &s, &c).await),
@@ -499,13 +434,10 @@ async fn on_one_day_untimed_first_then_utc_instant_then_creation() {
     assert_eq!(conn["totalCount"], 2);
 
     // 20:00 in London is later than 23:30 in Karachi (18:30 UTC).
-    let (s, c) = (
-        speaker(&db, "Offsets count").await,
-        claim(&db, "Two", &[]).await,
-    );
+    let (s, c) = (speaker(&db, "Offsets count").await, claim(&db, "Two").await);
     let on = "2017-07-12";
-    let london = create(&db, timed(&s, &c, "SUPPORTS", on, "20:00+00:00")).await;
-    let karachi = create(&db, timed(&s, &c, "OPPOSES", on, "23:30+05:00")).await;
+    let london = statement(&db, timed(&s, &c, "SUPPORTS", on, "20:00+00:00")).await;
+    let karachi = statement(&db, timed(&s, &c, "OPPOSES", on, "23:30+05:00")).await;
     assert_eq!(
         ids_of(&history(&db, &s, &c).await),
         [karachi.clone(), london.clone()]
@@ -517,13 +449,13 @@ async fn on_one_day_untimed_first_then_utc_instant_then_creation() {
     // Neither time known: creation decides.
     let (s, c) = (
         speaker(&db, "Creation order").await,
-        claim(&db, "Three", &[]).await,
+        claim(&db, "Three").await,
     );
     let on = "2017-07-14";
-    let first = create(&db, said(&s, &c, "SUPPORTS", on)).await;
-    let second = create(&db, said(&s, &c, "UNCLEAR", on)).await;
-    let third = create(&db, said(&s, &c, "SUPPORTS", on)).await;
-    let fourth = create(&db, said(&s, &c, "SUPPORTS", on)).await;
+    let first = statement(&db, said(&s, &c, "SUPPORTS", on)).await;
+    let second = statement(&db, said(&s, &c, "UNCLEAR", on)).await;
+    let third = statement(&db, said(&s, &c, "SUPPORTS", on)).await;
+    let fourth = statement(&db, said(&s, &c, "SUPPORTS", on)).await;
     let expected = [&first, &second, &third, &fourth];
     assert_eq!(
         ids_of(&history(&db, &s, &c).await),
@@ -567,24 +499,24 @@ async fn changes_fixture() -> Changes {
     let db = TestDb::new().await;
     let claim_topic = topic(&db, "Cyber security").await;
     let statement_topic = topic(&db, "Twitter").await;
-    let c1 = claim(&db, "Claim one", &[&claim_topic]).await;
-    let c2 = claim(&db, "Claim two", &[]).await;
+    let c1 = claim_with_topics(&db, "Claim one", &[&claim_topic]).await;
+    let c2 = claim(&db, "Claim two").await;
     let (a, b) = (speaker(&db, "A").await, speaker(&db, "B").await);
-    create(&db, said(&a, &c1, "SUPPORTS", "2017-07-01")).await;
-    create(&db, said(&a, &c2, "SUPPORTS", "2017-07-02")).await;
-    create(&db, said(&b, &c1, "OPPOSES", "2017-07-03")).await;
-    let a_c1 = create(&db, said(&a, &c1, "OPPOSES", "2017-07-05")).await;
-    let a_c2 = create(
+    statement(&db, said(&a, &c1, "SUPPORTS", "2017-07-01")).await;
+    statement(&db, said(&a, &c2, "SUPPORTS", "2017-07-02")).await;
+    statement(&db, said(&b, &c1, "OPPOSES", "2017-07-03")).await;
+    let a_c1 = statement(&db, said(&a, &c1, "OPPOSES", "2017-07-05")).await;
+    let a_c2 = statement(
         &db,
-        with(
+        with_field(
             said(&a, &c2, "OPPOSES", "2017-07-10"),
             "topicIds",
             json!([statement_topic]),
         ),
     )
     .await;
-    let b_c1 = create(&db, said(&b, &c1, "SUPPORTS", "2017-07-15")).await;
-    let a_c2_again = create(&db, said(&a, &c2, "SUPPORTS", "2017-07-20")).await;
+    let b_c1 = statement(&db, said(&b, &c1, "SUPPORTS", "2017-07-15")).await;
+    let a_c2_again = statement(&db, said(&a, &c2, "SUPPORTS", "2017-07-20")).await;
     Changes {
         db,
         a,
@@ -663,7 +595,7 @@ async fn position_changes_filter_by_speaker_claim_topic_and_dates() {
 async fn position_changes_pages_walk_every_change_exactly_once() {
     let db = TestDb::new().await;
     let s = speaker(&db, "Flip-flopper").await;
-    let (c1, c2) = (claim(&db, "One", &[]).await, claim(&db, "Two", &[]).await);
+    let (c1, c2) = (claim(&db, "One").await, claim(&db, "Two").await);
     // Untimed and timed statements, several on one day, some bearing on both claims:
     // page boundaries fall on every kind of sort key.
     let stances = ["SUPPORTS", "OPPOSES", "NEUTRAL", "UNCLEAR"];
@@ -679,7 +611,7 @@ async fn position_changes_pages_walk_every_change_exactly_once() {
         if i % 3 == 1 {
             input["statedTime"] = json!(format!("{:02}:15+02:00", 6 + i));
         }
-        create(&db, input).await;
+        statement(&db, input).await;
     }
     let all = changes(&db, json!({ "s": s })).await;
     let total = all["totalCount"].as_u64().unwrap() as usize;
@@ -786,14 +718,7 @@ async fn position_queries_refuse_bad_input_and_unknown_ids() {
 #[tokio::test]
 async fn scorecard_counts_published_verdicts_by_band_and_changes_in_range() {
     let f = changes_fixture().await;
-    let outlet = f
-        .db
-        .ok(
-            "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
-            json!({ "input": { "name": "PolitiFact" } }),
-        )
-        .await["createOutlet"]["outlet"]["id"]
-        .clone();
+    let outlet = outlet(&f.db, "PolitiFact").await;
     // Scores 0, 0.25, 0.5, 1 and unrated are published; a DRAFT is not counted.
     let verdicts = [
         (&f.a_c1, json!(1.0), "PUBLISHED"),
@@ -976,7 +901,7 @@ async fn new_speaker(db: &TestDb, name: &str) -> Uuid {
 }
 
 async fn new_claim(db: &TestDb, text: &str) -> Uuid {
-    claim(db, text, &[]).await.parse().unwrap()
+    claim(db, text).await.parse().unwrap()
 }
 
 /// Position order, computed naively: date, then the UTC instant (untimed first),

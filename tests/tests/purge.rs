@@ -9,6 +9,8 @@ use entity::ApiRole;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::fixtures::instant;
+use tests::scalar;
 
 const SECRET: &str = "private phone number 555-0199";
 
@@ -21,31 +23,10 @@ const PURGE: &str = r#"mutation($id: ID!, $version: Int!, $reason: String!) {
 const REVISIONS: &str = r#"query($id: ID!) { revisions(entityId: $id) { totalCount edges { node {
   version action before after reason redactedAt actorKey { name role } } } } }"#;
 
-async fn instant() -> String {
-    // Revisions are stamped with the clock: step past the previous change.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    now
-}
-
-async fn scalar(db: &TestDb, sql: &str) -> i64 {
-    db.db()
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            sql.to_owned(),
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap()
-}
-
 /// Revisions anywhere in the trail whose content mentions the secret.
 async fn mentions_of_secret(db: &TestDb) -> i64 {
-    scalar(
-        db,
+    scalar::<i64>(
+        db.db(),
         &format!(
             "SELECT count(*) FROM revision WHERE coalesce(before::text, '') || coalesce(after::text, '') LIKE '%{SECRET}%'"
         ),
@@ -54,8 +35,8 @@ async fn mentions_of_secret(db: &TestDb) -> i64 {
 }
 
 async fn redacted(db: &TestDb) -> i64 {
-    scalar(
-        db,
+    scalar::<i64>(
+        db.db(),
         "SELECT count(*) FROM revision WHERE redacted_at IS NOT NULL",
     )
     .await
@@ -157,7 +138,7 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
         "SELECT count(*) FROM statement_text_band WHERE statement_id = '{}'",
         purged.as_str().unwrap()
     );
-    assert_eq!(scalar(&db, &bands).await, 20);
+    assert_eq!(scalar::<i64>(db.db(), &bands).await, 20);
     // OPPOSES after SUPPORTS: the statement also has a suggested REVERSES link.
     let suggestion = db
         .db()
@@ -177,14 +158,14 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
     let ids = [&purged, &appearance, &link, &suggestion]
         .map(|id| format!("'{}'", id.as_str().unwrap()))
         .join(", ");
-    let own_revisions = scalar(
-        &db,
+    let own_revisions = scalar::<i64>(
+        db.db(),
         &format!("SELECT count(*) FROM revision WHERE entity_id IN ({ids})"),
     )
     .await;
     assert_eq!(own_revisions, 5, "statement ×2, appearance, two links");
-    let other_revisions = scalar(
-        &db,
+    let other_revisions = scalar::<i64>(
+        db.db(),
         &format!("SELECT count(*) FROM revision WHERE entity_id NOT IN ({ids})"),
     )
     .await;
@@ -200,7 +181,7 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
     let payload = &response["data"]["purgeRecord"];
     assert_eq!(payload["purgedId"], purged);
     assert_eq!(
-        scalar(&db, &bands).await,
+        scalar::<i64>(db.db(), &bands).await,
         0,
         "the text's signature goes too"
     );
@@ -237,8 +218,8 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
         ("appearance", "statement_id"),
         ("link", "target_statement_id"),
     ] {
-        let left = scalar(
-            &db,
+        let left = scalar::<i64>(
+            db.db(),
             &format!("SELECT count(*) FROM {table} WHERE {column} = '{id}'"),
         )
         .await;
@@ -306,8 +287,8 @@ async fn purging_a_statement_removes_it_with_what_belongs_to_it_and_blanks_its_t
         .await;
     assert_eq!(kept["statement"]["text"], "The bridge opens in May.");
     assert_eq!(kept["statement"]["links"], json!([]));
-    let untouched = scalar(
-        &db,
+    let untouched = scalar::<i64>(
+        db.db(),
         &format!(
             "SELECT count(*) FROM revision WHERE redacted_at IS NULL AND entity_id NOT IN ({ids})"
         ),

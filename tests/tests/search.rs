@@ -9,6 +9,8 @@ use claimtrack::service::search::similar::{self, Strategy};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::sorted;
+use tests::fixtures::{claim, outlet, speaker, statement, topic, with_field};
 
 const SEARCH: &str = "query($q: String!, $filter: StatementFilter, $first: Int, $after: String) {
     search(query: $q, filter: $filter, first: $first, after: $after) {
@@ -62,66 +64,15 @@ async fn create(db: &TestDb, mutation: &str, field: &str, object: &str, input: V
         .to_owned()
 }
 
-async fn speaker(db: &TestDb, name: &str) -> String {
-    create(
-        db,
-        "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }",
-        "createSpeaker",
-        "speaker",
-        json!({ "name": name, "kind": "PERSON" }),
-    )
-    .await
-}
-
-async fn claim(db: &TestDb, text: &str) -> String {
-    create(
-        db,
-        "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
-        "createClaim",
-        "claim",
-        json!({ "text": text }),
-    )
-    .await
-}
-
-async fn topic(db: &TestDb, name: &str) -> String {
-    create(
-        db,
-        "mutation($input: CreateTopicInput!) { createTopic(input: $input) { topic { id } } }",
-        "createTopic",
-        "topic",
-        json!({ "name": name }),
-    )
-    .await
-}
-
 /// An English article with this headline, from an outlet of its own.
 async fn headline(db: &TestDb, title: &str) -> String {
-    let outlet = create(
-        db,
-        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
-        "createOutlet",
-        "outlet",
-        json!({ "name": format!("Outlet of {title}") }),
-    )
-    .await;
+    let outlet = outlet(db, &format!("Outlet of {title}")).await;
     create(
         db,
         "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }",
         "createArticle",
         "article",
         json!({ "outletId": outlet, "title": title, "language": "en" }),
-    )
-    .await
-}
-
-async fn statement(db: &TestDb, input: Value) -> String {
-    create(
-        db,
-        "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
-        "createStatement",
-        "statement",
-        input,
     )
     .await
 }
@@ -137,11 +88,6 @@ fn said(speaker: &str, text: &str, language: &str, on: &str) -> Value {
     })
 }
 
-fn with(mut input: Value, key: &str, value: Value) -> Value {
-    input[key] = value;
-    input
-}
-
 /// The ids of every hit of a search (one page of up to 100), best first.
 async fn hits(db: &TestDb, q: &str, filter: Value) -> Vec<String> {
     let data = db
@@ -153,11 +99,6 @@ async fn hits(db: &TestDb, q: &str, filter: Value) -> Vec<String> {
         .iter()
         .map(|e| e["node"]["statement"]["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn sorted(mut ids: Vec<String>) -> Vec<String> {
-    ids.sort();
-    ids
 }
 
 // ---------------------------------------------------------------------------------
@@ -458,7 +399,7 @@ async fn search_ranks_text_matches_by_density_above_venue_matches() {
     .await;
     let venue = statement(
         &db,
-        with(
+        with_field(
             said(&s, "It can happen, and it did.", "en", "2017-07-09"),
             "venue",
             json!("Ceasefire summit"),
@@ -531,8 +472,8 @@ async fn inflation(db: &TestDb) -> Inflation {
     let stance = |s: &str| json!([{ "claimId": claim, "stance": s }]);
     let alice_2017 = statement(
         db,
-        with(
-            with(
+        with_field(
+            with_field(
                 said(&alice, "Inflation is falling fast.", "en", "2017-03-01"),
                 "stances",
                 stance("SUPPORTS"),
@@ -544,8 +485,8 @@ async fn inflation(db: &TestDb) -> Inflation {
     .await;
     let alice_2018 = statement(
         db,
-        with(
-            with(
+        with_field(
+            with_field(
                 said(&alice, "Inflation keeps rising again.", "en", "2018-05-01"),
                 "stances",
                 stance("OPPOSES"),
@@ -557,7 +498,7 @@ async fn inflation(db: &TestDb) -> Inflation {
     .await;
     let bob_2018 = statement(
         db,
-        with(
+        with_field(
             said(&bob, "Die Inflation sinkt deutlich.", "de", "2018-06-01"),
             "stances",
             stance("SUPPORTS"),
@@ -674,14 +615,7 @@ async fn search_combines_with_the_statement_filter() {
         Vec::<String>::new()
     );
     // A verdict band: a published FALSE (1 on a 1–5 scale) on Alice's 2017 statement.
-    let reviewer = create(
-        &db,
-        "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
-        "createOutlet",
-        "outlet",
-        json!({ "name": "Checkers" }),
-    )
-    .await;
+    let reviewer = outlet(&db, "Checkers").await;
     create(
         &db,
         "mutation($input: CreateVerdictInput!) { createVerdict(input: $input) { verdict { id } } }",
@@ -941,14 +875,14 @@ async fn search_pages_agree_with_the_whole_ranking_across_claims_and_headlines()
         };
         let mut input = said(who, &own, "en", "2020-01-01");
         if n % 3 != 1 {
-            input = with(
+            input = with_field(
                 input,
                 "stances",
                 json!([{ "claimId": subsidies, "stance": "OPPOSES" }]),
             );
         }
         if n % 5 < 2 {
-            input = with(
+            input = with_field(
                 input,
                 "appearances",
                 json!([{ "articleId": article, "first": true }]),
@@ -1007,13 +941,13 @@ async fn claims_and_headlines_sharing_a_rank_are_walked_and_pages_stay_exact() {
         };
         let language = if n % 5 == 0 { "de" } else { "en" };
         let on = if n < 57 { &claims[n / 2] } else { &louder };
-        let mut input = with(
+        let mut input = with_field(
             said(&anna, &text, language, "2020-01-01"),
             "stances",
             json!([{ "claimId": on, "stance": "OPPOSES" }]),
         );
         if n % 11 == 0 {
-            input = with(
+            input = with_field(
                 input,
                 "appearances",
                 json!([{ "articleId": headlines[n % 2], "first": true }]),
@@ -1165,7 +1099,7 @@ async fn search_finds_statements_through_claims_and_headlines() {
     let wage = claim(&db, "The minimum wage will double by 2030").await;
     let through_claim = statement(
         &db,
-        with(
+        with_field(
             said(
                 &s,
                 "We will make it happen, believe me.",
@@ -1180,7 +1114,7 @@ async fn search_finds_statements_through_claims_and_headlines() {
     let article = headline(&db, "Senate debates farm subsidies").await;
     let through_title = statement(
         &db,
-        with(
+        with_field(
             said(&s, "It is a good day for farmers.", "en", "2022-02-01"),
             "appearances",
             json!([{ "articleId": article, "first": true }]),
@@ -1219,7 +1153,7 @@ async fn search_filters_statements_found_through_claims_and_headlines() {
     let stance = json!([{ "claimId": wage, "stance": "SUPPORTS" }]);
     let anna_wage = statement(
         &db,
-        with(
+        with_field(
             said(&anna, "We will make it happen.", "en", "2022-01-01"),
             "stances",
             stance.clone(),
@@ -1228,7 +1162,7 @@ async fn search_filters_statements_found_through_claims_and_headlines() {
     .await;
     let boris_wage = statement(
         &db,
-        with(
+        with_field(
             said(&boris, "Wir schaffen das.", "de", "2022-01-02"),
             "stances",
             stance,
@@ -1239,7 +1173,7 @@ async fn search_filters_statements_found_through_claims_and_headlines() {
     let appearance = json!([{ "articleId": article, "first": true }]);
     let anna_farm = statement(
         &db,
-        with(
+        with_field(
             said(&anna, "It is a good day for farmers.", "en", "2022-02-01"),
             "appearances",
             appearance.clone(),
@@ -1248,7 +1182,7 @@ async fn search_filters_statements_found_through_claims_and_headlines() {
     .await;
     let boris_farm = statement(
         &db,
-        with(
+        with_field(
             said(&boris, "Ein guter Tag für die Bauern.", "de", "2022-02-02"),
             "appearances",
             appearance,
@@ -1643,7 +1577,7 @@ async fn matching(db: &TestDb) -> Matching {
     .await;
     let attached = statement(
         db,
-        with(
+        with_field(
             said(
                 &s,
                 "Russia and the U.S. will set up a joint cyber security working group, they agreed.",
@@ -1789,7 +1723,7 @@ async fn similar_text_with_opposite_stances_is_a_contradiction_candidate() {
     let lower = claim(&db, "The government will lower taxes in the coming year").await;
     let earlier = statement(
         &db,
-        with(
+        with_field(
             said(
                 &p,
                 "We will cut taxes for working families next year.",
@@ -1803,7 +1737,7 @@ async fn similar_text_with_opposite_stances_is_a_contradiction_candidate() {
     .await;
     let later = statement(
         &db,
-        with(
+        with_field(
             said(
                 &p,
                 "We will not cut taxes for working families next year.",
@@ -1818,7 +1752,7 @@ async fn similar_text_with_opposite_stances_is_a_contradiction_candidate() {
     // Another speaker saying it, and the same speaker saying something else, are not.
     statement(
         &db,
-        with(
+        with_field(
             said(
                 &q,
                 "We will not cut taxes for working families next year.",
@@ -1832,7 +1766,7 @@ async fn similar_text_with_opposite_stances_is_a_contradiction_candidate() {
     .await;
     statement(
         &db,
-        with(
+        with_field(
             said(
                 &p,
                 "The weather was nice at the seaside.",

@@ -17,15 +17,8 @@ use entity::ApiRole;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
-
-/// Rate limits off: most tests send many requests from one address.
-fn open_access() -> Access {
-    Access {
-        rate_limit_per_ip: 0,
-        rate_limit_per_key: 0,
-        ..Access::default()
-    }
-}
+use tests::check::code;
+use tests::http::open_access;
 
 fn state_with(db: &TestDb, limits: Limits, access: Access) -> AppState {
     AppState::new(db.db().clone(), limits, access)
@@ -52,12 +45,6 @@ where
     let status = resp.status();
     let body: Value = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
     (status, body)
-}
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_default()
 }
 
 const CREATE_SPEAKER: &str =

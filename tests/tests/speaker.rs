@@ -2,10 +2,10 @@
 //! revisions, lookups by id and slug, the name-ordered connection with its filters
 //! and pages, and every refused input (which writes nothing).
 
-use entity::revision;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::{assert_refused, id_of, revisions};
+use tests::fixtures::{claim, statement};
 use uuid::Uuid;
 
 const FIELDS: &str = "id name slug kind description wikidataId aliases version createdAt updatedAt";
@@ -48,51 +48,24 @@ async fn person(db: &TestDb, name: &str) -> Value {
 /// A claim and a statement by `speaker` (reported by `reporter`, when given) taking a
 /// stance on it; returns the statement's id.
 async fn statement_by(db: &TestDb, speaker: &Value, reporter: Option<&Value>) -> String {
-    let claim = db
-        .ok(
-            "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
-            json!({ "input": { "text": "Russia and the U.S. will set up a joint cyber security working group" } }),
-        )
-        .await["createClaim"]["claim"]["id"]
-        .clone();
-    let data = db
-        .ok(
-            "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
-            json!({ "input": {
-                "speakerId": speaker["id"],
-                "reportedById": reporter.map(|r| r["id"].clone()),
-                "text": "They agreed to discuss a joint cyber security working group.",
-                "kind": "PARAPHRASE",
-                "statedOn": "2017-07-07",
-                "language": "en",
-                "stances": [{ "claimId": claim, "stance": "SUPPORTS" }],
-            } }),
-        )
-        .await;
-    data["createStatement"]["statement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Asserts that a request fails with `code` naming `field`, and that it wrote nothing.
-async fn assert_refused(
-    db: &TestDb,
-    query: &str,
-    variables: Value,
-    code: &str,
-    field: &str,
-) -> Value {
-    let before = db.counts().await;
-    let error = db.err(query, variables).await;
-    assert_eq!(error["extensions"]["code"], code, "{error:#}");
-    assert_eq!(error["extensions"]["field"], field, "{error:#}");
-    assert_eq!(
-        db.counts().await,
-        before,
-        "a refused request wrote something"
-    );
-    error
+    let claim = claim(
+        db,
+        "Russia and the U.S. will set up a joint cyber security working group",
+    )
+    .await;
+    statement(
+        db,
+        json!({
+            "speakerId": speaker["id"],
+            "reportedById": reporter.map(|r| r["id"].clone()),
+            "text": "They agreed to discuss a joint cyber security working group.",
+            "kind": "PARAPHRASE",
+            "statedOn": "2017-07-07",
+            "language": "en",
+            "stances": [{ "claimId": claim, "stance": "SUPPORTS" }],
+        }),
+    )
+    .await
 }
 
 async fn assert_create_refused(db: &TestDb, input: Value, field: &str) -> Value {
@@ -104,16 +77,6 @@ async fn assert_create_refused(db: &TestDb, input: Value, field: &str) -> Value 
         field,
     )
     .await
-}
-
-async fn revisions(db: &TestDb, id: &Value) -> Vec<revision::Model> {
-    let id = Uuid::parse_str(id.as_str().unwrap()).unwrap();
-    revision::Entity::find()
-        .filter(revision::Column::EntityId.eq(id))
-        .order_by_asc(revision::Column::Version)
-        .all(db.db())
-        .await
-        .unwrap()
 }
 
 fn names(connection: &Value) -> Vec<String> {
@@ -894,7 +857,7 @@ async fn every_speaker_change_writes_a_revision_with_before_and_after() {
     )
     .await;
 
-    let revs = revisions(&db, &lavrov["id"]).await;
+    let revs = revisions(&db, &id_of(&lavrov)).await;
     assert_eq!(revs.len(), 3);
     assert!(revs.iter().all(|r| r.entity_type == "speaker"));
     assert_eq!(

@@ -8,6 +8,8 @@ use claimtrack::service::speaker_role::{role_on, roles_on};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::{assert_refused, id_of};
+use tests::fixtures::speaker;
 use uuid::Uuid;
 
 const FIELDS: &str = "id speakerId title organization startedOn endedOn version createdAt updatedAt speaker { slug }";
@@ -27,40 +29,9 @@ fn update_query() -> String {
 const DELETE: &str =
     "mutation($input: DeleteInput!) { deleteSpeakerRole(input: $input) { deletedId version } }";
 
-async fn speaker(db: &TestDb, name: &str) -> Value {
-    let query =
-        "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }";
-    db.ok(
-        query,
-        json!({ "input": { "name": name, "kind": "PERSON" } }),
-    )
-    .await["createSpeaker"]["speaker"]["id"]
-        .clone()
-}
-
 async fn create(db: &TestDb, input: Value) -> Value {
     db.ok(&create_query(), json!({ "input": input })).await["createSpeakerRole"]["speakerRole"]
         .clone()
-}
-
-/// Asserts that a request fails with `code` naming `field`, and that it wrote nothing.
-async fn assert_refused(
-    db: &TestDb,
-    query: &str,
-    variables: Value,
-    code: &str,
-    field: &str,
-) -> Value {
-    let before = db.counts().await;
-    let error = db.err(query, variables).await;
-    assert_eq!(error["extensions"]["code"], code, "{error:#}");
-    assert_eq!(error["extensions"]["field"], field, "{error:#}");
-    assert_eq!(
-        db.counts().await,
-        before,
-        "a refused request wrote something"
-    );
-    error
 }
 
 fn day(s: &str) -> NaiveDate {
@@ -68,11 +39,9 @@ fn day(s: &str) -> NaiveDate {
         .unwrap_or_else(|e| panic!("{s} is not a date: {e}"))
 }
 
-fn uuid_of(value: &Value) -> Uuid {
-    match value.as_str().and_then(|s| s.parse().ok()) {
-        Some(id) => id,
-        None => panic!("{value} is not a uuid"),
-    }
+fn uuid_of(id: &str) -> Uuid {
+    id.parse()
+        .unwrap_or_else(|e| panic!("{id} is not a uuid: {e}"))
 }
 
 #[tokio::test]
@@ -345,7 +314,7 @@ struct Career {
 async fn career(db: &TestDb) -> Career {
     let lavrov = speaker(db, "Sergei Lavrov").await;
     let other = speaker(db, "Vladimir Putin").await;
-    let role = |input: Value| async move { uuid_of(&create(db, input).await["id"]) };
+    let role = |input: Value| async move { uuid_of(&id_of(&create(db, input).await)) };
     let un = role(
         json!({ "speakerId": lavrov, "title": "Permanent Representative to the UN",
                           "startedOn": "1994-01-01", "endedOn": "2004-03-08" }),
@@ -424,7 +393,7 @@ async fn role_on_prefers_the_newest_role_among_equal_starts() {
     let role = role_on(db.db(), uuid_of(&lavrov), day("2010-01-01"))
         .await
         .expect("role");
-    assert_eq!(role.map(|r| r.id), Some(uuid_of(&newer["id"])));
+    assert_eq!(role.map(|r| r.id), Some(uuid_of(&id_of(&newer))));
 }
 
 #[tokio::test]

@@ -4,10 +4,10 @@
 //! (which writes nothing).
 
 use chrono::{Days, Utc};
-use entity::revision;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::{assert_refused, id_of, revisions, sorted};
+use tests::fixtures::{article, claim, outlet, speaker, topic, with};
 use uuid::Uuid;
 
 const FIELDS: &str =
@@ -52,19 +52,6 @@ const LIST: &str = "query($filter: StatementFilter, $orderBy: StatementOrder, $f
 // ---------------------------------------------------------------------------------
 // Setup through the other resources' mutations
 
-async fn speaker(db: &TestDb, name: &str) -> String {
-    let data = db
-        .ok(
-            "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }",
-            json!({ "input": { "name": name, "kind": "PERSON" } }),
-        )
-        .await;
-    data["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn role(
     db: &TestDb,
     speaker: &str,
@@ -84,58 +71,6 @@ async fn role(
         .to_owned()
 }
 
-async fn claim(db: &TestDb, text: &str) -> String {
-    let data = db
-        .ok(
-            "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
-            json!({ "input": { "text": text } }),
-        )
-        .await;
-    data["createClaim"]["claim"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn topic(db: &TestDb, name: &str) -> String {
-    let data = db
-        .ok(
-            "mutation($input: CreateTopicInput!) { createTopic(input: $input) { topic { id } } }",
-            json!({ "input": { "name": name } }),
-        )
-        .await;
-    data["createTopic"]["topic"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn outlet(db: &TestDb, name: &str) -> String {
-    let data = db
-        .ok(
-            "mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }",
-            json!({ "input": { "name": name } }),
-        )
-        .await;
-    data["createOutlet"]["outlet"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn article(db: &TestDb, outlet: &str, title: &str) -> String {
-    let data = db
-        .ok(
-            "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } } }",
-            json!({ "input": { "outletId": outlet, "title": title } }),
-        )
-        .await;
-    data["createArticle"]["article"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// The smallest valid input for a statement by `speaker`.
 fn minimal(speaker: &str) -> Value {
     json!({
@@ -145,15 +80,6 @@ fn minimal(speaker: &str) -> Value {
         "statedOn": "2017-07-24",
         "language": "en",
     })
-}
-
-/// `base` with the fields of `extra` set over it.
-fn with(base: &Value, extra: Value) -> Value {
-    let mut out = base.clone();
-    out.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    out
 }
 
 async fn create(db: &TestDb, input: Value) -> Value {
@@ -170,10 +96,6 @@ async fn update(db: &TestDb, input: Value) -> Value {
 
 async fn list(db: &TestDb, variables: Value) -> Value {
     db.ok(LIST, variables).await["statements"].clone()
-}
-
-fn id_of(value: &Value) -> String {
-    value["id"].as_str().unwrap().to_owned()
 }
 
 /// The node ids of a connection, in order.
@@ -201,37 +123,8 @@ async fn ordered(db: &TestDb, order: &str) -> Vec<String> {
     nodes(&list(db, json!({ "orderBy": order })).await)
 }
 
-/// Asserts that a request fails with `code` naming `field`, and that it wrote nothing.
-async fn assert_refused(
-    db: &TestDb,
-    query: &str,
-    variables: Value,
-    code: &str,
-    field: &str,
-) -> Value {
-    let before = db.counts().await;
-    let error = db.err(query, variables).await;
-    assert_eq!(error["extensions"]["code"], code, "{error:#}");
-    assert_eq!(error["extensions"]["field"], field, "{error:#}");
-    assert_eq!(
-        db.counts().await,
-        before,
-        "a refused request wrote something"
-    );
-    error
-}
-
 async fn assert_create_refused(db: &TestDb, input: Value, code: &str, field: &str) -> Value {
     assert_refused(db, &create_query(), json!({ "input": input }), code, field).await
-}
-
-async fn revisions(db: &TestDb, id: &str) -> Vec<revision::Model> {
-    revision::Entity::find()
-        .filter(revision::Column::EntityId.eq(Uuid::parse_str(id).unwrap()))
-        .order_by_asc(revision::Column::Version)
-        .all(db.db())
-        .await
-        .unwrap()
 }
 
 /// The stances of a revision snapshot, as `(claim id, stance)` pairs.
@@ -247,11 +140,6 @@ fn snapshot_stances(snapshot: &Value) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
-    v.sort();
-    v
 }
 
 /// A small corpus after the demo data: who said what about which claim, where.

@@ -10,6 +10,8 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::id_of;
+use tests::fixtures::{claim, claim_with_topics, outlet, said, speaker, statement, topic};
 use uuid::Uuid;
 
 const TIMELINE: &str = "query($f: TimelineFilter!, $first: Int, $after: String) {
@@ -51,7 +53,7 @@ async fn create(db: &TestDb, mutation: &str, input: Value) -> Value {
     data[mutation][payload_field(mutation)].clone()
 }
 
-/// `createSpeaker` → `CreateSpeaker`; both settlements take a `SettleLinkInput`.
+/// `createArticle` → `CreateArticle`; both settlements take a `SettleLinkInput`.
 fn input_type(mutation: &str) -> String {
     if mutation == "confirmLink" {
         return "SettleLink".to_owned();
@@ -62,69 +64,19 @@ fn input_type(mutation: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `createSpeaker` → `speaker`, `publishVerdict` → `verdict`.
+/// `createArticle` → `article`, `publishVerdict` → `verdict`.
 fn payload_field(mutation: &str) -> &'static str {
     match mutation {
-        "createSpeaker" => "speaker",
-        "createTopic" => "topic",
-        "createClaim" => "claim",
-        "createOutlet" => "outlet",
         "createArticle" => "article",
-        "createStatement" => "statement",
         "createVerdict" | "publishVerdict" => "verdict",
         "createLink" | "confirmLink" => "link",
         other => panic!("no payload field for {other}"),
     }
 }
 
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
-}
-
-async fn speaker(db: &TestDb, name: &str) -> String {
-    id(&create(
-        db,
-        "createSpeaker",
-        json!({ "name": name, "kind": "PERSON" }),
-    )
-    .await)
-}
-
-async fn topic(db: &TestDb, name: &str) -> String {
-    id(&create(db, "createTopic", json!({ "name": name })).await)
-}
-
-async fn claim(db: &TestDb, text: &str, topics: &[&str]) -> String {
-    id(&create(
-        db,
-        "createClaim",
-        json!({ "text": text, "topicIds": topics }),
-    )
-    .await)
-}
-
-async fn outlet(db: &TestDb) -> String {
-    id(&create(db, "createOutlet", json!({ "name": "PolitiFact" })).await)
-}
-
-fn said(speaker: &str, claim: &str, stance: &str, on: &str) -> Value {
-    json!({
-        "speakerId": speaker,
-        "text": format!("{stance} on {on}"),
-        "kind": "QUOTE",
-        "statedOn": on,
-        "language": "en",
-        "stances": [{ "claimId": claim, "stance": stance }],
-    })
-}
-
-async fn statement(db: &TestDb, input: Value) -> String {
-    id(&create(db, "createStatement", input).await)
-}
-
 /// A confirmed FOLLOWS_UP link from one statement to a later statement.
 async fn follow_up(db: &TestDb, source: &str, target: &str) -> String {
-    id(&create(
+    id_of(&create(
         db,
         "createLink",
         json!({ "sourceStatementId": source, "targetStatementId": target, "relation": "FOLLOWS_UP" }),
@@ -188,8 +140,8 @@ fn ev(kind: &str, subject: &str) -> (String, String) {
 #[tokio::test]
 async fn timeline_lists_statements_published_verdicts_follow_ups_and_changes() {
     let db = TestDb::new().await;
-    let (a, c) = (speaker(&db, "A").await, claim(&db, "A claim", &[]).await);
-    let reviewer = outlet(&db).await;
+    let (a, c) = (speaker(&db, "A").await, claim(&db, "A claim").await);
+    let reviewer = outlet(&db, "PolitiFact").await;
     let s1 = statement(&db, said(&a, &c, "SUPPORTS", "2017-07-01")).await;
     let mut later = said(&a, &c, "OPPOSES", "2017-07-05");
     later["statedTime"] = json!("10:00+00:00");
@@ -201,10 +153,10 @@ async fn timeline_lists_statements_published_verdicts_follow_ups_and_changes() {
         json!({ "outletId": reviewer, "title": "A report", "publishedAt": "2017-07-20T12:00:00Z" }),
     )
     .await;
-    let f2 = id(&create(
+    let f2 = id_of(&create(
         &db,
         "createLink",
-        json!({ "sourceStatementId": s1, "targetArticleId": id(&article), "relation": "FOLLOWS_UP" }),
+        json!({ "sourceStatementId": s1, "targetArticleId": id_of(&article), "relation": "FOLLOWS_UP" }),
     )
     .await);
     let draft = verdict(
@@ -256,7 +208,7 @@ async fn timeline_lists_statements_published_verdicts_follow_ups_and_changes() {
         ]
     );
     // The follow-up to an article names it; the one to a statement, its source.
-    assert_eq!(nodes[4]["article"]["id"], id(&article).as_str());
+    assert_eq!(nodes[4]["article"]["id"], id_of(&article).as_str());
     assert_eq!(nodes[4]["statement"]["id"], s1.as_str());
     assert_eq!(nodes[2]["link"]["status"], "CONFIRMED");
     // The change names both positions.
@@ -273,13 +225,13 @@ async fn timeline_lists_statements_published_verdicts_follow_ups_and_changes() {
     let published = create(
         &db,
         "publishVerdict",
-        json!({ "id": id(&draft), "version": draft["version"], "publishedAt": "2017-07-03T09:00:00Z" }),
+        json!({ "id": id_of(&draft), "version": draft["version"], "publishedAt": "2017-07-03T09:00:00Z" }),
     )
     .await;
     let conn = timeline(&db, filter.clone()).await;
     let found = events(&conn);
     assert_eq!(found.len(), 6);
-    assert_eq!(found[1], ev("VERDICT_PUBLISHED", &id(&published)));
+    assert_eq!(found[1], ev("VERDICT_PUBLISHED", &id_of(&published)));
     assert_eq!(
         at(&conn["edges"][1]["node"]["at"]),
         instant("2017-07-03T09:00:00Z")
@@ -323,7 +275,7 @@ async fn timeline_lists_statements_published_verdicts_follow_ups_and_changes() {
 async fn timeline_changes_show_the_positions_of_the_position_history() {
     let db = TestDb::new().await;
     let (a, reporter) = (speaker(&db, "A").await, speaker(&db, "B").await);
-    let c = claim(&db, "A claim", &[]).await;
+    let c = claim(&db, "A claim").await;
     let mut month = said(&a, &c, "SUPPORTS", "2017-07-01");
     month["statedOnPrecision"] = json!("MONTH");
     month["reportedById"] = json!(reporter);
@@ -393,8 +345,8 @@ async fn timeline_changes_show_the_positions_of_the_position_history() {
 #[tokio::test]
 async fn events_at_one_instant_order_statement_verdict_follow_up_change() {
     let db = TestDb::new().await;
-    let (a, c) = (speaker(&db, "A").await, claim(&db, "A claim", &[]).await);
-    let reviewer = outlet(&db).await;
+    let (a, c) = (speaker(&db, "A").await, claim(&db, "A claim").await);
+    let reviewer = outlet(&db, "PolitiFact").await;
     let s1 = statement(&db, said(&a, &c, "SUPPORTS", "2017-07-07")).await;
     // Entered before the statement it shares its instant with.
     let v = verdict(
@@ -414,7 +366,7 @@ async fn events_at_one_instant_order_statement_verdict_follow_up_change() {
         [
             ev("STATEMENT", &s1),
             ev("STATEMENT", &s2),
-            ev("VERDICT_PUBLISHED", &id(&v)),
+            ev("VERDICT_PUBLISHED", &id_of(&v)),
             ev("FOLLOW_UP", &f),
             ev("POSITION_CHANGE", &s2),
         ]
@@ -468,10 +420,10 @@ async fn fixture() -> Fixture {
     let db = TestDb::new().await;
     let claim_topic = topic(&db, "Cyber security").await;
     let statement_topic = topic(&db, "Twitter").await;
-    let c1 = claim(&db, "Claim one", &[&claim_topic]).await;
-    let c2 = claim(&db, "Claim two", &[]).await;
+    let c1 = claim_with_topics(&db, "Claim one", &[&claim_topic]).await;
+    let c2 = claim(&db, "Claim two").await;
     let (a, b) = (speaker(&db, "A").await, speaker(&db, "B").await);
-    let reviewer = outlet(&db).await;
+    let reviewer = outlet(&db, "PolitiFact").await;
     let a1 = statement(&db, said(&a, &c1, "SUPPORTS", "2017-07-01")).await;
     let b1 = statement(&db, said(&b, &c1, "SUPPORTS", "2017-07-02")).await;
     let a2 = statement(&db, said(&a, &c1, "OPPOSES", "2017-07-03")).await;
@@ -479,15 +431,17 @@ async fn fixture() -> Fixture {
     let mut input = said(&a, &c2, "SUPPORTS", "2017-07-05");
     input["topicIds"] = json!([statement_topic]);
     let a3 = statement(&db, input).await;
-    let verdict = id(&verdict(
-        &db,
-        json!({ "statementId": b1 }),
-        &reviewer,
-        "PUBLISHED",
-        json!("2017-07-06T12:00:00Z"),
-    )
-    .await);
-    let claim_verdict = id(&verdict_on_claim(&db, &c1, &reviewer).await);
+    let verdict = id_of(
+        &verdict(
+            &db,
+            json!({ "statementId": b1 }),
+            &reviewer,
+            "PUBLISHED",
+            json!("2017-07-06T12:00:00Z"),
+        )
+        .await,
+    );
+    let claim_verdict = id_of(&verdict_on_claim(&db, &c1, &reviewer).await);
     Fixture {
         db,
         a,
@@ -800,9 +754,9 @@ async fn identities(db: &TestDb, sql: &str) -> BTreeSet<(String, String, String)
 async fn a_timeline_of_more_than_500_events_pages_every_event_exactly_once() {
     let db = TestDb::new().await;
     let (a, b) = (speaker(&db, "A").await, speaker(&db, "B").await);
-    let (c1, c2) = (claim(&db, "One", &[]).await, claim(&db, "Two", &[]).await);
-    let reviewer = outlet(&db).await;
-    let article = id(&create(
+    let (c1, c2) = (claim(&db, "One").await, claim(&db, "Two").await);
+    let reviewer = outlet(&db, "PolitiFact").await;
+    let article = id_of(&create(
         &db,
         "createArticle",
         json!({ "outletId": reviewer, "title": "A report", "publishedAt": "2017-03-01T06:00:00Z" }),

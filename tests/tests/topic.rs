@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::assert_refused;
 use uuid::Uuid;
 
 const FIELDS: &str = "id name slug parentId version createdAt updatedAt";
@@ -29,26 +30,6 @@ async fn create(db: &TestDb, input: Value) -> Value {
 
 async fn update(db: &TestDb, input: Value) -> Value {
     db.ok(&update_query(), json!({ "input": input })).await["updateTopic"]["topic"].clone()
-}
-
-/// Asserts that a request fails with `code` naming `field`, and that it wrote nothing.
-async fn assert_refused(
-    db: &TestDb,
-    query: &str,
-    variables: Value,
-    code: &str,
-    field: &str,
-) -> Value {
-    let before = db.counts().await;
-    let error = db.err(query, variables).await;
-    assert_eq!(error["extensions"]["code"], code, "{error:#}");
-    assert_eq!(error["extensions"]["field"], field, "{error:#}");
-    assert_eq!(
-        db.counts().await,
-        before,
-        "a refused request wrote something"
-    );
-    error
 }
 
 fn names(list: &Value) -> Vec<String> {

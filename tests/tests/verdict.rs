@@ -2,10 +2,10 @@
 //! create/update/publish/delete with versions and revisions, the list and its
 //! filters, the schema.org ClaimReview, and every refused input (which writes nothing).
 
-use entity::revision;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tests::TestDb;
+use tests::check::{id_of, revisions};
+use tests::fixtures::{claim, speaker, statement};
 
 const FIELDS: &str = "id version status ratingLabel ratingValue bestRating worstRating score summary url publishedAt \
                       createdAt updatedAt statement { id } claim { id } reviewer { id }";
@@ -40,40 +40,24 @@ struct Fixture {
 
 async fn fixture(db: &TestDb) -> Fixture {
     let reviewer = outlet(db, "PolitiFact").await;
-    let claim = db
-        .ok(
-            r#"mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }"#,
-            json!({ "input": { "text": "Russia and the U.S. will set up a joint cyber security unit" } }),
-        )
-        .await["createClaim"]["claim"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let trump = db
-        .ok(
-            r#"mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }"#,
-            json!({ "input": { "name": "Donald Trump", "kind": "PERSON" } }),
-        )
-        .await["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let statement = db
-        .ok(
-            r#"mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }"#,
-            json!({ "input": {
-                "speakerId": trump,
-                "text": "Putin & I discussed forming an impenetrable Cyber Security unit.",
-                "kind": "QUOTE",
-                "statedOn": "2017-07-09",
-                "language": "en",
-                "stances": [{ "claimId": claim, "stance": "SUPPORTS" }],
-            } }),
-        )
-        .await["createStatement"]["statement"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let claim = claim(
+        db,
+        "Russia and the U.S. will set up a joint cyber security unit",
+    )
+    .await;
+    let trump = speaker(db, "Donald Trump").await;
+    let statement = statement(
+        db,
+        json!({
+            "speakerId": trump,
+            "text": "Putin & I discussed forming an impenetrable Cyber Security unit.",
+            "kind": "QUOTE",
+            "statedOn": "2017-07-09",
+            "language": "en",
+            "stances": [{ "claimId": claim, "stance": "SUPPORTS" }],
+        }),
+    )
+    .await;
     Fixture {
         statement,
         claim,
@@ -81,6 +65,7 @@ async fn fixture(db: &TestDb) -> Fixture {
     }
 }
 
+/// An outlet named `name` with PolitiFact's homepage, which the ClaimReview names.
 async fn outlet(db: &TestDb, name: &str) -> String {
     db.ok(
         r#"mutation($input: CreateOutletInput!) { createOutlet(input: $input) { outlet { id } } }"#,
@@ -94,19 +79,6 @@ async fn outlet(db: &TestDb, name: &str) -> String {
 
 async fn create(db: &TestDb, input: Value) -> Value {
     db.ok(&create_mutation(), json!({ "input": input })).await["createVerdict"]["verdict"].clone()
-}
-
-async fn revisions(db: &TestDb, id: &str) -> Vec<revision::Model> {
-    revision::Entity::find()
-        .filter(revision::Column::EntityId.eq(uuid::Uuid::parse_str(id).unwrap()))
-        .order_by_asc(revision::Column::Version)
-        .all(db.db())
-        .await
-        .unwrap()
-}
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]

@@ -155,7 +155,8 @@ pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> S
     let mut document = async_graphql::parser::parse_query(&request.query)?;
     shape::merge::merge(&mut document, &config.types)
         .map_err(|fault| refusal("BAD_USER_INPUT", fault.to_string()))?;
-    admit_document(
+    admit_shape(config, &document)?;
+    admit_request(
         config,
         &document,
         request.operation_name.as_deref(),
@@ -166,16 +167,18 @@ pub fn admit(config: &PolicyConfig, request: &mut Request, viewer: &Viewer) -> S
     Ok(())
 }
 
-/// [`admit`] for a request whose document was parsed before (a compiled one): the
-/// same checks on the same document.
+/// [`admit`] for a request whose document was admitted before (a compiled one: the
+/// same text, parsed and merged once, whose size, nesting, depth and aliases passed
+/// when it was learnt and cannot have changed): what depends on the request — its
+/// complexity with these variables, the roles against this viewer, the values it
+/// hands its fields.
 pub fn admit_parsed(
     config: &PolicyConfig,
     request: &Request,
     document: &ExecutableDocument,
     viewer: &Viewer,
 ) -> ServerResult<()> {
-    check_text(config, &request.query)?;
-    admit_document(
+    admit_request(
         config,
         document,
         request.operation_name.as_deref(),
@@ -200,13 +203,8 @@ fn check_text(config: &PolicyConfig, query: &str) -> ServerResult<()> {
         .map_err(|fault| refusal("BAD_USER_INPUT", fault.to_string()))
 }
 
-fn admit_document(
-    config: &PolicyConfig,
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-    variables: &Variables,
-    viewer: &Viewer,
-) -> ServerResult<()> {
+/// The checks of the document alone: its depth and its aliases.
+fn admit_shape(config: &PolicyConfig, document: &ExecutableDocument) -> ServerResult<()> {
     shape::depth::check(document, config.max_depth)
         .map_err(|fault| refusal("BAD_USER_INPUT", fault.to_string()))?;
     let aliases = shape::aliases(document);
@@ -219,6 +217,18 @@ fn admit_document(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The checks of one request of a document: its complexity with its variables, the
+/// roles its root fields need against the viewer's, the values it hands its fields.
+fn admit_request(
+    config: &PolicyConfig,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+    viewer: &Viewer,
+) -> ServerResult<()> {
     let cost = shape::complexity(document, variables);
     if cost > config.max_complexity {
         return Err(refusal(

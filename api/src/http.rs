@@ -108,8 +108,16 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let cors = cors(&state.access.cors_origins);
         let production = state.access.production;
-        cfg.app_data(web::Data::new(state))
-            .route("/healthz", web::get().to(healthz))
+        // `/graphql` first: actix tries the routes in order, and the pages' patterns
+        // are matched by regular expression, which every API request would pay for.
+        cfg.app_data(web::Data::new(state)).service(
+            web::resource("/graphql")
+                .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
+                .route(web::post().to(graphql_post))
+                .route(web::get().to(graphql_get))
+                .default_service(web::to(graphql_other_method)),
+        );
+        cfg.route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
             .route("/claimreview.json", web::get().to(claim_review_feed))
@@ -120,13 +128,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             cfg.configure(graphiql::configure)
                 .route("/schema.graphql", web::get().to(sdl));
         }
-        cfg.service(
-            web::resource("/graphql")
-                .wrap(Condition::new(cors.is_some(), cors.unwrap_or_default()))
-                .route(web::post().to(graphql_post))
-                .route(web::get().to(graphql_get))
-                .default_service(web::to(graphql_other_method)),
-        );
     }
 }
 

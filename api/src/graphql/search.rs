@@ -53,14 +53,12 @@ impl SearchHit {
 pub struct SearchResults {
     query: Query,
     conditions: Conditions,
-    /// `facets` is asked for: `totalCount` comes from them rather than from a count of
-    /// its own (both go through every hit).
-    with_facets: bool,
+    /// `totalCount` and `facets` are counted in one pass, once however many fields ask.
     facets: tokio::sync::OnceCell<search::Facets>,
 }
 
 impl SearchResults {
-    /// The facets, counted once however many fields ask.
+    /// The counts, counted once however many fields ask.
     async fn counted(&self, ctx: &Context<'_>) -> ApiResult<&search::Facets> {
         self.facets
             .get_or_try_init(|| search::facets(db(ctx), &self.query, &self.conditions))
@@ -70,15 +68,22 @@ impl SearchResults {
 
 #[Object]
 impl SearchResults {
-    /// How many statements the search found, across all pages.
+    /// How many statements the search found, across all pages: exact when the search
+    /// finds up to 1,000 statements in each of its ways (by their own words, through a
+    /// claim, through a headline); above, an estimate from a sample of about 1,000
+    /// pages of the statement table (about 12,000 statements), never below the hits
+    /// actually seen. `totalCountExact` tells which.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        if self.with_facets {
-            return Ok(self.counted(ctx).await?.total);
-        }
-        Ok(search::count(db(ctx), &self.query, &self.conditions).await?)
+        Ok(self.counted(ctx).await?.total)
+    }
+    /// Whether `totalCount` and every count of `facets` are exact; false when they are
+    /// estimated from a sample (see `totalCount`).
+    async fn total_count_exact(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.counted(ctx).await?.exact)
     }
     /// Counts of the statements found, across all pages, by speaker, topic, stance,
-    /// language and year. Empty lists when the query looks for nothing.
+    /// language and year: exact or estimated as `totalCount` is (`facets.exact` tells
+    /// which). Empty lists when the query looks for nothing.
     async fn facets(&self, ctx: &Context<'_>) -> Result<SearchFacets> {
         Ok(SearchFacets(self.counted(ctx).await?.clone()))
     }
@@ -90,9 +95,17 @@ pub struct SearchFacets(search::Facets);
 
 /// Counts of search hits across all pages. Speakers and topics list the 20 most frequent
 /// (most frequent first, as do stances and languages); years come in calendar order. Values
-/// without hits are left out.
+/// without hits are left out. Exact when the search finds up to 1,000 statements in each
+/// of its ways; above, estimated from a sample of the statements and scaled up
+/// (`exact` tells which), so that a broad search is counted in milliseconds.
 #[Object]
 impl SearchFacets {
+    /// Whether every count is exact; false when the counts are estimates from a sample
+    /// of about 12,000 statements, scaled up to the whole collection (values with few
+    /// hits may then be missing or off by the scale).
+    async fn exact(&self) -> bool {
+        self.0.exact
+    }
     /// The 20 speakers with the most hits, most first.
     async fn speakers(&self) -> Vec<SpeakerFacet> {
         self.0
@@ -316,7 +329,6 @@ impl SearchQuery {
             SearchResults {
                 query: parsed,
                 conditions,
-                with_facets: ctx.look_ahead().field("facets").exists(),
                 facets: tokio::sync::OnceCell::new(),
             },
         );

@@ -45,7 +45,7 @@ use sea_orm::{
 
 use crate::error::{ApiError, ApiResult};
 
-pub use facets::{Facets, MAX_FACET_ENTRIES, count, facets};
+pub use facets::{EXACT_UP_TO, Facets, MAX_FACET_ENTRIES, SAMPLE_PAGES, facets};
 pub use paging::{Hit, RankKey, SecondReads, page};
 pub use query::{MAX_QUERY_CHARS, Query, parse};
 

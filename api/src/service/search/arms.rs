@@ -184,7 +184,9 @@ pub(super) fn best_first(arm: &str, limit: &str) -> String {
 /// a language) narrows every arm before its matches are ranked, instead of every match
 /// of the whole data set being ranked and then filtered.
 ///
-/// With `top`, each arm lists only its best `top` statements (rank, then id), which is
+/// `reach` says how much of each arm is read ([`Reach`]).
+///
+/// With [`Reach::Best`] `top`, each arm lists only its best `top` statements (rank, then id), which is
 /// enough for the first `top` of the whole ranking: a statement ranks by its best arm,
 /// and one that is not among the first `top` of that arm has `top` statements before
 /// it there, each ranking at least as high overall. A claim or a headline matched by
@@ -205,20 +207,28 @@ pub(super) fn best_first(arm: &str, limit: &str) -> String {
 /// either, and the arm is what they found; when they found fewer, the arm reads every
 /// link of every matching row instead.
 ///
-/// `ahead.own`, when read (with `top`, in the same snapshot), is the statements' own
+/// `ahead.own`, when read (with [`Reach::Best`], in the same snapshot), is the statements' own
 /// words' arm already cut to its best `top`.
 pub(super) fn matched(
     sql: &mut Sql,
     query: &Query,
     conditions: &Conditions,
-    top: Option<usize>,
+    reach: Reach,
     ahead: &ReadAhead,
 ) -> String {
     let conds = &conditions.sql;
-    let limit = top.map(|n| sql.bind(i64::try_from(n).unwrap_or(i64::MAX)));
-    let best = |arm: String| match &limit {
-        Some(limit) => format!("({})", best_first(&arm, limit)),
-        None => arm,
+    let top = match reach {
+        Reach::Best(top) => Some(top),
+        Reach::All | Reach::Any(_) => None,
+    };
+    let limit = match reach {
+        Reach::Best(n) | Reach::Any(n) => Some(sql.bind(i64::try_from(n).unwrap_or(i64::MAX))),
+        Reach::All => None,
+    };
+    let best = |arm: String| match (&limit, reach) {
+        (Some(limit), Reach::Best(_)) => format!("({})", best_first(&arm, limit)),
+        (Some(limit), _) => format!("({arm} LIMIT {limit})"),
+        (None, _) => arm,
     };
     let mut arms: Vec<String> = Vec::new();
     match &ahead.own {
@@ -235,7 +245,7 @@ pub(super) fn matched(
     // and they come best first, fenced, so that statements are read in that order only
     // until the arm has its `top`. Counting every match, the planner does better
     // unfenced (a count of 88,176 matches: 372 ms against 537).
-    let fence = if limit.is_some() { " OFFSET 0" } else { "" };
+    let fence = if top.is_some() { " OFFSET 0" } else { "" };
     for (i, way) in Way::all(query).into_iter().enumerate() {
         let enough = top
             .zip(ahead.walked.get(i).and_then(Option::as_ref))
@@ -250,7 +260,7 @@ pub(super) fn matched(
                 way.key()
             ),
         };
-        if limit.is_some() {
+        if top.is_some() {
             found = format!(
                 "SELECT id, max(rank) FROM ({found}) f (id, rank) GROUP BY 1 ORDER BY 2 DESC, 1 OFFSET 0"
             );
@@ -270,6 +280,50 @@ pub(super) fn matched(
          matched AS (SELECT arms.id, max(arms.rank) AS rank FROM arms GROUP BY arms.id)",
         arms.join(" UNION ALL ")
     )
+}
+
+/// How much of each arm [`matched`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Every statement each arm finds.
+    All,
+    /// Each arm's best `n` statements (rank, then id).
+    Best(usize),
+    /// Any `n` statements of each arm, in no order: enough to tell whether an arm
+    /// finds more than `n - 1`, without reading the rest.
+    Any(usize),
+}
+
+/// The condition that the statement `statement` is a hit: it matches by its own
+/// words, or it is linked to a matching claim or headline and does not say what the
+/// query excludes. Each statement is tested where it stands, as in a sample of the
+/// table, where the arms of [`matched`] would each read every match to keep a few.
+pub(super) fn is_hit(sql: &mut Sql, query: &Query) -> String {
+    let mut any: Vec<String> = Vec::new();
+    if !query.statements.is_empty() {
+        let Matching { matches, .. } = matching(sql, "statement", &query.statements);
+        any.push(format!("({matches})"));
+    }
+    let through: Vec<String> = Way::all(query)
+        .into_iter()
+        .map(|way| {
+            format!(
+                "statement.id IN (SELECT link.statement_id FROM ({}) r (id, rank) \
+                 JOIN {} ON {} = r.id)",
+                way.ranked(sql),
+                way.links(),
+                way.key()
+            )
+        })
+        .collect();
+    if !through.is_empty() {
+        let excluded = excluded(sql, query);
+        any.push(format!("(({}){excluded})", through.join(" OR ")));
+    }
+    if any.is_empty() {
+        return "false".to_owned();
+    }
+    format!("({})", any.join(" OR "))
 }
 
 /// What a page read before its own statement (see [`read_ahead`](super::paging::read_ahead)).

@@ -11,7 +11,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::instrument;
 use uuid::Uuid;
 
-use super::arms::{ReadAhead, Way, best_own, matched};
+use super::arms::{Reach, ReadAhead, Way, best_own, matched};
 use super::highlight::highlight;
 use super::levels::walk;
 use super::query::Query;
@@ -183,7 +183,8 @@ async fn page_rows<C: ConnectionTrait>(
     ahead: &ReadAhead,
 ) -> ApiResult<Vec<(Hit, bool)>> {
     let mut sql = Sql::after(conditions);
-    let cte = matched(&mut sql, query, conditions, top, ahead);
+    let reach = top.map_or(Reach::All, Reach::Best);
+    let cte = matched(&mut sql, query, conditions, reach, ahead);
     let columns: Vec<String> = statement::Column::iter()
         .map(|c| format!("statement.{}", c.to_string()))
         .collect();

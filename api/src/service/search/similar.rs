@@ -65,7 +65,7 @@ pub const EXACT_UP_TO: i64 = 10_000;
 pub const BAND_CANDIDATES: usize = 200;
 /// Most candidates each tier of a claim-matching search through words gives (see the
 /// module's documentation).
-pub const WORD_CANDIDATES: usize = 300;
+pub const WORD_CANDIDATES: usize = 600;
 /// Most statements attached to a claim in one request.
 pub const MAX_ATTACH: usize = 100;
 

@@ -4,7 +4,7 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use sea_orm::{DbBackend, QuerySelect, QueryTrait};
+use sea_orm::{DatabaseConnection, DbBackend, QuerySelect, QueryTrait};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -53,15 +53,46 @@ impl SearchHit {
 pub struct SearchResults {
     query: Query,
     conditions: Conditions,
+    /// The counts, when the query asks for them: started beside the page (see
+    /// `search`).
+    counting: std::sync::Mutex<Option<Counting>>,
     /// `totalCount` and `facets` are counted in one pass, once however many fields ask.
     facets: tokio::sync::OnceCell<search::Facets>,
+}
+
+/// Counts under way on a connection of their own; stopped if the answer is dropped
+/// before they are read.
+struct Counting(tokio::task::JoinHandle<ApiResult<search::Facets>>);
+
+impl Drop for Counting {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Counting {
+    /// Starts counting the hits of `query` beside the page, in the request's span.
+    fn start(db: &DatabaseConnection, query: &Query, conditions: &Conditions) -> Self {
+        use tracing::Instrument;
+        let (db, query, conditions) = (db.clone(), query.clone(), conditions.clone());
+        let counts = async move { search::facets(&db, &query, &conditions).await };
+        Self(tokio::spawn(counts.instrument(tracing::Span::current())))
+    }
 }
 
 impl SearchResults {
     /// The counts, counted once however many fields ask.
     async fn counted(&self, ctx: &Context<'_>) -> ApiResult<&search::Facets> {
         self.facets
-            .get_or_try_init(|| search::facets(db(ctx), &self.query, &self.conditions))
+            .get_or_try_init(|| async {
+                let started = self.counting.lock().ok().and_then(|mut c| c.take());
+                match started {
+                    Some(mut counting) => (&mut counting.0)
+                        .await
+                        .map_err(|e| ApiError::Internal(format!("counting search hits: {e}")))?,
+                    None => search::facets(db(ctx), &self.query, &self.conditions).await,
+                }
+            })
             .await
     }
 }
@@ -319,6 +350,13 @@ impl SearchQuery {
             .transpose()?;
         let conditions = conditions(&filter)?;
         let parsed = search::parse(db(ctx), &query, filter.language.as_deref()).await?;
+        // Counting costs more than a page: asked for, the counts start at once, on a
+        // connection of their own, and are read when the page is done.
+        let look = ctx.look_ahead();
+        let counting = ["totalCount", "totalCountExact", "facets"]
+            .iter()
+            .any(|field| look.field(field).exists())
+            .then(|| Counting::start(db(ctx), &parsed, &conditions));
         let second = ctx.data_opt::<search::SecondReads>();
         let mut hits = search::page(db(ctx), second, &parsed, &conditions, after, limit).await?;
         let more = hits.len() > limit;
@@ -329,6 +367,7 @@ impl SearchQuery {
             SearchResults {
                 query: parsed,
                 conditions,
+                counting: std::sync::Mutex::new(counting),
                 facets: tokio::sync::OnceCell::new(),
             },
         );

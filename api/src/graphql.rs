@@ -366,7 +366,7 @@ fn describe_library_types(
     .override_output_type_description::<search::SearchConnection>(
         "A page of search hits, best match first: `edges` or `nodes`, `pageInfo` for the \
          next page, and (asked for separately, as they cost more) `totalCount` and \
-         `facets`.",
+         `facets`, exact up to 1,000 hits and estimated beyond (`totalCountExact`).",
     )
     .override_output_type_description::<Edge<String, search::SearchHit, EmptyFields>>(
         "One search hit on a page, with the cursor to continue after it.",

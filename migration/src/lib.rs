@@ -33,6 +33,7 @@ mod m20261127_000009_key_search_indexes_on_config;
 mod m20261127_000010_add_statement_text_bands;
 mod m20261127_000011_index_search_per_config;
 mod m20261206_000012_add_natural_keys;
+mod m20261206_000013_cover_appearances_by_article;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_add_statement_text_bands::Migration),
             Box::new(m20261127_000011_index_search_per_config::Migration),
             Box::new(m20261206_000012_add_natural_keys::Migration),
+            Box::new(m20261206_000013_cover_appearances_by_article::Migration),
         ]
     }
 }

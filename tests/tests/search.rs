@@ -23,7 +23,9 @@ const SEARCH: &str = "query($q: String!, $filter: StatementFilter, $first: Int, 
 const FACETS: &str = "query($q: String!, $filter: StatementFilter) {
     search(query: $q, filter: $filter) {
         totalCount
+        totalCountExact
         facets {
+            exact
             speakers { speaker { name } count }
             topics { topic { name } count }
             stances { stance count }
@@ -527,9 +529,11 @@ async fn search_facets_count_hits_by_speaker_topic_stance_language_and_year() {
     inflation(&db).await;
     let data = db.ok(FACETS, json!({ "q": "inflation" })).await;
     let search = &data["search"];
-    // Asked with the facets, the count comes from them; asked alone, from a count of
-    // its own: the two agree.
+    // Asked with the facets or alone, the count is the same; a few hits are counted
+    // exactly, and the answer says so.
     assert_eq!(search["totalCount"], 3);
+    assert_eq!(search["totalCountExact"], true);
+    assert_eq!(search["facets"]["exact"], true);
     let alone = db.ok(SEARCH, json!({ "q": "inflation" })).await;
     assert_eq!(alone["search"]["totalCount"], 3);
     let facets = &search["facets"];
@@ -567,6 +571,84 @@ async fn search_facets_count_hits_by_speaker_topic_stance_language_and_year() {
     assert_eq!(
         data["search"]["facets"]["speakers"],
         json!([{ "speaker": { "name": "Bob Braun" }, "count": 1 }])
+    );
+}
+
+/// Inserts `n` English statements of `speaker` saying `text` (and filler), one per
+/// table page (`fillfactor` 10, long rows), so that the table has about `n` pages.
+async fn many_statements(db: &TestDb, speaker: &str, text: &str, n: usize) {
+    db.db()
+        .execute_unprepared(&format!(
+            "ALTER TABLE statement SET (fillfactor = 10); \
+             INSERT INTO statement (id, speaker_id, text, kind, stated_on, language) \
+             SELECT gen_random_uuid(), '{speaker}', '{text} ' || i || ' ' || repeat('filler ', 100), \
+                    'QUOTE', DATE '2019-01-01' + i % 700, 'en' \
+             FROM generate_series(1, {n}) i"
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn search_counts_beyond_the_exact_bound_are_estimated_and_say_so() {
+    let db = TestDb::new().await;
+    let alice = speaker(&db, "Alice Adams").await;
+    // More hits than are counted exactly, in a table of more pages than are sampled.
+    let n = claimtrack::service::search::EXACT_UP_TO * 3;
+    many_statements(&db, &alice, "Tariffs rose again", n).await;
+    statement(
+        &db,
+        said(&alice, "Tariffs are a rare word here.", "en", "2020-01-01"),
+    )
+    .await;
+    let data = db.ok(FACETS, json!({ "q": "tariffs" })).await;
+    let search = &data["search"];
+    assert_eq!(search["totalCountExact"], false);
+    assert_eq!(search["facets"]["exact"], false);
+    // An estimate from a third of the table: within a fifth of the truth, and never
+    // below the hits counted exactly (1,000).
+    let total = search["totalCount"].as_f64().unwrap();
+    let truth = (n + 1) as f64;
+    assert!(
+        (total - truth).abs() < truth / 5.0,
+        "estimated {total} of {truth}"
+    );
+    let english = search["facets"]["languages"][0]["count"].as_f64().unwrap();
+    assert!(
+        (english - truth).abs() < truth / 5.0,
+        "estimated {english} of {truth}"
+    );
+    assert_eq!(search["facets"]["languages"][0]["language"], "en");
+    let speaker = &search["facets"]["speakers"][0];
+    assert_eq!(speaker["speaker"]["name"], "Alice Adams");
+    // A narrow search in the same table is exact.
+    let data = db.ok(FACETS, json!({ "q": "rare" })).await;
+    assert_eq!(data["search"]["totalCount"], 1);
+    assert_eq!(data["search"]["totalCountExact"], true);
+    assert_eq!(data["search"]["facets"]["exact"], true);
+}
+
+#[tokio::test]
+async fn search_counts_of_a_table_smaller_than_the_sample_stay_exact() {
+    let db = TestDb::new().await;
+    let alice = speaker(&db, "Alice Adams").await;
+    // More hits than the exact bound, in a table the sample takes whole.
+    let n = claimtrack::service::search::EXACT_UP_TO + 200;
+    db.db()
+        .execute_unprepared(&format!(
+            "INSERT INTO statement (id, speaker_id, text, kind, stated_on, language) \
+             SELECT gen_random_uuid(), '{alice}', 'Tariffs rose again ' || i, 'QUOTE', \
+                    DATE '2019-01-01', 'en' FROM generate_series(1, {n}) i"
+        ))
+        .await
+        .unwrap();
+    let data = db.ok(FACETS, json!({ "q": "tariffs" })).await;
+    assert_eq!(data["search"]["totalCount"], n);
+    assert_eq!(data["search"]["totalCountExact"], true);
+    assert_eq!(data["search"]["facets"]["exact"], true);
+    assert_eq!(
+        data["search"]["facets"]["years"],
+        json!([{ "year": 2019, "count": n }])
     );
 }
 
@@ -1650,6 +1732,63 @@ async fn claim_matching_statements_are_untied_lookalikes_and_attach_in_one_mutat
     let data = db.ok(MATCHING, json!({ "id": m.claim, "min": 0.5 })).await;
     assert_eq!(data["claim"]["matchingStatements"], json!([]));
     assert_eq!(data["claim"]["statements"]["totalCount"], 2);
+}
+
+/// A claim's matching statements the given way: (id, similarity), best first.
+async fn matching_by(db: &TestDb, strategy: Strategy, claim: &str, min: f64) -> Vec<(String, f64)> {
+    use sea_orm::EntityTrait;
+    let claim = entity::claim::Entity::find_by_id(claim.parse::<uuid::Uuid>().unwrap())
+        .one(db.db())
+        .await
+        .unwrap()
+        .unwrap();
+    similar::matching_by(db.db(), strategy, &claim, min, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.statement.id.to_string(), f64::from(s.similarity)))
+        .collect()
+}
+
+#[tokio::test]
+async fn claim_matching_through_words_finds_what_the_trigrams_find() {
+    let db = TestDb::new().await;
+    let m = matching(&db).await;
+    let s = speaker(&db, "Maria Zakharova").await;
+    // Every word of the claim, and every word but one: found by the strict tiers.
+    let verbatim = statement(
+        &db,
+        said(
+            &s,
+            "Russia and the U.S. will set up a joint cyber security working group, as agreed.",
+            "en",
+            "2017-07-25",
+        ),
+    )
+    .await;
+    let all_but_one = statement(
+        &db,
+        said(
+            &s,
+            "Russia and the U.S. will set up a cyber security working group soon.",
+            "en",
+            "2017-07-26",
+        ),
+    )
+    .await;
+    for min in [0.5, 0.8] {
+        let exact = matching_by(&db, Strategy::Trigrams, &m.claim, min).await;
+        let words = matching_by(&db, Strategy::Bands, &m.claim, min).await;
+        assert_eq!(words, exact, "at {min}");
+    }
+    let words = matching_by(&db, Strategy::Bands, &m.claim, 0.5).await;
+    let ids: Vec<&str> = words.iter().map(|(id, _)| id.as_str()).collect();
+    // The verbatim statement first; the paraphrase lacking three of the claim's words
+    // is found through its rarest words; the attached one never.
+    assert_eq!(ids[0], verbatim);
+    assert!(ids.contains(&all_but_one.as_str()) && ids.contains(&m.lookalike.as_str()));
+    assert!(!ids.contains(&m.attached.as_str()));
+    assert!(words.iter().all(|(_, similarity)| *similarity >= 0.5));
 }
 
 #[tokio::test]

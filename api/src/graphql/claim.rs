@@ -149,7 +149,11 @@ impl Claim {
     }
     /// Live statements that take no stance on the claim yet and whose text holds a stretch
     /// like the claim's (trigram word similarity), most similar first: candidates for
-    /// `attachStatementsToClaim`. Empty when none reaches `minSimilarity`.
+    /// `attachStatementsToClaim`. Empty when none reaches `minSimilarity`. Up to 10,000
+    /// statements the list is exact; in a larger collection candidates are statements
+    /// holding every word of the claim, every word but one, or (when those fall short of
+    /// a page) one of its rarest words, at most 600 of each, and every similarity listed
+    /// is exact: a paraphrase with few of the claim's words as written can be missed.
     async fn matching_statements(
         &self,
         ctx: &Context<'_>,

@@ -20,6 +20,11 @@ impl Params {
         Self::default()
     }
 
+    /// Parameters bound already: the next one is numbered after them.
+    pub fn from_values(values: Vec<Value>) -> Self {
+        Self { values }
+    }
+
     /// Binds `value` as the next parameter, and returns its placeholder.
     pub fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());

@@ -21,6 +21,18 @@ async fn stale_with(db: &TestDb, table: &str) -> Vec<String> {
     }
 }
 
+/// `n` speakers written in one statement, as a bulk load writes them.
+async fn load_speakers(db: &TestDb, n: u32) {
+    db.db()
+        .execute_unprepared(&format!(
+            "INSERT INTO speaker (id, name, slug, kind) \
+             SELECT gen_random_uuid(), 'Speaker ' || n, 'speaker-' || n, 'PERSON' \
+             FROM generate_series(1, {n}) n"
+        ))
+        .await
+        .unwrap();
+}
+
 async fn analyzed(db: &TestDb, table: &str) -> bool {
     tests::scalar::<String>(
         db.db(),
@@ -36,14 +48,7 @@ async fn analyzed(db: &TestDb, table: &str) -> bool {
 #[tokio::test]
 async fn a_table_loaded_in_bulk_is_analyzed_and_then_no_longer_stale() {
     let db = TestDb::new().await;
-    db.db()
-        .execute_unprepared(
-            "INSERT INTO speaker (id, name, slug, kind) \
-             SELECT gen_random_uuid(), 'Speaker ' || n, 'speaker-' || n, 'PERSON' \
-             FROM generate_series(1, 700) n",
-        )
-        .await
-        .unwrap();
+    load_speakers(&db, 700).await;
     let tables = stale_with(&db, "speaker").await;
     assert!(tables.iter().any(|t| t == "speaker"), "{tables:?}");
     assert!(!analyzed(&db, "speaker").await);
@@ -73,14 +78,7 @@ async fn a_table_loaded_in_bulk_is_analyzed_and_then_no_longer_stale() {
 #[tokio::test]
 async fn a_few_changes_to_an_analyzed_table_do_not_make_it_stale() {
     let db = TestDb::new().await;
-    db.db()
-        .execute_unprepared(
-            "INSERT INTO speaker (id, name, slug, kind) \
-             SELECT gen_random_uuid(), 'Speaker ' || n, 'speaker-' || n, 'PERSON' \
-             FROM generate_series(1, 2000) n",
-        )
-        .await
-        .unwrap();
+    load_speakers(&db, 2000).await;
     // Analyzed once the load's counts have reached the activity statistics.
     stale_with(&db, "speaker").await;
     db.db().execute_unprepared("ANALYZE speaker").await.unwrap();

@@ -238,6 +238,13 @@ impl<'d> Reader<'d> {
         self.collect(set, "Query", &mut fields)?;
         self.read("Query", fields, |field, merged| {
             let name = field.name.node.as_str();
+            if let Some(list) = List::of(name) {
+                return Some(Root::List {
+                    list,
+                    args: self.args("Query", field, &LIST_ARGS)?,
+                    sel: self.connection(list.names(), list.node(), merged)?,
+                });
+            }
             Some(match name {
                 "__typename" => Root::Typename,
                 "speaker" | "claim" => {
@@ -266,14 +273,6 @@ impl<'d> Reader<'d> {
                 "statements" => {
                     let args = self.args("Query", field, &PAGE_ARGS)?;
                     Root::Statements(self.page(Of::List, args, merged)?)
-                }
-                list if List::of(list).is_some() => {
-                    let list = List::of(list)?;
-                    Root::List {
-                        list,
-                        args: self.args("Query", field, &LIST_ARGS)?,
-                        sel: self.connection(list.names(), list.node(), merged)?,
-                    }
                 }
                 "timeline" => Root::Timeline {
                     args: self.args("Query", field, &["filter", "first", "after"])?,

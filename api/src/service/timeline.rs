@@ -149,7 +149,7 @@ const NO_ID: &str = "'00000000-0000-0000-0000-000000000000'::uuid";
 
 /// The columns of an event row. The last eleven are a position change's two positions
 /// (so its `change` needs no further query); other kinds leave them NULL (`NO_CHANGE`).
-pub const EVENT_COLUMNS: &str = "at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
+const EVENT_COLUMNS: &str = "at, rank, id, sub, kind, statement_id, verdict_id, link_id, article_id, \
      from_statement_id, speaker_id, stance, stated_on, stated_on_precision, stated_at_utc, reported, \
      prev_stance, prev_stated_on, prev_precision, prev_at, prev_reported";
 const NO_CHANGE: &str = "NULL::uuid, NULL::stance_kind, NULL::date, NULL::date_precision, NULL::timestamp, \

@@ -458,8 +458,13 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         return Err(e);
     }
 
-    let state = AppState::new(opened.db.clone(), args.limits.clone(), args.access.clone())
-        .with_health(opened.health.clone());
+    let state = AppState::with_live_settings(
+        opened.db.clone(),
+        args.limits.clone(),
+        args.access.clone(),
+        args.live.clone(),
+    )
+    .with_health(opened.health.clone());
     let app_state = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -505,6 +510,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
             }
         })
     };
+    let live = state.start_live();
     info!(listen = %args.listen, "serving GraphQL at http://{}/graphql", args.listen);
     // On SIGINT or SIGTERM actix closes the listeners at once and lets the requests in
     // flight finish (for up to SHUTDOWN_GRACE_SECS); `run` returns when they are done.
@@ -515,6 +521,9 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // Key use times gathered since the last tick are written before the pool closes,
     // through a connection of this runtime (the workers' went with theirs).
     maintenance.abort();
+    for task in live {
+        task.abort();
+    }
     let last = crate::db::one_connection(&opened.db);
     if let Err(e) = state.keys.flush_last_used_through(&last).await {
         warn!(error = %e, "cannot record API key use times");

@@ -257,6 +257,8 @@ pub struct ServeArgs {
     pub limits: Limits,
     #[command(flatten)]
     pub access: Access,
+    #[command(flatten)]
+    pub live: Live,
 }
 
 impl Default for ServeArgs {
@@ -268,6 +270,61 @@ impl Default for ServeArgs {
             workers: None,
             limits: Limits::default(),
             access: Access::default(),
+            live: Live::default(),
+        }
+    }
+}
+
+/// The event log, subscriptions and webhooks.
+#[derive(Debug, Clone, Args)]
+pub struct Live {
+    /// Days the event log keeps events (what `events` pages and a reconnecting
+    /// subscriber can catch up from).
+    #[arg(long, env = "CLAIMTRACK_EVENT_RETENTION_DAYS", default_value_t = 30)]
+    pub event_retention_days: u32,
+    /// Let webhooks target loopback, private and link-local addresses (on-premise
+    /// receivers, tests); refused by default.
+    #[arg(long, env = "CLAIMTRACK_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Milliseconds a webhook receiver has to answer.
+    #[arg(long, env = "CLAIMTRACK_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// Milliseconds before a failed delivery's first retry; each next waits four times
+    /// longer (up to two hours), for 24 hours in all.
+    #[arg(
+        long,
+        env = "CLAIMTRACK_WEBHOOK_FIRST_RETRY_MS",
+        default_value_t = 2_000
+    )]
+    pub webhook_first_retry_ms: u64,
+    /// Subscriptions one WebSocket connection may hold at once.
+    #[arg(
+        long,
+        env = "CLAIMTRACK_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 100
+    )]
+    pub max_subscriptions_per_connection: usize,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self {
+            event_retention_days: 30,
+            webhook_allow_private: false,
+            webhook_timeout_ms: 10_000,
+            webhook_first_retry_ms: 2_000,
+            max_subscriptions_per_connection: 100,
+        }
+    }
+}
+
+impl Live {
+    /// How the webhook workers run.
+    pub fn webhooks(&self) -> crate::live::webhook::Settings {
+        crate::live::webhook::Settings {
+            allow_private: self.webhook_allow_private,
+            timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
+            first_retry: std::time::Duration::from_millis(self.webhook_first_retry_ms),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod common;
 pub(crate) mod compiled;
 pub mod enums;
 pub mod errors;
+pub mod event;
 pub mod import;
 pub mod link;
 pub mod loader;
@@ -27,6 +28,7 @@ pub mod timeline;
 pub mod topic;
 pub mod types;
 pub mod verdict;
+pub mod watchlist;
 
 use std::any::TypeId;
 use std::sync::Arc;
@@ -34,8 +36,8 @@ use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptySubscription, MergedObject, Positioned, Request,
-    Response, Schema, SchemaBuilder,
+    BatchRequest, BatchResponse, Context, MergedObject, Positioned, Request, Response, Schema,
+    SchemaBuilder,
 };
 use sea_orm::DatabaseConnection;
 
@@ -68,6 +70,8 @@ pub struct QueryRoot(
     api_key::ApiKeyQuery,
     revision::RevisionQuery,
     search::SearchQuery,
+    event::EventQuery,
+    watchlist::WatchlistQuery,
 );
 
 /// Writes. Every mutation needs an EDITOR or ADMIN key, except `createApiKey`,
@@ -90,7 +94,11 @@ pub struct MutationRoot(
     api_key::ApiKeyMutation,
     purge::PurgeMutation,
     import::ImportMutation,
+    watchlist::WatchlistMutation,
 );
+
+/// Subscriptions: see [`event::SubscriptionRoot`].
+pub type SubscriptionRoot = event::SubscriptionRoot;
 
 /// The schema, and what every request goes through around it: the policy (document
 /// limits and roles, before validation), loaders of its own (the schema has none: every
@@ -102,7 +110,7 @@ pub struct MutationRoot(
 /// a 20-item nested page.
 #[derive(Clone)]
 pub struct AppSchema {
-    schema: Schema<QueryRoot, MutationRoot, EmptySubscription>,
+    schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
     policy: Arc<PolicyConfig>,
     db: DatabaseConnection,
     compiler: Arc<Compiler>,
@@ -215,6 +223,77 @@ impl AppSchema {
     }
 }
 
+impl async_graphql::Executor for AppSchema {
+    fn execute(&self, request: Request) -> impl std::future::Future<Output = Response> + Send {
+        AppSchema::execute(self, request)
+    }
+
+    /// Every operation sent over WebSocket: queries and mutations run as over HTTP,
+    /// as the connection's viewer; subscriptions pass the same policy, count against
+    /// the connection's cap, and tag each message with its event's id.
+    fn execute_stream(
+        &self,
+        request: Request,
+        session: Option<Arc<async_graphql::Data>>,
+    ) -> futures::stream::BoxStream<'static, Response> {
+        let this = self.clone();
+        let found = |type_id: TypeId| {
+            session
+                .as_ref()
+                .and_then(|data| data.get(&type_id))
+                .map(|v| v.as_ref())
+        };
+        let viewer = found(TypeId::of::<Viewer>())
+            .and_then(|v| v.downcast_ref::<Viewer>())
+            .cloned()
+            .unwrap_or_default();
+        let held = found(TypeId::of::<crate::http::ws::Held>())
+            .and_then(|v| v.downcast_ref::<crate::http::ws::Held>())
+            .cloned();
+        Box::pin(async_stream::stream! {
+            let mut request = request.data(viewer.clone());
+            if let Err(refused) = policy::admit(&this.policy, &mut request, &viewer) {
+                yield Response::from_errors(vec![refused]);
+                return;
+            }
+            let wanted = request.operation_name.clone();
+            let subscription = request.parsed_query().ok().and_then(|document| {
+                chosen_operation(document, wanted.as_deref())
+                    .map(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Subscription)
+            });
+            if subscription != Some(true) {
+                yield this.execute(request).await;
+                return;
+            }
+            let _slot = match held.as_ref().map(|h| (h.take(), h.cap())) {
+                Some((None, cap)) => {
+                    yield Response::from_errors(vec![crate::http::ws::too_many(cap)]);
+                    return;
+                }
+                Some((Some(slot), _)) => Some(slot),
+                None => None,
+            };
+            let delivered = event::Delivered::default();
+            let request = request
+                .data(crate::metrics::request_loaders(this.db.clone()))
+                .data(delivered.clone());
+            let mut responses = this
+                .schema
+                .execute_stream_with_session_data(request, session.unwrap_or_default());
+            while let Some(mut response) = futures::StreamExt::next(&mut responses).await {
+                errors::annotate_all(&mut response);
+                if let Some(id) = delivered.take() {
+                    response.extensions.insert(
+                        "eventId".to_owned(),
+                        async_graphql::Value::String(id.to_string()),
+                    );
+                }
+                yield response;
+            }
+        })
+    }
+}
+
 impl From<Response> for Answer {
     fn from(response: Response) -> Self {
         Answer::Resolved(response)
@@ -262,6 +341,11 @@ pub struct SchemaOptions {
     pub introspection: bool,
     /// Anonymous callers may read published data.
     pub anonymous_read: bool,
+    /// The event log's settings (webhook targets).
+    pub live: crate::config::Live,
+    /// The instance's reader of the event log, for subscriptions; none: subscriptions
+    /// are refused.
+    pub hub: Option<crate::live::Hub>,
 }
 
 impl SchemaOptions {
@@ -271,6 +355,8 @@ impl SchemaOptions {
             limits,
             introspection: true,
             anonymous_read: true,
+            live: crate::config::Live::default(),
+            hub: None,
         }
     }
 }
@@ -292,15 +378,19 @@ pub fn build_schema_with(
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(db.clone())
     .data(crate::service::search::SecondReads::for_pool(&db))
     .data(keys)
+    .data(options.live.clone())
     // The policy limits depth first, introspection by its own rules (see
     // `shape::depth`); this is the backstop for anything that reaches execution.
     .limit_depth(limits.max_depth.max(shape::depth::INTROSPECTION_MAX_DEPTH))
     .limit_directives(limits.max_directives);
+    if let Some(hub) = &options.hub {
+        builder = builder.data(hub.clone());
+    }
     builder = describe_library_types(builder);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
@@ -327,8 +417,8 @@ pub fn build_schema_with(
 /// their edges, `PageInfo`) and the scalars it brings, whose own descriptions are
 /// missing or speak of Rust.
 fn describe_library_types(
-    builder: SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
-) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>,
+) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     use async_graphql::connection::{Edge, EmptyFields, PageInfo};
     use pagination::Conn;
 

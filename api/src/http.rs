@@ -36,6 +36,7 @@ mod body;
 mod graphiql;
 pub mod media;
 mod params;
+pub mod ws;
 
 pub use media::Media;
 
@@ -51,16 +52,33 @@ pub struct AppState {
     pub admission: Admission,
     /// Whether the database answers (see [`crate::db::health`]).
     pub health: Health,
+    /// The event log's settings.
+    pub live: crate::config::Live,
+    /// This instance's reader of the event log (started by [`AppState::start_live`]).
+    pub hub: crate::live::Hub,
 }
 
 impl AppState {
     /// The schema and the shared verifier and limiters over one pool.
     pub fn new(db: DatabaseConnection, limits: Limits, access: Access) -> Self {
+        Self::with_live_settings(db, limits, access, crate::config::Live::default())
+    }
+
+    /// [`AppState::new`], with the event log's settings.
+    pub fn with_live_settings(
+        db: DatabaseConnection,
+        limits: Limits,
+        access: Access,
+        live: crate::config::Live,
+    ) -> Self {
         let keys = KeyStore::new(db.clone());
+        let hub = crate::live::Hub::new(db.clone());
         let options = SchemaOptions {
             limits: limits.clone(),
             introspection: !access.production,
             anonymous_read: !access.no_anonymous_read,
+            live: live.clone(),
+            hub: Some(hub.clone()),
         };
         let concurrent = match limits.max_concurrent_requests {
             0 => {
@@ -80,7 +98,23 @@ impl AppState {
             access,
             keys,
             health: Health::default(),
+            live,
+            hub,
         }
+    }
+
+    /// Starts following the event log: the hub that feeds this instance's
+    /// subscriptions, and the webhook workers. Returns their tasks, to abort on
+    /// shutdown.
+    pub fn start_live(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            tokio::spawn(self.hub.clone().run()),
+            tokio::spawn(crate::live::webhook::run(
+                self.db.clone(),
+                self.hub.clone(),
+                self.live.webhooks(),
+            )),
+        ]
     }
 
     /// The same state, answering from what `health` knows of the database.
@@ -100,6 +134,10 @@ impl AppState {
         if let Err(e) = crate::service::statistics::refresh(&self.db).await {
             tracing::warn!(error = %e, "cannot bring planner statistics up to date");
         }
+        let keep = chrono::Duration::days(i64::from(self.live.event_retention_days));
+        if let Err(e) = crate::service::event::expire(&self.db, keep).await {
+            tracing::warn!(error = %e, "cannot expire old events");
+        }
     }
 }
 
@@ -117,7 +155,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 .route(web::get().to(graphql_get))
                 .default_service(web::to(graphql_other_method)),
         );
-        cfg.route("/healthz", web::get().to(healthz))
+        cfg.route("/graphql/ws", web::get().to(ws::graphql_ws))
+            .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
             .route("/claimreview.json", web::get().to(claim_review_feed))
@@ -170,7 +209,7 @@ fn max_nesting(state: &AppState) -> usize {
     shape::max_nesting(state.limits.max_depth)
 }
 
-fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
+pub(crate) fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
     req.peer_addr()
         .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
@@ -178,8 +217,19 @@ fn client_ip(req: &HttpRequest) -> std::net::IpAddr {
 /// The viewer of a GraphQL request, after its key and its rate limit are checked; a
 /// refusal is the response to send.
 async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Viewer, Refusal> {
-    let ip = Bucket::Ip(client_ip(req));
-    let Some(token) = bearer_token(req)? else {
+    let token = bearer_token(req)?;
+    viewer_of(state, token, client_ip(req)).await
+}
+
+/// The viewer presenting `token` (none: anonymous) from `ip`, after the key and the
+/// rate limits are checked: an HTTP request's or a WebSocket connection's.
+pub(crate) async fn viewer_of(
+    state: &AppState,
+    token: Option<String>,
+    ip: std::net::IpAddr,
+) -> Result<Viewer, Refusal> {
+    let ip = Bucket::Ip(ip);
+    let Some(token) = token else {
         limit(state, ip)?;
         return Ok(Viewer::anonymous());
     };

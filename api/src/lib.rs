@@ -14,6 +14,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod live;
 pub mod metrics;
 pub mod pages;
 pub mod rate_limit;

@@ -66,6 +66,9 @@ pub struct Metrics {
     compiled: IntCounterVec,
     database_up: IntGauge,
     database_losses: IntCounter,
+    subscriptions: IntGauge,
+    events_read: IntCounter,
+    webhook_deliveries: IntCounterVec,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -160,8 +163,27 @@ impl Metrics {
             "database_losses_total",
             "Times the database was lost (a crash, a restart, a cut connection)",
         );
+        let subscriptions = IntGauge::new(
+            "subscriptions_open",
+            "GraphQL subscriptions this instance holds open",
+        );
+        let events_read = IntCounter::new(
+            "events_read_total",
+            "Events this instance has read from the event log and handed to its subscriptions",
+        );
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts by this instance, by `result`: `delivered` (2xx), \
+                 `retry` (another attempt is due later), `failed` (given up after 24 h)",
+            ),
+            &["result"],
+        );
         let metrics = Self {
             registry,
+            subscriptions: subscriptions.unwrap_or_else(|e| invalid_definition(&e)),
+            events_read: events_read.unwrap_or_else(|e| invalid_definition(&e)),
+            webhook_deliveries: webhook_deliveries.unwrap_or_else(|e| invalid_definition(&e)),
             graphql_requests: graphql_requests.unwrap_or_else(|e| invalid_definition(&e)),
             graphql_duration: graphql_duration.unwrap_or_else(|e| invalid_definition(&e)),
             graphql_sql: graphql_sql.unwrap_or_else(|e| invalid_definition(&e)),
@@ -180,7 +202,10 @@ impl Metrics {
             operation_names: Mutex::new(HashSet::new()),
         };
         metrics.database_up.set(1);
-        let collectors: [Box<dyn prometheus::core::Collector>; 13] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 16] = [
+            Box::new(metrics.subscriptions.clone()),
+            Box::new(metrics.events_read.clone()),
+            Box::new(metrics.webhook_deliveries.clone()),
             Box::new(metrics.graphql_requests.clone()),
             Box::new(metrics.graphql_duration.clone()),
             Box::new(metrics.graphql_sql.clone()),
@@ -248,6 +273,21 @@ impl Metrics {
         self.in_flight
             .with_label_values(&["limit"])
             .set(i64::try_from(limit).unwrap_or(i64::MAX));
+    }
+
+    /// One more subscription open, until the guard is dropped.
+    pub fn subscription(&self) -> GaugeGuard {
+        GaugeGuard::up(self.subscriptions.clone(), 1)
+    }
+
+    /// Counts events read from the log for this instance's subscriptions.
+    pub fn events_read(&self, n: usize) {
+        self.events_read.inc_by(n as u64);
+    }
+
+    /// Counts one webhook delivery attempt by its result.
+    pub fn webhook_delivery(&self, result: &str) {
+        self.webhook_deliveries.with_label_values(&[result]).inc();
     }
 
     /// Counts a request refused for want of a turn.

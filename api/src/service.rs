@@ -6,6 +6,7 @@ pub mod article;
 pub mod as_of;
 pub mod audit;
 pub mod claim;
+pub mod event;
 pub mod generate;
 pub mod link;
 pub mod model;
@@ -25,6 +26,8 @@ pub mod timeline;
 pub mod topic;
 pub mod validate;
 pub mod verdict;
+pub mod watchlist;
+pub mod webhook;
 
 pub use audit::Actor;
 pub use record::Record;

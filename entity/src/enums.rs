@@ -172,3 +172,23 @@ pub enum RevisionAction {
     /// A hard delete: the record's row is gone and its revisions' content blanked.
     Purge,
 }
+
+/// Where a webhook delivery stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "Enum",
+    enum_name = "delivery_status",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// Not delivered yet; another attempt is due at `next_attempt_at`.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Given up: no 2xx in 24 hours of attempts (`redeliver` tries again).
+    Failed,
+}

@@ -17,5 +17,8 @@ pub mod statement;
 pub mod statement_topic;
 pub mod topic;
 pub mod verdict;
+pub mod watchlist;
+pub mod webhook;
+pub mod webhook_delivery;
 
 pub use enums::*;

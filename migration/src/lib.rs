@@ -34,6 +34,7 @@ mod m20261127_000010_add_statement_text_bands;
 mod m20261127_000011_index_search_per_config;
 mod m20261206_000012_add_natural_keys;
 mod m20261206_000013_cover_appearances_by_article;
+mod m20261207_000014_add_events;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_index_search_per_config::Migration),
             Box::new(m20261206_000012_add_natural_keys::Migration),
             Box::new(m20261206_000013_cover_appearances_by_article::Migration),
+            Box::new(m20261207_000014_add_events::Migration),
         ]
     }
 }

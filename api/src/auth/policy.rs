@@ -26,10 +26,11 @@ use crate::graphql::types::Types;
 pub enum Root {
     Query,
     Mutation,
+    Subscription,
 }
 
-use Role::{Admin, Anonymous, Editor};
-use Root::{Mutation, Query};
+use Role::{Admin, Anonymous, Editor, Reader};
+use Root::{Mutation, Query, Subscription};
 
 /// Every root field and the least role that may use it. A field missing here needs
 /// ADMIN (deny by default); a test checks that every field of the schema is listed.
@@ -58,6 +59,26 @@ pub const RULES: &[(Root, &str, Role)] = &[
     (Query, "search", Anonymous),
     (Query, "similarStatements", Anonymous),
     (Query, "viewer", Anonymous),
+    (Query, "events", Anonymous),
+    // A key's own watchlists.
+    (Query, "watchlists", Reader),
+    (Query, "watchlist", Reader),
+    (Mutation, "createWatchlist", Reader),
+    (Mutation, "addToWatchlist", Reader),
+    (Mutation, "removeFromWatchlist", Reader),
+    (Mutation, "deleteWatchlist", Reader),
+    // Webhooks.
+    (Query, "webhooks", Admin),
+    (Query, "deliveries", Admin),
+    (Mutation, "createWebhook", Admin),
+    (Mutation, "deleteWebhook", Admin),
+    (Mutation, "redeliver", Admin),
+    // Live.
+    (Subscription, "statementAdded", Anonymous),
+    (Subscription, "verdictPublished", Anonymous),
+    (Subscription, "positionChanged", Anonymous),
+    (Subscription, "timelineEvent", Anonymous),
+    (Subscription, "watchlistEvent", Reader),
     // Work in progress: machine suggestions and the audit trail.
     (Query, "contradictionCandidates", Editor),
     (Query, "revisions", Editor),
@@ -143,6 +164,7 @@ pub struct PolicyConfig {
 pub struct RootFields {
     pub query: HashSet<String>,
     pub mutation: HashSet<String>,
+    pub subscription: HashSet<String>,
 }
 
 /// Admits a request or refuses it, before validation: the document's size and
@@ -245,6 +267,7 @@ fn admit_request(
     let exists = |root: Root, field: &str| match root {
         Root::Query => config.roots.query.contains(field),
         Root::Mutation => config.roots.mutation.contains(field),
+        Root::Subscription => config.roots.subscription.contains(field),
     };
     check(
         document,
@@ -286,8 +309,8 @@ pub fn check(
         }
         let root = match operation.node.ty {
             OperationType::Query => Root::Query,
-            // Subscriptions do not exist yet; treat any other operation as a write.
-            _ => Root::Mutation,
+            OperationType::Mutation => Root::Mutation,
+            OperationType::Subscription => Root::Subscription,
         };
         let mut fields = HashSet::new();
         root_fields(

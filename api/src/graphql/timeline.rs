@@ -111,12 +111,20 @@ impl TimelineFilter {
                 .kinds
                 .as_ref()
                 .map(|k| k.iter().copied().map(EventKind::from).collect()),
+            only: None,
         })
     }
 }
 
 /// One event of a timeline.
 pub struct TimelineEvent(pub Event, Arc<PageRecords>);
+
+impl TimelineEvent {
+    /// An event alone (not read with a page): its fields load through the loaders.
+    pub fn single(event: Event) -> Self {
+        Self(event, Arc::default())
+    }
+}
 
 /// The records a page's events show, read in one batch per table right after the page
 /// when the query selects them (instead of one loader round per field level). `None`:

@@ -7,7 +7,7 @@ use async_graphql::OutputType;
 use async_graphql::registry::{MetaField, MetaInputValue, MetaType, MetaTypeName, Registry};
 
 use crate::auth::policy::RootFields;
-use crate::graphql::{MutationRoot, QueryRoot};
+use crate::graphql::{MutationRoot, QueryRoot, SubscriptionRoot};
 
 /// The schema's types, by name.
 pub struct Types {
@@ -20,6 +20,7 @@ impl Types {
         let mut registry = Registry::default();
         QueryRoot::create_type_info(&mut registry);
         MutationRoot::create_type_info(&mut registry);
+        <SubscriptionRoot as async_graphql::SubscriptionType>::create_type_info(&mut registry);
         Self { registry }
     }
 
@@ -31,6 +32,11 @@ impl Types {
     /// The name of the root type of mutations.
     pub fn mutation(&self) -> String {
         MutationRoot::type_name().into_owned()
+    }
+
+    /// The name of the root type of subscriptions.
+    pub fn subscription(&self) -> String {
+        <SubscriptionRoot as async_graphql::SubscriptionType>::type_name().into_owned()
     }
 
     /// The names of the root fields, which the policy checks against its table.
@@ -46,6 +52,7 @@ impl Types {
         RootFields {
             query: names(&self.query()),
             mutation: names(&self.mutation()),
+            subscription: names(&self.subscription()),
         }
     }
 

@@ -58,6 +58,19 @@ pub struct TimelineFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub kinds: Option<Vec<EventKind>>,
+    /// Only the event of one record (a subscription turning a change into the event
+    /// the timeline shows for it).
+    pub only: Option<Only>,
+}
+
+/// One event: its statement (which bounds the statements the timeline looks at; the
+/// nil id for a verdict on a claim itself), its record (the statement, verdict or
+/// link; see [`Event::key`]) and, for a position change, its claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Only {
+    pub statement_id: Uuid,
+    pub record_id: Uuid,
+    pub claim_id: Option<Uuid>,
 }
 
 /// An event's place in the timeline.
@@ -215,6 +228,9 @@ pub fn events_sql(
         .as_deref()
         .map(|ids| Ids::bind(ids, params));
     let mut scope = vec!["s.deleted_at IS NULL".to_owned()];
+    if let Some(only) = &filter.only {
+        scope.push(format!("s.id = {}", params.bind(only.statement_id)));
+    }
     if let Some(ids) = &speakers {
         scope.push(ids.matched_by("s.speaker_id"));
     }
@@ -325,6 +341,12 @@ pub fn events_sql(
         );
     }
     let mut outer: Vec<String> = Vec::new();
+    if let Some(only) = &filter.only {
+        outer.push(format!("id = {}", params.bind(only.record_id)));
+        if let Some(claim) = only.claim_id {
+            outer.push(format!("sub = {}", params.bind(claim)));
+        }
+    }
     if let Some(from) = filter.from {
         outer.push(format!("at >= {}::date", params.bind(from)));
     }

@@ -36,7 +36,7 @@ pub fn check(document: &ExecutableDocument, variables: &Variables, types: &Types
         let root = match operation.node.ty {
             OperationType::Query => Some(types.query()),
             OperationType::Mutation => Some(types.mutation()),
-            OperationType::Subscription => None,
+            OperationType::Subscription => Some(types.subscription()),
         };
         for definition in &operation.node.variable_definitions {
             if let Some(default) = &definition.node.default_value {

@@ -87,7 +87,7 @@ pub fn merge(document: &mut ExecutableDocument, types: &Types) -> Result<(), Mer
         let root = match operation.node.ty {
             OperationType::Query => Some(types.query()),
             OperationType::Mutation => Some(types.mutation()),
-            OperationType::Subscription => None,
+            OperationType::Subscription => Some(types.subscription()),
         };
         let set = std::mem::take(&mut operation.node.selection_set.node);
         operation.node.selection_set.node = merger.set(set, root.as_deref())?;

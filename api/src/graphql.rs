@@ -114,6 +114,8 @@ pub struct AppSchema {
     policy: Arc<PolicyConfig>,
     db: DatabaseConnection,
     compiler: Arc<Compiler>,
+    /// The instance's reader of the event log (subscriptions start from its place).
+    hub: Option<crate::live::Hub>,
 }
 
 /// The answer to one request: resolved, or the body of a compiled query as the
@@ -179,6 +181,15 @@ impl AppSchema {
             if let Err(refused) = policy::admit(&self.policy, &mut request, &viewer) {
                 return (None, Response::from_errors(vec![refused]).into());
             }
+            if is_subscription(&mut request) {
+                let refused = policy::refusal(
+                    "BAD_USER_INPUT",
+                    "subscriptions run over WebSocket at /graphql/ws (graphql-transport-ws), \
+                     not over HTTP"
+                        .to_owned(),
+                );
+                return (None, Response::from_errors(vec![refused]).into());
+            }
             let operation = operation_name(&mut request);
             let learning = match route {
                 Route::Learn(key) => Learning::new(key, &mut request),
@@ -236,7 +247,6 @@ impl async_graphql::Executor for AppSchema {
         request: Request,
         session: Option<Arc<async_graphql::Data>>,
     ) -> futures::stream::BoxStream<'static, Response> {
-        let this = self.clone();
         let found = |type_id: TypeId| {
             session
                 .as_ref()
@@ -250,47 +260,53 @@ impl async_graphql::Executor for AppSchema {
         let held = found(TypeId::of::<crate::http::ws::Held>())
             .and_then(|v| v.downcast_ref::<crate::http::ws::Held>())
             .cloned();
-        Box::pin(async_stream::stream! {
-            let mut request = request.data(viewer.clone());
-            if let Err(refused) = policy::admit(&this.policy, &mut request, &viewer) {
-                yield Response::from_errors(vec![refused]);
-                return;
+        // Checked as the message arrives (not when its stream is first polled), so
+        // the cap refuses the latest subscription, whatever order streams run in.
+        let mut request = request.data(viewer.clone());
+        if let Err(refused) = policy::admit(&self.policy, &mut request, &viewer) {
+            return Box::pin(futures::stream::once(async move {
+                Response::from_errors(vec![refused])
+            }));
+        }
+        if !is_subscription(&mut request) {
+            let this = self.clone();
+            return Box::pin(futures::stream::once(async move {
+                AppSchema::execute(&this, request).await
+            }));
+        }
+        let slot = match held.as_ref().map(|h| (h.take(), h.cap())) {
+            Some((None, cap)) => {
+                return Box::pin(futures::stream::once(async move {
+                    Response::from_errors(vec![crate::http::ws::too_many(cap)])
+                }));
             }
-            let wanted = request.operation_name.clone();
-            let subscription = request.parsed_query().ok().and_then(|document| {
-                chosen_operation(document, wanted.as_deref())
-                    .map(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Subscription)
-            });
-            if subscription != Some(true) {
-                yield this.execute(request).await;
-                return;
+            Some((Some(slot), _)) => Some(slot),
+            None => None,
+        };
+        let delivered = event::Delivered::default();
+        let mut request = request
+            .data(crate::metrics::request_loaders(self.db.clone()))
+            .data(delivered.clone());
+        // Live from the moment the subscription arrived, not from when its stream
+        // first runs: what commits in between is read from the log.
+        if let Some(at) = self.hub.as_ref().and_then(crate::live::Hub::position) {
+            request = request.data(event::SubscribedAt(at));
+        }
+        let responses = self
+            .schema
+            .execute_stream_with_session_data(request, session.unwrap_or_default());
+        Box::pin(futures::StreamExt::map(responses, move |mut response| {
+            // Held for as long as the stream lives.
+            let _ = &slot;
+            errors::annotate_all(&mut response);
+            if let Some(id) = delivered.take() {
+                response.extensions.insert(
+                    "eventId".to_owned(),
+                    async_graphql::Value::String(id.to_string()),
+                );
             }
-            let _slot = match held.as_ref().map(|h| (h.take(), h.cap())) {
-                Some((None, cap)) => {
-                    yield Response::from_errors(vec![crate::http::ws::too_many(cap)]);
-                    return;
-                }
-                Some((Some(slot), _)) => Some(slot),
-                None => None,
-            };
-            let delivered = event::Delivered::default();
-            let request = request
-                .data(crate::metrics::request_loaders(this.db.clone()))
-                .data(delivered.clone());
-            let mut responses = this
-                .schema
-                .execute_stream_with_session_data(request, session.unwrap_or_default());
-            while let Some(mut response) = futures::StreamExt::next(&mut responses).await {
-                errors::annotate_all(&mut response);
-                if let Some(id) = delivered.take() {
-                    response.extensions.insert(
-                        "eventId".to_owned(),
-                        async_graphql::Value::String(id.to_string()),
-                    );
-                }
-                yield response;
-            }
-        })
+            response
+        }))
     }
 }
 
@@ -298,6 +314,16 @@ impl From<Response> for Answer {
     fn from(response: Response) -> Self {
         Answer::Resolved(response)
     }
+}
+
+/// Whether the operation a request will run is a subscription.
+fn is_subscription(request: &mut Request) -> bool {
+    let wanted = request.operation_name.clone();
+    request.parsed_query().ok().is_some_and(|document| {
+        chosen_operation(document, wanted.as_deref()).is_some_and(|(_, op)| {
+            op.node.ty == async_graphql::parser::types::OperationType::Subscription
+        })
+    })
 }
 
 /// The name of the operation a parsed request will run, as metrics label it
@@ -410,6 +436,7 @@ pub fn build_schema_with(
         }),
         db,
         compiler: Arc::default(),
+        hub: options.hub.clone(),
     }
 }
 
@@ -452,6 +479,8 @@ fn describe_library_types(
         timeline::TimelineEvent => "timeline events",
         topic::Topic => "topics",
         verdict::Verdict => "verdicts",
+        event::Event => "events",
+        watchlist::WebhookDelivery => "webhook deliveries",
     )
     .override_output_type_description::<search::SearchConnection>(
         "A page of search hits, best match first: `edges` or `nodes`, `pageInfo` for the \

@@ -107,13 +107,20 @@ impl AppState {
     /// subscriptions, and the webhook workers. Returns their tasks, to abort on
     /// shutdown.
     pub fn start_live(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        use tracing::Instrument;
+        // ERROR level, like the request span and the maintenance timer's, so that
+        // whatever the log filter keeps of their work is attributed to them.
         vec![
-            tokio::spawn(self.hub.clone().run()),
-            tokio::spawn(crate::live::webhook::run(
-                self.db.clone(),
-                self.hub.clone(),
-                self.live.webhooks(),
-            )),
+            tokio::spawn(
+                self.hub
+                    .clone()
+                    .run()
+                    .instrument(tracing::error_span!("live", job = "events")),
+            ),
+            tokio::spawn(
+                crate::live::webhook::run(self.db.clone(), self.hub.clone(), self.live.webhooks())
+                    .instrument(tracing::error_span!("live", job = "webhooks")),
+            ),
         ]
     }
 
@@ -467,7 +474,8 @@ pub fn decode_get(
         if mutates {
             return Err(Refusal::bad(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "mutations and subscriptions are not allowed over GET; use POST",
+                "mutations are not allowed over GET (use POST), nor subscriptions (they run \
+                 over WebSocket at /graphql/ws)",
             ));
         }
     }

@@ -7,11 +7,15 @@
 //! `NOTIFY claimtrack_events` with the last event's id; PostgreSQL delivers it at
 //! commit, to every listening instance.
 //!
-//! Order: `txid` is the writing transaction's id and `seq` the order of writing. A
-//! reader takes only events of transactions older than its snapshot's `xmin` (all of
-//! them finished), in `(txid, seq)` order, so an event that commits late can never
-//! appear before one already delivered: the log reads the same to every reader, live
-//! or catching up.
+//! Order: `pos`, given at commit. A deferred constraint trigger runs as the writing
+//! transaction commits: it takes an advisory lock (held until the commit is done and
+//! visible) and numbers the transaction's events from a sequence, in the order they
+//! were written (`seq`). Transactions that write events thus commit one after another
+//! in `pos` order, so a reader that has seen `pos` n has seen every event numbered
+//! below it, and one committing late can never appear before one already delivered:
+//! the log reads the same to every reader, live or catching up. A long transaction
+//! (an import) holds nobody back until it commits; the lock covers only the numbering
+//! and the commit itself.
 //!
 //! Set `claimtrack.events = 'off'` in a transaction to write no events (generated
 //! benchmark data).
@@ -37,6 +41,8 @@ CREATE TABLE event (
     seq          bigint GENERATED ALWAYS AS IDENTITY,
     id           uuid NOT NULL PRIMARY KEY DEFAULT claimtrack_uuid_v7(),
     txid         bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    -- Numbered at commit (see above); NULL only inside the writing transaction.
+    pos          bigint,
     type         text NOT NULL CHECK (type IN ('statement.created', 'statement.updated',
                      'statement.deleted', 'verdict.published', 'verdict.retracted',
                      'position.changed', 'link.confirmed', 'claim.created')),
@@ -51,7 +57,9 @@ CREATE TABLE event (
     link_id      uuid,
     data         jsonb
 );
-CREATE UNIQUE INDEX event_order_idx ON event (txid, seq);
+CREATE SEQUENCE event_pos_seq;
+CREATE UNIQUE INDEX event_pos_idx ON event (pos);
+CREATE INDEX event_unnumbered_idx ON event (txid) WHERE pos IS NULL;
 CREATE INDEX event_at_idx ON event (at);
 
 CREATE FUNCTION claimtrack_revision_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -167,6 +175,26 @@ BEGIN
 END
 $fn$;
 
+-- Numbers a transaction's events as it commits: the first firing does them all.
+CREATE FUNCTION claimtrack_number_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF current_setting('claimtrack.events_numbered', true) = NEW.txid::text THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('claimtrack.events.order'));
+    UPDATE event e SET pos = numbered.pos
+    FROM (SELECT id, nextval('event_pos_seq') AS pos
+          FROM (SELECT id FROM event WHERE txid = NEW.txid AND pos IS NULL ORDER BY seq) w) numbered
+    WHERE e.id = numbered.id;
+    PERFORM set_config('claimtrack.events_numbered', NEW.txid::text, true);
+    RETURN NULL;
+END
+$fn$;
+
+CREATE CONSTRAINT TRIGGER event_number AFTER INSERT ON event
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION claimtrack_number_events();
+
 CREATE TRIGGER revision_events AFTER INSERT ON revision
     REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION claimtrack_revision_events();
@@ -220,10 +248,9 @@ CREATE INDEX webhook_delivery_due_idx ON webhook_delivery (next_attempt_at) WHER
 -- How far a reader of the log has got (the webhook dispatcher).
 CREATE TABLE event_cursor (
     name text PRIMARY KEY,
-    txid bigint NOT NULL,
-    seq  bigint NOT NULL
+    pos  bigint NOT NULL
 );
-INSERT INTO event_cursor VALUES ('webhooks', 0, 0);
+INSERT INTO event_cursor VALUES ('webhooks', 0);
 "#;
 
 const DOWN: &str = r#"
@@ -232,6 +259,8 @@ DROP TYPE IF EXISTS delivery_status;
 DROP TRIGGER IF EXISTS revision_events ON revision;
 DROP FUNCTION IF EXISTS claimtrack_revision_events();
 DROP TABLE IF EXISTS event;
+DROP FUNCTION IF EXISTS claimtrack_number_events();
+DROP SEQUENCE IF EXISTS event_pos_seq;
 DROP FUNCTION IF EXISTS claimtrack_uuid_v7();
 "#;
 

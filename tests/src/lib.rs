@@ -11,6 +11,8 @@ pub mod check;
 pub mod fixtures;
 pub mod http;
 pub mod process;
+pub mod receiver;
+pub mod ws;
 
 use std::path::PathBuf;
 

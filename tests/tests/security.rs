@@ -325,7 +325,8 @@ fn schema_root_fields() -> BTreeSet<(String, String)> {
     for def in doc.definitions {
         if let TypeSystemDefinition::Type(ty) = def {
             let name = ty.node.name.node.to_string();
-            if let (TypeKind::Object(object), "Query" | "Mutation") = (&ty.node.kind, name.as_str())
+            if let (TypeKind::Object(object), "Query" | "Mutation" | "Subscription") =
+                (&ty.node.kind, name.as_str())
             {
                 for field in &object.fields {
                     out.insert((name.clone(), field.node.name.node.to_string()));
@@ -345,6 +346,7 @@ async fn the_policy_table_names_every_root_field_and_nothing_else() {
             let root = match root {
                 Root::Query => "Query",
                 Root::Mutation => "Mutation",
+                Root::Subscription => "Subscription",
             };
             (root.to_owned(), (*field).to_owned())
         })
@@ -384,6 +386,7 @@ async fn authorization_matrix() {
         let query = match root {
             Root::Query => format!("query {{ {field} {{ __typename }} }}"),
             Root::Mutation => format!("mutation {{ {field} {{ __typename }} }}"),
+            Root::Subscription => format!("subscription {{ {field} {{ __typename }} }}"),
         };
         for (role, key) in &keys {
             let (status, body) = post(&app, key.as_deref(), &query, json!({})).await;

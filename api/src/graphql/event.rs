@@ -60,10 +60,10 @@ pub enum EventType {
     ClaimCreated,
 }
 
-/// One change, as the event log records it: what happened, when, who made it, and the
-/// records it concerns.
 pub struct Event(pub Arc<event::Event>);
 
+/// One change, as the event log records it: what happened, when, who made it, and the
+/// records it concerns (each read as it is now, with the caller's role).
 #[Object]
 impl Event {
     /// The event's id (UUID v7). Pass it as `after` (to `events` or any subscription)
@@ -71,7 +71,7 @@ impl Event {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// What happened.
+    /// What happened: a statement recorded, a verdict published, a position changed….
     #[graphql(name = "type")]
     async fn kind(&self) -> EventType {
         self.0.kind.into()
@@ -200,15 +200,20 @@ fn blame(error: ApiError, field: &str) -> ApiError {
     }
 }
 
-/// The place after the event `after` names, checked (`after` is the field at fault).
+/// The place after the event `after` names, checked (`after` is the field at fault);
+/// without one, for a subscription, where the log stood when it arrived.
 async fn start(ctx: &Context<'_>, after: Option<&ID>) -> ApiResult<Option<Position>> {
     match after {
         Some(id) => Ok(Some(
             event::position_of(db(ctx), uuid("after", id)?, "after").await?,
         )),
-        None => Ok(None),
+        None => Ok(ctx.data_opt::<SubscribedAt>().map(|at| at.0)),
     }
 }
+
+/// Where the event log stood when a subscription arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscribedAt(pub Position);
 
 #[derive(Default)]
 pub struct EventQuery;
@@ -230,7 +235,8 @@ impl EventQuery {
         )]
         after: Option<ID>,
         #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
-        #[graphql(desc = "Which events.")] filter: Option<EventFilter>,
+        #[graphql(desc = "Which events: by type, speaker, claim, topic or watchlist.")]
+        filter: Option<EventFilter>,
     ) -> Result<Conn<Event>> {
         let limit = pagination::forward_limit(first)?;
         let filter = match filter {
@@ -391,6 +397,10 @@ async fn timeline_event(
     Ok(found.pop())
 }
 
+/// The subscription root: see its description in the schema.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
 /// Subscriptions, over WebSocket at `/graphql/ws` (graphql-transport-ws). The API key
 /// goes in `connection_init`'s payload (`{"authorization": "Bearer <key>"}`); without
 /// one the subscriber is ANONYMOUS. Events written through any instance reach every
@@ -398,10 +408,7 @@ async fn timeline_event(
 /// seen as `after` when reconnecting to get what was missed first, with no gap and no
 /// duplicate. `watchlistEvent` needs a key (READER and up); the others are open to
 /// every caller.
-#[derive(Default)]
-pub struct SubscriptionRoot;
-
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Each statement recorded that matches `filter` (the filter of `statements`).
     async fn statement_added<'a>(
@@ -419,6 +426,14 @@ impl SubscriptionRoot {
             claim_ids: filter.claim_ids.clone(),
             ..LogFilter::of_types(&[event::EventType::StatementCreated])
         };
+        // Speakers and claims are checked on the event itself; any other condition
+        // asks the database about the statement, for each subscription.
+        let by_ids_only = filter
+            == crate::service::statement::filter::Filter {
+                speaker_ids: filter.speaker_ids.clone(),
+                claim_ids: filter.claim_ids.clone(),
+                ..Default::default()
+            };
         Ok(follow(ctx, after, log, move |e| {
             let db = db.clone();
             let filter = filter.clone();
@@ -426,9 +441,12 @@ impl SubscriptionRoot {
                 let Some(id) = e.statement_id else {
                     return Ok(None);
                 };
-                Ok(statement_matching(&db, &filter, id)
-                    .await?
-                    .map(Statement::from))
+                let found = if by_ids_only {
+                    e.statement(&db).await?
+                } else {
+                    statement_matching(&db, &filter, id).await?
+                };
+                Ok(found.map(Statement::from))
             }
         })?)
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -10,7 +10,7 @@ use crate::config::Live;
 use crate::error::ApiError;
 use crate::graphql::claim::Claim;
 use crate::graphql::event::{Event, EventType};
-use crate::graphql::pagination;
+use crate::graphql::pagination::{self, Conn, TotalCount};
 use crate::graphql::scalars::{uuid, uuids};
 use crate::graphql::speaker::Speaker;
 use crate::graphql::topic::Topic;
@@ -21,13 +21,14 @@ use entity::{watchlist as watchlist_row, webhook, webhook_delivery};
 /// Most watchlists one key keeps.
 pub const MAX_WATCHLISTS: usize = 100;
 
+pub struct Watchlist(pub watchlist_row::Model);
+
 /// A key's saved list of speakers, claims and topics: `watchlistEvent` and webhooks
 /// naming it deliver the events concerning any of them. Only the key that made it sees
 /// it.
-pub struct Watchlist(pub watchlist_row::Model);
-
 #[Object]
 impl Watchlist {
+    /// Stable identifier (UUID v7); pass it to `watchlistEvent` and `addToWatchlist`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -65,9 +66,11 @@ impl Watchlist {
         }
         Ok(out)
     }
+    /// When the watchlist was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When its lists last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -79,10 +82,13 @@ impl Watchlist {
 pub struct CreateWatchlistInput {
     /// 1 to 200 characters, unique among the key's watchlists (CONFLICT otherwise).
     pub name: String,
+    /// Speakers to follow; none when absent.
     #[graphql(default)]
     pub speaker_ids: Vec<ID>,
+    /// Claims to follow; none when absent.
     #[graphql(default)]
     pub claim_ids: Vec<ID>,
+    /// Topics to follow; none when absent.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
 }
@@ -90,11 +96,15 @@ pub struct CreateWatchlistInput {
 /// Ids to add to or take off one of the key's watchlists.
 #[derive(InputObject, Debug)]
 pub struct WatchlistItemsInput {
+    /// The watchlist (one of the caller key's; another's is NOT_FOUND).
     pub watchlist_id: ID,
+    /// Speakers to add or take off; none when absent.
     #[graphql(default)]
     pub speaker_ids: Vec<ID>,
+    /// Claims to add or take off; none when absent.
     #[graphql(default)]
     pub claim_ids: Vec<ID>,
+    /// Topics to add or take off; none when absent.
     #[graphql(default)]
     pub topic_ids: Vec<ID>,
 }
@@ -114,12 +124,14 @@ fn items(
 /// A watchlist, as a mutation left it.
 #[derive(SimpleObject)]
 pub struct WatchlistPayload {
+    /// The watchlist with the change made.
     pub watchlist: Watchlist,
 }
 
 /// The id of what was deleted.
 #[derive(SimpleObject)]
 pub struct DeletedPayload {
+    /// The id of the record deleted, as given.
     pub id: ID,
 }
 
@@ -135,11 +147,13 @@ pub enum DeliveryStatus {
     Failed,
 }
 
-/// A URL that receives events, signed by the Standard Webhooks scheme.
 pub struct Webhook(pub webhook::Model);
 
+/// A URL that receives events as signed POSTs (the Standard Webhooks scheme), retried
+/// until it answers 2xx, for 24 hours.
 #[Object]
 impl Webhook {
+    /// Stable identifier (UUID v7); pass it to `deliveries` and `deleteWebhook`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -161,22 +175,26 @@ impl Webhook {
     async fn watchlist_id(&self) -> Option<ID> {
         self.0.watchlist_id.map(|id| ID(id.to_string()))
     }
+    /// Whether events are delivered to it.
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// When it was registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
-/// One event sent (or to be sent) to one webhook.
 pub struct WebhookDelivery(pub webhook_delivery::Model);
 
+/// One event sent (or to be sent) to one webhook, with how its attempts went.
 #[Object]
 impl WebhookDelivery {
+    /// Stable identifier (UUID v7); pass it to `redeliver`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The webhook it goes to.
     async fn webhook_id(&self) -> ID {
         ID(self.0.webhook_id.to_string())
     }
@@ -185,6 +203,7 @@ impl WebhookDelivery {
         let found = event::by_ids(db(ctx), &[self.0.event_id]).await?;
         Ok(found.into_iter().next().map(|e| Event(Arc::new(e))))
     }
+    /// PENDING, DELIVERED or FAILED.
     async fn status(&self) -> DeliveryStatus {
         self.0.status.into()
     }
@@ -204,15 +223,17 @@ impl WebhookDelivery {
     async fn last_error(&self) -> Option<&str> {
         self.0.last_error.as_deref()
     }
+    /// When the event was queued for this webhook.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the receiver answered 2xx; null until then.
     async fn delivered_at(&self) -> Option<DateTime<Utc>> {
         self.0.delivered_at
     }
 }
 
-/// A new webhook.
+/// A webhook to register: where, which events, whose.
 #[derive(InputObject, Debug)]
 pub struct CreateWebhookInput {
     /// An `http` or `https` URL, at most 2,000 characters, without credentials; not a
@@ -229,6 +250,7 @@ pub struct CreateWebhookInput {
 /// A webhook made, with its signing secret: shown this once, keep it.
 #[derive(SimpleObject)]
 pub struct CreateWebhookPayload {
+    /// The webhook registered.
     pub webhook: Webhook,
     /// `whsec_…`: the key of the `webhook-signature` HMAC, base64 after the prefix.
     pub secret: String,
@@ -237,6 +259,7 @@ pub struct CreateWebhookPayload {
 /// A delivery due again.
 #[derive(SimpleObject)]
 pub struct RedeliverPayload {
+    /// The delivery, due now.
     pub delivery: WebhookDelivery,
 }
 
@@ -254,7 +277,11 @@ impl WatchlistQuery {
             .collect())
     }
     /// One of the caller key's watchlists; null when the key has none with this id.
-    async fn watchlist(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Watchlist>> {
+    async fn watchlist(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The watchlist's id (one of the caller key's).")] id: ID,
+    ) -> Result<Option<Watchlist>> {
         match watchlist::find(db(ctx), viewer(ctx), uuid("id", &id)?).await {
             Ok(list) => Ok(Some(Watchlist(list))),
             Err(ApiError::NotFound { .. }) => Ok(None),
@@ -273,11 +300,11 @@ impl WatchlistQuery {
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        webhook_id: ID,
+        #[graphql(desc = "The webhook whose deliveries to list.")] webhook_id: ID,
         #[graphql(desc = "Only deliveries in this status.")] status: Option<DeliveryStatus>,
         #[graphql(desc = "Page size: 0 to 100, default 20.")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after (`pageInfo.endCursor`).")] after: Option<String>,
-    ) -> Result<Connection<String, WebhookDelivery, EmptyFields, EmptyFields>> {
+    ) -> Result<Conn<WebhookDelivery>> {
         let limit = pagination::forward_limit(first)?;
         let webhook_id = uuid("webhookId", &webhook_id)?;
         let after_id = after
@@ -297,7 +324,9 @@ impl WatchlistQuery {
         .await?;
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let mut connection = Connection::new(after_id.is_some(), more);
+        let total =
+            TotalCount::from_statement(hooks::count_deliveries(webhook_id, status.map(Into::into)));
+        let mut connection = Connection::with_additional_fields(after_id.is_some(), more, total);
         connection.edges.extend(
             rows.into_iter()
                 .map(|d| Edge::new(d.id.to_string(), WebhookDelivery(d))),
@@ -316,7 +345,7 @@ impl WatchlistMutation {
     async fn create_watchlist(
         &self,
         ctx: &Context<'_>,
-        input: CreateWatchlistInput,
+        #[graphql(desc = "The watchlist's name and what it follows.")] input: CreateWatchlistInput,
     ) -> Result<WatchlistPayload> {
         let existing = watchlist::list(db(ctx), viewer(ctx)).await?.len();
         if existing >= MAX_WATCHLISTS {
@@ -336,7 +365,7 @@ impl WatchlistMutation {
     async fn add_to_watchlist(
         &self,
         ctx: &Context<'_>,
-        input: WatchlistItemsInput,
+        #[graphql(desc = "The watchlist and the ids to add.")] input: WatchlistItemsInput,
     ) -> Result<WatchlistPayload> {
         let id = uuid("input.watchlistId", &input.watchlist_id)?;
         let items = items(&input.speaker_ids, &input.claim_ids, &input.topic_ids)?;
@@ -349,7 +378,7 @@ impl WatchlistMutation {
     async fn remove_from_watchlist(
         &self,
         ctx: &Context<'_>,
-        input: WatchlistItemsInput,
+        #[graphql(desc = "The watchlist and the ids to take off.")] input: WatchlistItemsInput,
     ) -> Result<WatchlistPayload> {
         let id = uuid("input.watchlistId", &input.watchlist_id)?;
         let items = items(&input.speaker_ids, &input.claim_ids, &input.topic_ids)?;
@@ -359,7 +388,11 @@ impl WatchlistMutation {
         })
     }
     /// Deletes one of the caller key's watchlists (CONFLICT while a webhook uses it).
-    async fn delete_watchlist(&self, ctx: &Context<'_>, id: ID) -> Result<DeletedPayload> {
+    async fn delete_watchlist(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The watchlist's id (one of the caller key's).")] id: ID,
+    ) -> Result<DeletedPayload> {
         watchlist::delete(db(ctx), viewer(ctx), uuid("id", &id)?).await?;
         Ok(DeletedPayload { id })
     }
@@ -367,6 +400,7 @@ impl WatchlistMutation {
     async fn create_webhook(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The URL, the event types and, optionally, a watchlist.")]
         input: CreateWebhookInput,
     ) -> Result<CreateWebhookPayload> {
         let allow_private = ctx
@@ -387,13 +421,21 @@ impl WatchlistMutation {
         })
     }
     /// Deletes a webhook and its deliveries. Needs ADMIN.
-    async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<DeletedPayload> {
+    async fn delete_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The webhook's id.")] id: ID,
+    ) -> Result<DeletedPayload> {
         hooks::delete(db(ctx), uuid("id", &id)?).await?;
         Ok(DeletedPayload { id })
     }
     /// Sends a delivery again, now, and retries it for another 24 hours (a receiver
     /// that is back; a FAILED delivery). Needs ADMIN.
-    async fn redeliver(&self, ctx: &Context<'_>, delivery_id: ID) -> Result<RedeliverPayload> {
+    async fn redeliver(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The delivery's id (from `deliveries`).")] delivery_id: ID,
+    ) -> Result<RedeliverPayload> {
         let delivery = hooks::redeliver(db(ctx), uuid("deliveryId", &delivery_id)?).await?;
         Ok(RedeliverPayload {
             delivery: WebhookDelivery(delivery),

@@ -11,7 +11,6 @@
 //! what it has already passed: no gap, no duplicate, the log's order. One that falls
 //! too far behind the broadcast (a slow client) catches up from the table the same way.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +19,6 @@ use sea_orm::DatabaseConnection;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
-use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::service::event::{self, Event, EventFilter, Position};
@@ -34,9 +32,8 @@ const PAGE: u64 = 500;
 /// How often the log is read with no notification.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
-/// How soon the log is read again when a notified event is not visible yet (its
-/// transaction committed, but an older one still writing holds the horizon back).
-const PENDING_POLL: Duration = Duration::from_millis(10);
+/// How soon listening is tried again after the connection failed.
+const RETRY: Duration = Duration::from_millis(200);
 
 /// Events held for subscriptions that have not taken them yet; one that falls further
 /// behind reads from the table.
@@ -85,7 +82,6 @@ impl Hub {
     /// once per instance.
     pub async fn run(self) {
         let mut listener = None;
-        let mut pending: HashSet<Uuid> = HashSet::new();
         loop {
             if listener.is_none() {
                 listener = self.listen().await;
@@ -100,38 +96,25 @@ impl Hub {
                     }
                 }
             }
-            if let Err(e) = self.read(&mut pending).await {
+            if let Err(e) = self.read().await {
                 tracing::warn!(error = %e, "cannot read the event log");
             }
-            let wait = if pending.is_empty() {
-                IDLE_POLL
-            } else {
-                PENDING_POLL
-            };
             match listener.as_mut() {
-                Some(l) => match tokio::time::timeout(wait, l.try_recv()).await {
-                    Ok(Ok(Some(notification))) => {
-                        if let Ok(id) = notification.payload().parse() {
-                            pending.insert(id);
-                        }
-                        // A notification seldom comes alone.
-                        while let Some(n) = l.next_buffered() {
-                            if let Ok(id) = n.payload().parse() {
-                                pending.insert(id);
-                            }
-                        }
-                    }
+                Some(l) => match tokio::time::timeout(IDLE_POLL, l.try_recv()).await {
+                    // The event is committed and numbered when its notification comes:
+                    // it is read at once, with any that came with it.
+                    Ok(Ok(Some(_))) => while l.next_buffered().is_some() {},
                     // The connection was lost and is being made again: what was
                     // notified meanwhile is read from the log now.
                     Ok(Ok(None)) => {}
                     Ok(Err(e)) => {
                         tracing::warn!(error = %e, "lost the event log's notifications");
                         listener = None;
-                        tokio::time::sleep(wait).await;
+                        tokio::time::sleep(RETRY).await;
                     }
                     Err(_) => {}
                 },
-                None => tokio::time::sleep(wait).await,
+                None => tokio::time::sleep(IDLE_POLL).await,
             }
         }
     }
@@ -155,7 +138,7 @@ impl Hub {
     }
 
     /// Reads and broadcasts everything after the cursor.
-    async fn read(&self, pending: &mut HashSet<Uuid>) -> ApiResult<()> {
+    async fn read(&self) -> ApiResult<()> {
         loop {
             let Some(cursor) = self.cursor() else {
                 return Ok(());
@@ -164,19 +147,12 @@ impl Hub {
             let full = events.len() as u64 == PAGE;
             crate::metrics::metrics().events_read(events.len());
             for event in events {
-                pending.remove(&event.id);
                 let mut state = self.lock();
                 state.cursor = Some(event.position);
                 // No receiver is not an error: nobody is subscribed.
                 let _ = state.sender.send(Arc::new(event));
             }
             if !full {
-                // A notification for an event already read (or one this instance will
-                // never see: expired, or from a transaction rolled back after all)
-                // must not keep the fast timer going.
-                if pending.len() > BACKLOG {
-                    pending.clear();
-                }
                 return Ok(());
             }
         }
@@ -191,6 +167,16 @@ impl Hub {
 
     fn cursor(&self) -> Option<Position> {
         self.lock().cursor
+    }
+
+    /// Where the broadcast stands: every event up to here has been handed out.
+    pub fn position(&self) -> Option<Position> {
+        self.cursor()
+    }
+
+    /// A receiver woken by every event the hub reads (lagging is fine: it only wakes).
+    pub fn wake_on_events(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.lock().sender.subscribe()
     }
 
     /// The events matching `filter` after `after` (from now when `None`), read from

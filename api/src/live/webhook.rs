@@ -24,6 +24,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
     QueryFilter, Statement, TransactionTrait,
 };
+use tokio::sync::broadcast::error::TryRecvError;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -97,7 +98,7 @@ pub async fn run(db: DatabaseConnection, hub: Hub, settings: Settings) {
             return;
         }
     };
-    let mut woken = Box::pin(hub.follow(None, EventFilter::default()));
+    let mut woken = hub.wake_on_events();
     loop {
         if let Err(e) = dispatch(&db).await {
             tracing::warn!(error = %e, "cannot dispatch webhook deliveries");
@@ -107,11 +108,13 @@ pub async fn run(db: DatabaseConnection, hub: Hub, settings: Settings) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot send webhook deliveries"),
         }
-        let _ = tokio::time::timeout(
-            Duration::from_millis(500),
-            futures::StreamExt::next(&mut woken),
-        )
-        .await;
+        // Woken by the next event (or the timer, for retries falling due); the events
+        // that came with it are one round's work.
+        let _ = tokio::time::timeout(Duration::from_millis(500), woken.recv()).await;
+        while !matches!(
+            woken.try_recv(),
+            Err(TryRecvError::Empty | TryRecvError::Closed)
+        ) {}
     }
 }
 
@@ -153,8 +156,7 @@ impl Resolve for Guarded {
 
 #[derive(Debug, FromQueryResult)]
 struct CursorRow {
-    txid: i64,
-    seq: i64,
+    pos: i64,
 }
 
 /// One dispatch round: the events after the cursor, as deliveries. Returns how many
@@ -175,14 +177,11 @@ pub async fn dispatch(db: &DatabaseConnection) -> ApiResult<usize> {
     }
     let cursor = CursorRow::find_by_statement(Statement::from_string(
         DbBackend::Postgres,
-        "SELECT txid, seq FROM event_cursor WHERE name = 'webhooks' FOR UPDATE",
+        "SELECT pos FROM event_cursor WHERE name = 'webhooks' FOR UPDATE",
     ))
     .one(&txn)
     .await?
-    .map_or(Position::default(), |c| Position {
-        txid: c.txid,
-        seq: c.seq,
-    });
+    .map_or(Position::default(), |c| Position(c.pos));
     let hooks = webhook::Entity::find()
         .filter(webhook::Column::Active.eq(true))
         .all(&txn)
@@ -233,8 +232,8 @@ pub async fn dispatch(db: &DatabaseConnection) -> ApiResult<usize> {
     if new_cursor > cursor {
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE event_cursor SET txid = $1, seq = $2 WHERE name = 'webhooks'",
-            [new_cursor.txid.into(), new_cursor.seq.into()],
+            "UPDATE event_cursor SET pos = $1 WHERE name = 'webhooks'",
+            [new_cursor.0.into()],
         ))
         .await?;
     }

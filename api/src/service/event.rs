@@ -1,20 +1,23 @@
 //! The event log: what changed, in the order every reader sees it.
 //!
-//! Events are written by the database itself, in the transaction of their change (see
-//! migration `000014`): this module only reads them. A reader takes the events of
-//! finished transactions only (`txid` below its snapshot's `xmin`), in `(txid, seq)`
-//! order; that order never changes once read, so a subscriber catching up from the
-//! table and one following live see the same sequence, and a position
-//! ([`Position`]) marks a place in it for good.
+//! Events are written by the database itself, in the transaction of their change, and
+//! numbered (`pos`) as that transaction commits, in commit order (see migration
+//! `000014`): this module only reads them. `pos` order never changes once read, so a
+//! subscriber catching up from the table and one following live see the same
+//! sequence, and a [`Position`] marks a place in it for good.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
 use serde_json::Value as Json;
+use tokio::sync::OnceCell;
 use tracing::instrument;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::service::sql::Params;
+use entity::statement;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,13 +65,10 @@ impl EventType {
 
 /// A place in the log: every event after it comes later for every reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Position {
-    pub txid: i64,
-    pub seq: i64,
-}
+pub struct Position(pub i64);
 
 /// One event, with the ids it concerns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub position: Position,
     pub id: Uuid,
@@ -85,12 +85,39 @@ pub struct Event {
     pub link_id: Option<Uuid>,
     /// For `position.changed`: `claim_id`, `from_statement_id`, `from`, `to`.
     pub data: Option<Json>,
+    /// The event's statement, read once for every subscriber that shows it.
+    statement: Arc<OnceCell<Option<statement::Model>>>,
+}
+
+impl Event {
+    /// The event's statement as it is now (none when it has none, or it is deleted),
+    /// read from the database by the first caller only: an event fanned out to
+    /// thousands of subscriptions costs one read.
+    pub async fn statement<C: ConnectionTrait>(
+        &self,
+        db: &C,
+    ) -> ApiResult<Option<statement::Model>> {
+        let Some(id) = self.statement_id else {
+            return Ok(None);
+        };
+        let found = self
+            .statement
+            .get_or_try_init(|| async {
+                use crate::service::Record;
+                use sea_orm::{ColumnTrait, QueryFilter};
+                statement::Entity::live()
+                    .filter(statement::Column::Id.eq(id))
+                    .one(db)
+                    .await
+            })
+            .await?;
+        Ok(found.clone())
+    }
 }
 
 #[derive(Debug, FromQueryResult)]
 struct EventRow {
-    txid: i64,
-    seq: i64,
+    pos: i64,
     id: Uuid,
     r#type: String,
     at: DateTime<Utc>,
@@ -107,10 +134,7 @@ struct EventRow {
 impl EventRow {
     fn into_event(self) -> Option<Event> {
         Some(Event {
-            position: Position {
-                txid: self.txid,
-                seq: self.seq,
-            },
+            position: Position(self.pos),
             id: self.id,
             kind: EventType::parse(&self.r#type)?,
             at: self.at,
@@ -122,6 +146,7 @@ impl EventRow {
             verdict_id: self.verdict_id,
             link_id: self.link_id,
             data: self.data,
+            statement: Arc::default(),
         })
     }
 }
@@ -215,11 +240,7 @@ impl EventFilter {
     }
 }
 
-/// The `xmin` of the reading statement's snapshot: every transaction below it has
-/// finished, so the events it wrote are final.
-const HORIZON: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
-
-const COLUMNS: &str = "e.txid, e.seq, e.id, e.type, e.at, e.actor_key_id, e.speaker_id, e.claim_ids, \
+const COLUMNS: &str = "e.pos, e.id, e.type, e.at, e.actor_key_id, e.speaker_id, e.claim_ids, \
      e.topic_ids, e.statement_id, e.verdict_id, e.link_id, e.data";
 
 /// Up to `limit` events after `after` that match `filter`, in log order.
@@ -231,14 +252,12 @@ pub async fn page<C: ConnectionTrait>(
     filter: &EventFilter,
 ) -> ApiResult<Vec<Event>> {
     let mut params = Params::new();
-    let txid = params.bind(after.txid);
-    let seq = params.bind(after.seq);
+    let after = params.bind(after.0);
     let condition = filter.condition(&mut params);
     let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!(
         "SELECT {COLUMNS} FROM event e \
-         WHERE (e.txid, e.seq) > ({txid}, {seq}) AND e.txid < {HORIZON} AND {condition} \
-         ORDER BY e.txid, e.seq LIMIT {limit}"
+         WHERE e.pos > {after} AND {condition} ORDER BY e.pos LIMIT {limit}"
     );
     let rows = EventRow::find_by_statement(params.statement(sql))
         .all(db)
@@ -249,7 +268,7 @@ pub async fn page<C: ConnectionTrait>(
 /// The events with these ids, in log order (whatever the horizon: they were read
 /// before).
 pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> ApiResult<Vec<Event>> {
-    let sql = format!("SELECT {COLUMNS} FROM event e WHERE e.id = ANY($1) ORDER BY e.txid, e.seq");
+    let sql = format!("SELECT {COLUMNS} FROM event e WHERE e.id = ANY($1) ORDER BY e.pos");
     let rows = EventRow::find_by_statement(Statement::from_sql_and_values(
         sea_orm::DbBackend::Postgres,
         sql,
@@ -265,7 +284,7 @@ pub fn count(filter: &EventFilter) -> Statement {
     let mut params = Params::new();
     let condition = filter.condition(&mut params);
     params.statement(format!(
-        "SELECT COUNT(*) FROM event e WHERE e.txid < {HORIZON} AND {condition}"
+        "SELECT COUNT(*) FROM event e WHERE e.pos IS NOT NULL AND {condition}"
     ))
 }
 
@@ -275,15 +294,12 @@ pub async fn position_of<C: ConnectionTrait>(db: &C, id: Uuid, field: &str) -> A
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
-            "SELECT txid, seq FROM event WHERE id = $1",
+            "SELECT pos FROM event WHERE id = $1 AND pos IS NOT NULL",
             [id.into()],
         ))
         .await?;
     match row {
-        Some(row) => Ok(Position {
-            txid: row.try_get("", "txid")?,
-            seq: row.try_get("", "seq")?,
-        }),
+        Some(row) => Ok(Position(row.try_get("", "pos")?)),
         None => Err(ApiError::NotFound {
             entity: "event (never written, or older than the log keeps)",
             field: Some(field.to_owned()),
@@ -296,31 +312,45 @@ pub async fn head<C: ConnectionTrait>(db: &C) -> ApiResult<Position> {
     let row = db
         .query_one_raw(Statement::from_string(
             sea_orm::DbBackend::Postgres,
-            format!("SELECT {HORIZON} AS horizon"),
+            "SELECT coalesce(max(pos), 0) AS head FROM event",
         ))
         .await?;
-    let horizon: i64 = match row {
-        Some(row) => row.try_get("", "horizon")?,
-        None => 0,
-    };
-    // Every transaction below the horizon has finished: nothing can join the log
-    // before it.
-    Ok(Position {
-        txid: horizon - 1,
-        seq: i64::MAX,
-    })
+    match row {
+        Some(row) => Ok(Position(row.try_get("", "head")?)),
+        None => Ok(Position::default()),
+    }
 }
 
-/// Deletes the events older than `keep`; returns how many. The log is read in order,
-/// so the oldest go first and no reader ever sees a gap inside what is kept.
-pub async fn expire<C: ConnectionTrait>(db: &C, keep: Duration) -> ApiResult<u64> {
+/// Deletes the events older than `keep`; returns how many. One instance at a time
+/// (an advisory lock; another instance holding it means the work is being done). The
+/// log is read in order, so the oldest go first and no reader ever sees a gap inside
+/// what is kept.
+pub async fn expire<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    keep: Duration,
+) -> ApiResult<u64> {
+    use sea_orm::TransactionSession;
     let cutoff = Utc::now() - keep;
-    let done = db
+    let txn = db.begin().await?;
+    let locked = txn
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock(hashtext('claimtrack.events.expire')) AS locked",
+        ))
+        .await?
+        .map(|r| r.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false);
+    if !locked {
+        return Ok(0);
+    }
+    let done = txn
         .execute_raw(Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
             "DELETE FROM event WHERE at < $1",
             [cutoff.into()],
         ))
         .await?;
+    txn.commit().await?;
     Ok(done.rows_affected())
 }

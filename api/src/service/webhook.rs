@@ -263,6 +263,21 @@ pub async fn deliveries<C: ConnectionTrait>(
     Ok(select.all(db).await?)
 }
 
+/// The statement counting a webhook's deliveries (of one status, when given).
+pub fn count_deliveries(webhook_id: Uuid, status: Option<DeliveryStatus>) -> sea_orm::Statement {
+    use sea_orm::QueryTrait;
+    let mut select =
+        webhook_delivery::Entity::find().filter(webhook_delivery::Column::WebhookId.eq(webhook_id));
+    if let Some(status) = status {
+        select = select.filter(webhook_delivery::Column::Status.eq(status));
+    }
+    let query = sea_orm::sea_query::Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(select.into_query(), sea_orm::sea_query::Alias::new("d"))
+        .to_owned();
+    sea_orm::DbBackend::Postgres.build(&query)
+}
+
 /// Sends a delivery again (a receiver that is back, a FAILED one to retry): due now,
 /// retried for another 24 hours.
 pub async fn redeliver<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<webhook_delivery::Model> {

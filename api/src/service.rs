@@ -8,6 +8,7 @@ pub mod audit;
 pub mod claim;
 pub mod event;
 pub mod generate;
+pub mod jobs;
 pub mod link;
 pub mod model;
 pub mod outlet;

@@ -349,13 +349,15 @@ fn arbitrary_event() -> impl Strategy<Value = (usize, Option<usize>, Vec<usize>,
     )
 }
 
-fn arbitrary_filter() -> impl Strategy<
-    Value = (
-        Option<Vec<usize>>,
-        [Option<Vec<usize>>; 3],
-        Option<[Vec<usize>; 3]>,
-    ),
-> {
+/// Which types, which speakers, claims and topics, and a watchlist's three lists (as
+/// indexes into the ids a test draws from).
+type FilterDraw = (
+    Option<Vec<usize>>,
+    [Option<Vec<usize>>; 3],
+    Option<[Vec<usize>; 3]>,
+);
+
+fn arbitrary_filter() -> impl Strategy<Value = FilterDraw> {
     let ids = || proptest::option::of(proptest::collection::vec(0..4usize, 0..3));
     (
         proptest::option::of(proptest::collection::vec(0..EventType::ALL.len(), 0..3)),

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::claim::Claim;
 use crate::graphql::link::Link;
+use crate::graphql::loader::in_order;
 use crate::graphql::pagination::{self, Conn, TotalCount};
 use crate::graphql::position::PositionChange;
 use crate::graphql::scalars::{uuid, uuids};
@@ -99,23 +100,19 @@ impl Event {
     /// The claims concerned: those the statement takes a stance on, the claim a verdict
     /// rates, the claim a position changed on.
     async fn claims(&self, ctx: &Context<'_>) -> Result<Vec<Claim>> {
-        let mut out = Vec::new();
-        for id in &self.0.claim_ids {
-            if let Some(claim) = crate::graphql::claim::load(ctx, *id).await? {
-                out.push(claim);
-            }
-        }
-        Ok(out)
+        Ok(in_order::<entity::claim::Entity>(ctx, &self.0.claim_ids)
+            .await?
+            .into_iter()
+            .map(Claim)
+            .collect())
     }
     /// The topics concerned.
     async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<Topic>> {
-        let mut out = Vec::new();
-        for id in &self.0.topic_ids {
-            if let Some(topic) = crate::graphql::topic::load(ctx, *id).await? {
-                out.push(topic);
-            }
-        }
-        Ok(out)
+        Ok(in_order::<entity::topic::Entity>(ctx, &self.0.topic_ids)
+            .await?
+            .into_iter()
+            .map(Topic)
+            .collect())
     }
     /// The statement, as it is now; null once deleted.
     async fn statement(&self, ctx: &Context<'_>) -> Result<Option<Statement>> {
@@ -300,24 +297,20 @@ where
     let events = hub.follow(after, filter);
     Ok(events.filter_map(move |event| {
         let delivered = delivered.clone();
-        let made = match event {
-            Ok(event) => {
-                let id = event.id;
-                futures::future::Either::Left(futures::FutureExt::map(
-                    item(event),
-                    move |r| match r {
-                        Ok(Some(item)) => {
-                            delivered.set(id);
-                            Some(Ok(item))
-                        }
-                        Ok(None) => None,
-                        Err(e) => Some(Err(e.into())),
-                    },
-                ))
+        let made = event.map(|e| (e.id, item(e)));
+        async move {
+            match made {
+                Ok((id, item)) => match item.await {
+                    Ok(Some(item)) => {
+                        delivered.set(id);
+                        Some(Ok(item))
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(Err(e.into())),
+                },
+                Err(e) => Some(Err(e.into())),
             }
-            Err(e) => futures::future::Either::Right(futures::future::ready(Some(Err(e.into())))),
-        };
-        made
+        }
     }))
 }
 

@@ -82,6 +82,21 @@ impl<E> Hash for ById<E> {
     }
 }
 
+/// The live records `ids` names, in the order of `ids` (ids of deleted or unknown
+/// records left out): one batch through the request's loaders.
+pub async fn in_order<E: Record>(
+    ctx: &async_graphql::Context<'_>,
+    ids: &[Uuid],
+) -> crate::error::ApiResult<Vec<E::Model>> {
+    let found = crate::graphql::loaders(ctx)
+        .load_many(ids.iter().map(|id| ById::<E>::new(*id)))
+        .await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.get(&ById::new(*id)).cloned())
+        .collect())
+}
+
 /// The live records of `E` among `ids`, by id: one batch, as the `ById` loader runs
 /// it. For rows whose page is already in hand (see `graphql::timeline`).
 pub async fn live_by_ids<E: Record, C: ConnectionTrait>(

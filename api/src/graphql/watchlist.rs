@@ -10,6 +10,7 @@ use crate::config::Live;
 use crate::error::ApiError;
 use crate::graphql::claim::Claim;
 use crate::graphql::event::{Event, EventType};
+use crate::graphql::loader::in_order;
 use crate::graphql::pagination::{self, Conn, TotalCount};
 use crate::graphql::scalars::{uuid, uuids};
 use crate::graphql::speaker::Speaker;
@@ -38,33 +39,29 @@ impl Watchlist {
     }
     /// The speakers followed (deleted ones left out).
     async fn speakers(&self, ctx: &Context<'_>) -> Result<Vec<Speaker>> {
-        let mut out = Vec::new();
-        for id in &self.0.speaker_ids {
-            if let Some(s) = crate::graphql::speaker::load(ctx, *id).await? {
-                out.push(s);
-            }
-        }
-        Ok(out)
+        Ok(
+            in_order::<entity::speaker::Entity>(ctx, &self.0.speaker_ids)
+                .await?
+                .into_iter()
+                .map(Speaker)
+                .collect(),
+        )
     }
     /// The claims followed (deleted ones left out).
     async fn claims(&self, ctx: &Context<'_>) -> Result<Vec<Claim>> {
-        let mut out = Vec::new();
-        for id in &self.0.claim_ids {
-            if let Some(c) = crate::graphql::claim::load(ctx, *id).await? {
-                out.push(c);
-            }
-        }
-        Ok(out)
+        Ok(in_order::<entity::claim::Entity>(ctx, &self.0.claim_ids)
+            .await?
+            .into_iter()
+            .map(Claim)
+            .collect())
     }
     /// The topics followed (deleted ones left out).
     async fn topics(&self, ctx: &Context<'_>) -> Result<Vec<Topic>> {
-        let mut out = Vec::new();
-        for id in &self.0.topic_ids {
-            if let Some(t) = crate::graphql::topic::load(ctx, *id).await? {
-                out.push(t);
-            }
-        }
-        Ok(out)
+        Ok(in_order::<entity::topic::Entity>(ctx, &self.0.topic_ids)
+            .await?
+            .into_iter()
+            .map(Topic)
+            .collect())
     }
     /// When the watchlist was made.
     async fn created_at(&self) -> DateTime<Utc> {

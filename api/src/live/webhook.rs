@@ -80,7 +80,7 @@ impl Settings {
 }
 
 /// The advisory lock only one dispatcher holds at a time.
-const DISPATCH_LOCK: &str = "hashtext('claimtrack.webhooks.dispatch')";
+const DISPATCH_LOCK: &str = "claimtrack.webhooks.dispatch";
 
 /// Events dispatched per transaction.
 const DISPATCH_PAGE: u64 = 1000;
@@ -163,16 +163,7 @@ struct CursorRow {
 /// deliveries it wrote; 0 also when another instance holds the lock.
 pub async fn dispatch(db: &DatabaseConnection) -> ApiResult<usize> {
     let txn = db.begin().await?;
-    let locked = txn
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_try_advisory_xact_lock({DISPATCH_LOCK}) AS locked"),
-        ))
-        .await?
-        .map(|r| r.try_get::<bool>("", "locked"))
-        .transpose()?
-        .unwrap_or(false);
-    if !locked {
+    if !crate::service::jobs::try_lock(&txn, DISPATCH_LOCK).await? {
         return Ok(0);
     }
     let cursor = CursorRow::find_by_statement(Statement::from_string(

@@ -325,23 +325,11 @@ pub async fn head<C: ConnectionTrait>(db: &C) -> ApiResult<Position> {
 /// (an advisory lock; another instance holding it means the work is being done). The
 /// log is read in order, so the oldest go first and no reader ever sees a gap inside
 /// what is kept.
-pub async fn expire<C: ConnectionTrait + sea_orm::TransactionTrait>(
-    db: &C,
-    keep: Duration,
-) -> ApiResult<u64> {
-    use sea_orm::TransactionSession;
+pub async fn expire(db: &sea_orm::DatabaseConnection, keep: Duration) -> ApiResult<u64> {
+    use sea_orm::TransactionTrait;
     let cutoff = Utc::now() - keep;
     let txn = db.begin().await?;
-    let locked = txn
-        .query_one_raw(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock(hashtext('claimtrack.events.expire')) AS locked",
-        ))
-        .await?
-        .map(|r| r.try_get::<bool>("", "locked"))
-        .transpose()?
-        .unwrap_or(false);
-    if !locked {
+    if !crate::service::jobs::try_lock(&txn, "claimtrack.events.expire").await? {
         return Ok(0);
     }
     let done = txn

@@ -82,17 +82,7 @@ pub async fn refresh(db: &DatabaseConnection) -> ApiResult<Vec<String>> {
         return Ok(tables);
     }
     let txn = db.begin().await?;
-    let locked = txn
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock(hashtext($1))",
-            [LOCK.into()],
-        ))
-        .await?
-        .map(|row| row.try_get_by_index::<bool>(0))
-        .transpose()?
-        .unwrap_or(false);
-    if !locked {
+    if !crate::service::jobs::try_lock(&txn, LOCK).await? {
         return Ok(Vec::new());
     }
     txn.execute_unprepared("SET LOCAL statement_timeout = 0")

@@ -213,10 +213,7 @@ pub async fn remove<C: ConnectionTrait>(
             watchlist::Column::TopicIds,
             strip("topic_ids", &items.topic_ids),
         )
-        .col_expr(
-            watchlist::Column::UpdatedAt,
-            Expr::current_timestamp().into(),
-        )
+        .col_expr(watchlist::Column::UpdatedAt, Expr::current_timestamp())
         .filter(watchlist::Column::Id.eq(id))
         .filter(watchlist::Column::KeyId.eq(key))
         .exec_with_returning(db)

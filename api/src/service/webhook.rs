@@ -287,13 +287,10 @@ pub async fn redeliver<C: ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<webhoo
             webhook_delivery::Column::Status,
             sea_orm::ActiveEnum::as_enum(&DeliveryStatus::Pending),
         )
-        .col_expr(
-            webhook_delivery::Column::NextAttemptAt,
-            Expr::val(now).into(),
-        )
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::val(now))
         .col_expr(
             webhook_delivery::Column::RetryUntil,
-            Expr::val(now + RETRY_WINDOW).into(),
+            Expr::val(now + RETRY_WINDOW),
         )
         .filter(webhook_delivery::Column::Id.eq(id))
         .exec_with_returning(db)

@@ -286,6 +286,14 @@ pub struct Live {
     /// receivers, tests); refused by default.
     #[arg(long, env = "CLAIMTRACK_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
+    /// The only hosts webhooks may target (none set: any host that passes the other
+    /// rules).
+    #[arg(
+        long = "webhook-allowed-host",
+        env = "CLAIMTRACK_WEBHOOK_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub webhook_allowed_hosts: Vec<String>,
     /// Milliseconds a webhook receiver has to answer.
     #[arg(long, env = "CLAIMTRACK_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
     pub webhook_timeout_ms: u64,
@@ -311,6 +319,7 @@ impl Default for Live {
         Self {
             event_retention_days: 30,
             webhook_allow_private: false,
+            webhook_allowed_hosts: Vec::new(),
             webhook_timeout_ms: 10_000,
             webhook_first_retry_ms: 2_000,
             max_subscriptions_per_connection: 100,
@@ -319,10 +328,18 @@ impl Default for Live {
 }
 
 impl Live {
+    /// Where webhooks may deliver.
+    pub fn webhook_targets(&self) -> crate::service::webhook::Targets {
+        crate::service::webhook::Targets {
+            allow_private: self.webhook_allow_private,
+            hosts: self.webhook_allowed_hosts.clone(),
+        }
+    }
+
     /// How the webhook workers run.
     pub fn webhooks(&self) -> crate::live::webhook::Settings {
         crate::live::webhook::Settings {
-            allow_private: self.webhook_allow_private,
+            targets: self.webhook_targets(),
             timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
             first_retry: std::time::Duration::from_millis(self.webhook_first_retry_ms),
         }

@@ -90,6 +90,9 @@ BEGIN
         UNION ALL
         -- Positions: a statement whose stance differs from the speaker's position on
         -- the claim just before it (position order), when it was written or moved.
+        -- The statement is read from the revision's own snapshot, and only statements
+        -- with stances look further: a bulk load into tables without statistics yet
+        -- must not meet a join the planner cannot cost.
         SELECT r.id, 1, r.actor_key_id, 'position.changed', s.speaker_id,
                ARRAY[(x->>'claim_id')::uuid], coalesce((SELECT array_agg(t::uuid)
                          FROM jsonb_array_elements_text(r.after->'topic_ids') t), '{}'),
@@ -97,7 +100,11 @@ BEGIN
                jsonb_build_object('claim_id', x->>'claim_id', 'from_statement_id', prev.id,
                                   'from', prev.stance, 'to', x->>'stance')
         FROM r
-        JOIN statement s ON s.id = r.entity_id AND s.deleted_at IS NULL
+        CROSS JOIN LATERAL (
+            SELECT r.entity_id AS id, (r.after->>'speaker_id')::uuid AS speaker_id,
+                   (r.after->>'stated_on')::date AS stated_on,
+                   (r.after->>'stated_at_utc')::timestamp AS stated_at_utc
+        ) s
         CROSS JOIN LATERAL jsonb_array_elements(r.after->'stances') x
         CROSS JOIN LATERAL (
             SELECT p.id, st.stance::text AS stance
@@ -110,6 +117,8 @@ BEGIN
             LIMIT 1
         ) prev
         WHERE r.entity_type = 'statement' AND r.action IN ('CREATE', 'UPDATE')
+          AND r.after->>'deleted_at' IS NULL
+          AND jsonb_array_length(coalesce(r.after->'stances', '[]')) > 0
           AND prev.stance <> x->>'stance'
           AND (r.action = 'CREATE'
                OR NOT coalesce(r.before->'stances' @> jsonb_build_array(x), false)
@@ -119,7 +128,7 @@ BEGIN
         -- Verdicts: published (now public, before not) or retracted (the reverse).
         SELECT r.id, 0, r.actor_key_id,
                CASE WHEN public_after THEN 'verdict.published' ELSE 'verdict.retracted' END,
-               s.speaker_id,
+               (SELECT s.speaker_id FROM statement s WHERE s.id = v.statement_id),
                CASE WHEN v.claim_id IS NOT NULL THEN ARRAY[v.claim_id]
                     ELSE coalesce((SELECT array_agg(st.claim_id) FROM stance st
                                    WHERE st.statement_id = v.statement_id), '{}') END,
@@ -137,16 +146,16 @@ BEGIN
                    (coalesce(r.after, r.before)->>'statement_id')::uuid AS statement_id,
                    (coalesce(r.after, r.before)->>'claim_id')::uuid AS claim_id
         ) v
-        LEFT JOIN statement s ON s.id = v.statement_id
         WHERE r.entity_type = 'verdict' AND coalesce(public_after, false) <> public_before
         UNION ALL
         -- Links: confirmed.
-        SELECT r.id, 0, r.actor_key_id, 'link.confirmed', s.speaker_id,
-               coalesce((SELECT array_agg(st.claim_id) FROM stance st WHERE st.statement_id = s.id), '{}'),
-               coalesce((SELECT array_agg(t.topic_id) FROM statement_topic t WHERE t.statement_id = s.id), '{}'),
-               s.id, NULL, r.entity_id, NULL
+        SELECT r.id, 0, r.actor_key_id, 'link.confirmed',
+               (SELECT s.speaker_id FROM statement s WHERE s.id = l.source),
+               coalesce((SELECT array_agg(st.claim_id) FROM stance st WHERE st.statement_id = l.source), '{}'),
+               coalesce((SELECT array_agg(t.topic_id) FROM statement_topic t WHERE t.statement_id = l.source), '{}'),
+               l.source, NULL, r.entity_id, NULL
         FROM r
-        LEFT JOIN statement s ON s.id = (r.after->>'source_statement_id')::uuid
+        CROSS JOIN LATERAL (SELECT (r.after->>'source_statement_id')::uuid AS source) l
         WHERE r.entity_type = 'link' AND r.after->>'status' = 'CONFIRMED'
           AND r.after->>'deleted_at' IS NULL
           AND (r.before IS NULL OR r.before->>'status' IS DISTINCT FROM 'CONFIRMED'

@@ -91,11 +91,19 @@ async fn post(url: &str, key: &str, query: &str, variables: Value) -> Value {
 }
 
 /// Opens `count` subscriptions on one connection; every delivery goes to `out`.
-async fn connection(ws: String, count: usize, out: mpsc::UnboundedSender<Delivery>) {
+async fn connection(
+    ws: String,
+    count: usize,
+    after: Option<String>,
+    out: mpsc::UnboundedSender<Delivery>,
+) {
     let mut client = Client::connect_as(&ws, None).await;
     for _ in 0..count {
         client
-            .subscribe("subscription { statementAdded { id text } }", json!({}))
+            .subscribe(
+                "subscription($after: ID) { statementAdded(after: $after) { id text } }",
+                json!({ "after": after }),
+            )
             .await;
     }
     // Tell the opener this connection's subscriptions are sent.
@@ -162,6 +170,71 @@ async fn main() {
         .as_str()
         .expect("id")
         .to_owned();
+    // One statement first, so that every subscription can start after an event.
+    post(
+        &gql,
+        &key,
+        "mutation($i: CreateStatementInput!) { createStatement(input: $i) { statement { id } } }",
+        json!({ "i": { "speakerId": speaker, "text": "the first", "kind": "QUOTE", "statedOn": "2024-01-01", "language": "en" } }),
+    )
+    .await;
+    // Webhooks first, with no subscription open: deliveries a second to a receiver on
+    // loopback.
+    let receiver = Arc::new(Receiver::start(Vec::new()));
+    for _ in 0..args.webhooks {
+        post(
+            &gql,
+            &key,
+            "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }",
+            json!({ "i": { "url": receiver.url("/hook"), "eventTypes": ["STATEMENT_CREATED"] } }),
+        )
+        .await;
+    }
+    // Eight writers at once, so that the deliveries, not the writes, set the pace.
+    let started = Instant::now();
+    let writers = (0..8).map(|w| {
+        let (gql, key, speaker) = (gql.clone(), key.clone(), speaker.clone());
+        let events = args.webhook_events;
+        async move {
+            for n in (w..events).step_by(8) {
+                post(
+                    &gql,
+                    &key,
+                    "mutation($i: CreateStatementInput!) { createStatement(input: $i) { statement { id } } }",
+                    json!({ "i": { "speakerId": speaker, "text": format!("hooked {n}"), "kind": "QUOTE", "statedOn": "2024-01-01", "language": "en" } }),
+                )
+                .await;
+            }
+        }
+    });
+    futures::future::join_all(writers).await;
+    let writing = started.elapsed().as_secs_f64();
+    let expected = args.webhooks * args.webhook_events;
+    let r = receiver.clone();
+    tokio::task::spawn_blocking(move || {
+        r.wait_for(Duration::from_secs(600), |got| got.len() >= expected)
+    })
+    .await
+    .expect("join");
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "webhooks: {} deliveries ({} webhooks × {} events) in {secs:.2} s from the first write ({writing:.2} s writing): {:.0} deliveries/s",
+        expected,
+        args.webhooks,
+        args.webhook_events,
+        expected as f64 / secs
+    );
+    // Then no more webhooks, for the subscriptions' figures.
+    let hooks = post(&gql, &key, "{ webhooks { id } }", json!({})).await;
+    for hook in hooks["data"]["webhooks"].as_array().expect("webhooks") {
+        post(
+            &gql,
+            &key,
+            "mutation($id: ID!) { deleteWebhook(id: $id) { id } }",
+            json!({ "id": hook["id"] }),
+        )
+        .await;
+    }
     let ws = format!("ws://127.0.0.1:{}/graphql/ws", service.port);
     let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
     let (rss_start, _) = service.memory_kib();
@@ -178,9 +251,24 @@ async fn main() {
     for &target in &args.steps {
         let opening = Instant::now();
         let mut connections = 0;
+        // The new subscriptions start after the log's last event, wherever the server
+        // is when each arrives: none misses the next write.
+        let marker: Option<String> = {
+            use sea_orm::ConnectionTrait;
+            let db = sea_orm::Database::connect(&url).await.expect("connect");
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT id::text AS id FROM event WHERE pos IS NOT NULL ORDER BY pos DESC LIMIT 1",
+                ))
+                .await
+                .expect("the last event");
+            db.close().await.ok();
+            row.map(|r| r.try_get::<String>("", "id").expect("id"))
+        };
         while open < target {
             let count = args.per_connection.min(target - open);
-            tokio::spawn(connection(ws.clone(), count, tx.clone()));
+            tokio::spawn(connection(ws.clone(), count, marker.clone(), tx.clone()));
             open += count;
             connections += 1;
         }
@@ -280,43 +368,6 @@ async fn main() {
         );
     }
 
-    // Webhooks: deliveries a second to a receiver on loopback.
-    let receiver = Arc::new(Receiver::start(Vec::new()));
-    for _ in 0..args.webhooks {
-        post(
-            &gql,
-            &key,
-            "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret } }",
-            json!({ "i": { "url": receiver.url("/hook"), "eventTypes": ["STATEMENT_CREATED"] } }),
-        )
-        .await;
-    }
-    let started = Instant::now();
-    for n in 0..args.webhook_events {
-        post(
-            &gql,
-            &key,
-            "mutation($i: CreateStatementInput!) { createStatement(input: $i) { statement { id } } }",
-            json!({ "i": { "speakerId": speaker, "text": format!("hooked {n}"), "kind": "QUOTE", "statedOn": "2024-01-01", "language": "en" } }),
-        )
-        .await;
-    }
-    let writing = started.elapsed().as_secs_f64();
-    let expected = args.webhooks * args.webhook_events;
-    let r = receiver.clone();
-    tokio::task::spawn_blocking(move || {
-        r.wait_for(Duration::from_secs(600), |got| got.len() >= expected)
-    })
-    .await
-    .expect("join");
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "webhooks: {} deliveries ({} webhooks × {} events) in {secs:.2} s from the first write ({writing:.2} s writing): {:.0} deliveries/s",
-        expected,
-        args.webhooks,
-        args.webhook_events,
-        expected as f64 / secs
-    );
     drop(service);
     admin
         .execute_unprepared(&format!("DROP DATABASE {scratch} WITH (FORCE)"))

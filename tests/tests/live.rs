@@ -1204,6 +1204,22 @@ async fn webhook_targets_are_checked() {
             "{url}: {body}"
         );
     }
+    // With allowed hosts set, any other host is refused before its name is looked up.
+    let narrowed = Service::start(&db.url(), &["--webhook-allowed-host", "hooks.example.org"]);
+    let body = post(
+        &narrowed,
+        &admin,
+        CREATE_WEBHOOK,
+        json!({ "input": { "url": "https://elsewhere.example.org/hook", "eventTypes": ["STATEMENT_CREATED"] } }),
+    )
+    .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("hooks.example.org")),
+        "{body}"
+    );
     let body = post(
         &service,
         &editor,

@@ -400,9 +400,10 @@ impl WatchlistMutation {
         #[graphql(desc = "The URL, the event types and, optionally, a watchlist.")]
         input: CreateWebhookInput,
     ) -> Result<CreateWebhookPayload> {
-        let allow_private = ctx
+        let targets = ctx
             .data_opt::<Live>()
-            .is_some_and(|l| l.webhook_allow_private);
+            .map(Live::webhook_targets)
+            .unwrap_or_default();
         let new = hooks::NewWebhook {
             url: input.url,
             event_types: input.event_types.into_iter().map(Into::into).collect(),
@@ -411,7 +412,7 @@ impl WatchlistMutation {
                 .map(|id| uuid("input.watchlistId", &id))
                 .transpose()?,
         };
-        let (webhook, secret) = hooks::create(db(ctx), viewer(ctx), new, allow_private).await?;
+        let (webhook, secret) = hooks::create(db(ctx), viewer(ctx), new, &targets).await?;
         Ok(CreateWebhookPayload {
             webhook: Webhook(webhook),
             secret,

@@ -36,8 +36,8 @@ use entity::{watchlist, webhook};
 /// How the workers run.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Deliver to loopback, private and link-local addresses too.
-    pub allow_private: bool,
+    /// Where deliveries may go.
+    pub targets: hooks::Targets,
     /// How long a receiver has to answer.
     pub timeout: Duration,
     /// The first retry's delay; each next one is four times longer, up to two hours.
@@ -47,7 +47,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            allow_private: false,
+            targets: hooks::Targets::default(),
             timeout: Duration::from_secs(10),
             first_retry: Duration::from_secs(2),
         }
@@ -125,7 +125,7 @@ fn client(settings: &Settings) -> reqwest::Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("ClaimTrack-Webhooks/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(Guarded {
-            allow_private: settings.allow_private,
+            allow_private: settings.targets.allow_private,
         }))
         .build()
 }
@@ -364,7 +364,7 @@ async fn post(
     delivery: &Due,
     event: &event::Event,
 ) -> Result<u16, (Option<u16>, String)> {
-    let url = hooks::check_url("url", &delivery.url, settings.allow_private)
+    let url = hooks::check_url("url", &delivery.url, &settings.targets)
         .await
         .map_err(|e| (None, e.to_string()))?;
     let body = hooks::body(event);

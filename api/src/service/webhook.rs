@@ -74,10 +74,20 @@ fn internal_v6(ip: Ipv6Addr) -> bool {
         || first == 0x2001 && ip.segments()[1] == 0x0db8
 }
 
-/// Checks a webhook URL: absolute `http(s)` with a host, no credentials, and (unless
-/// `allow_private`) a host that is not an internal address and does not resolve to
-/// one.
-pub async fn check_url(field: &str, raw: &str, allow_private: bool) -> ApiResult<url::Url> {
+/// Where webhooks may deliver.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// Loopback, private and link-local addresses too.
+    pub allow_private: bool,
+    /// When not empty, the only hosts a webhook may name (checked before any name is
+    /// resolved).
+    pub hosts: Vec<String>,
+}
+
+/// Checks a webhook URL: absolute `http(s)` with a host, no credentials, one of the
+/// allowed hosts when some are set, and (unless private targets are allowed) a host
+/// that is not an internal address and does not resolve to one.
+pub async fn check_url(field: &str, raw: &str, targets: &Targets) -> ApiResult<url::Url> {
     let bad = |message: &str| ApiError::bad_input(field, message);
     if raw.len() > 2000 {
         return Err(bad("at most 2000 characters"));
@@ -92,7 +102,18 @@ pub async fn check_url(field: &str, raw: &str, allow_private: bool) -> ApiResult
     let Some(host) = url.host() else {
         return Err(bad("must name a host"));
     };
-    if allow_private {
+    if !targets.hosts.is_empty()
+        && !targets
+            .hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(&host.to_string()))
+    {
+        return Err(bad(&format!(
+            "must name one of the hosts this server delivers to ({})",
+            targets.hosts.join(", ")
+        )));
+    }
+    if targets.allow_private {
         return Ok(url);
     }
     let internal = "is an internal address (loopback, private or link-local); the server \
@@ -178,9 +199,9 @@ pub async fn create<C: ConnectionTrait>(
     db: &C,
     viewer: &Viewer,
     input: NewWebhook,
-    allow_private: bool,
+    targets: &Targets,
 ) -> ApiResult<(webhook::Model, String)> {
-    let url = check_url("input.url", &input.url, allow_private).await?;
+    let url = check_url("input.url", &input.url, targets).await?;
     if input.event_types.is_empty() {
         return Err(ApiError::bad_input(
             "input.eventTypes",

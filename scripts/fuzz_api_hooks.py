@@ -110,6 +110,7 @@ ID_ARGUMENTS = {
     "topicId": "topic", "topicIds": "topic", "parentId": "topic",
     "roleId": "role",
     "entityId": "any",
+    "watchlistId": "watchlist", "webhookId": "webhook", "deliveryId": "delivery",
 }
 SLUG_ARGUMENTS = {
     "speakerSlug": "speaker", "speakerSlugs": "speaker",
@@ -124,6 +125,7 @@ ID_OF_FIELD = [
     ("Topic", "topic"), ("topic", "topic"), ("Statement", "statement"), ("statement", "statement"),
     ("Verdict", "verdict"), ("verdict", "verdict"), ("Link", "link"), ("link", "link"),
     ("purgeRecord", "any"), ("Appearance", "statement"),
+    ("Watchlist", "watchlist"), ("watchlist", "watchlist"), ("Webhook", "webhook"),
 ]
 SCHEMA = graphql.build_schema(
     (Path(__file__).resolve().parent.parent / "api" / "schema.graphql").read_text(encoding="utf-8")
@@ -134,7 +136,7 @@ FRESH = "fuzzFresh"
 KIND_OF_TYPE = {
     "Speaker": "speaker", "SpeakerRole": "role", "Outlet": "outlet", "Article": "article",
     "Claim": "claim", "Topic": "topic", "Statement": "statement", "Verdict": "verdict",
-    "Link": "link", "ApiKey": "key",
+    "Link": "link", "ApiKey": "key", "Watchlist": "watchlist", "Webhook": "webhook",
 }
 # Arguments of which a field takes exactly one; the generator often gives several.
 EXCLUSIVE = [{"id", "slug", "url"}, {"targetStatementId", "targetArticleId"}, {"statementId", "claimId"},
@@ -155,7 +157,18 @@ POOL_QUERY = """{
   verdicts(first: 100) { nodes { id } }
   contradictionCandidates(first: 100) { nodes { id } }
   apiKeys(first: 100) { nodes { id name } }
+  watchlists { id }
+  webhooks { id }
 }"""
+
+DELIVERIES_QUERY = "query($id: ID!) { deliveries(webhookId: $id, first: 20) { edges { node { id } } } }"
+# A watchlist and a webhook to start from (the webhook's target is on this machine, on
+# the discard port: its deliveries fail and are retried, as a receiver that is down).
+SEED = [
+    ("mutation { createWatchlist(input: {name: \"fuzz seed\"}) { watchlist { id } } }", {}),
+    ("mutation { createWebhook(input: {url: \"http://127.0.0.1:9/fuzz\", "
+     "eventTypes: [STATEMENT_CREATED, VERDICT_PUBLISHED]}) { webhook { id } } }", {}),
+]
 
 
 def _post(query: str, variables: dict | None = None) -> dict:
@@ -228,6 +241,15 @@ class Pool:
         ids["role"] = [r["id"] for n in nodes("speakers") for r in n.get("roles") or []]
         ids["link"] = [link["id"] for n in nodes("statements") for link in (n.get("links") or []) + (n.get("backlinks") or [])]
         ids["link"] += [n["id"] for n in nodes("contradictionCandidates")]
+        ids["watchlist"] = [w["id"] for w in data.get("watchlists") or []]
+        ids["webhook"] = [w["id"] for w in data.get("webhooks") or []]
+        ids["delivery"] = []
+        for hook in ids["webhook"][:3]:
+            try:
+                page = _post(DELIVERIES_QUERY, {"id": hook}).get("data") or {}
+            except Exception:
+                continue
+            ids["delivery"] += [e["node"]["id"] for e in (page.get("deliveries") or {}).get("edges") or []]
         # Never the keys the run itself uses.
         ids["key"] = [k["id"] for k in nodes("apiKeys") if not k["name"].startswith("fuzz ")]
         ids["any"] = [i for values in ids.values() for i in values]
@@ -247,6 +269,11 @@ class Pool:
 
 POOL = Pool()
 POOL.read_fresh()
+for _query, _variables in SEED:
+    try:
+        _post(_query, _variables)
+    except Exception:  # A second worker's seed may find its name taken: fine.
+        pass
 
 
 # The lookup of each kind of record, for its current version.

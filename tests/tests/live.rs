@@ -314,6 +314,34 @@ async fn concurrent_writers_get_distinct_positions_in_commit_order() {
     }
 }
 
+/// Events older than the retention period go, oldest first; a reader asking to
+/// continue after one that is gone is told so.
+#[tokio::test]
+async fn events_past_retention_expire_and_an_expired_cursor_is_not_found() {
+    let db = TestDb::new().await;
+    fixtures::claim(&db, "Old news").await;
+    fixtures::claim(&db, "New news").await;
+    let log = events(&db, json!(null)).await;
+    assert_eq!(log.len(), 2);
+    let old = log[0]["id"].as_str().expect("id").to_owned();
+    db.db()
+        .execute_unprepared(&format!(
+            "UPDATE event SET at = now() - interval '40 days' WHERE id = '{old}'"
+        ))
+        .await
+        .expect("age the first event");
+    let gone = event::expire(db.db(), chrono::Duration::days(30))
+        .await
+        .expect("expire");
+    assert_eq!(gone, 1);
+    let kept = events(&db, json!(null)).await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["id"], log[1]["id"]);
+    let missing = db.err(EVENTS, json!({ "after": old })).await;
+    assert_eq!(missing["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(missing["extensions"]["field"], "after");
+}
+
 #[tokio::test]
 async fn a_rolled_back_change_leaves_no_event() {
     let db = TestDb::new().await;

@@ -930,6 +930,47 @@ async fn keys_roles_and_limits_hold_on_the_socket() {
     assert_eq!(payload["data"]["viewer"]["role"], "READER");
 }
 
+/// A socket that never initialises is closed (4408), and one that asks for no
+/// GraphQL subprotocol is refused at the handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_never_initialises_is_closed() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let db = TestDb::new().await;
+    let service = Service::start(&db.url(), &[]);
+    let url = ws_url(&service);
+    assert!(
+        tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .is_err(),
+        "no subprotocol, no socket"
+    );
+    let mut request = url.as_str().into_client_request().expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    let started = Instant::now();
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(30), socket.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close: {other:?}"),
+        }
+    };
+    let frame = closed.expect("a close frame");
+    assert_eq!(u16::from(frame.code), 4408, "{frame:?}");
+    assert!(started.elapsed() < Duration::from_secs(25));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watchlist_events_bring_only_what_the_list_follows() {
     let db = TestDb::new().await;

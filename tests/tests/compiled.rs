@@ -524,6 +524,13 @@ async fn the_resolvers_answer_where_the_compiled_statement_cannot() {
     ] {
         resolved_only(&db, query, json!({ "id": statement, "yes": true }), &viewer).await;
     }
+    // `{ __typename }` alone reads nothing: the resolvers answer it, without SQL, and
+    // the metrics say why.
+    let outside = || db.compiled_requests_by("outside", Some("__typename alone (nothing to read)"));
+    let before = outside();
+    let alone = resolved_only(&db, "{ __typename }", json!({}), &viewer).await;
+    assert_eq!(alone["data"]["__typename"], "Query");
+    assert!(outside() >= before + 1);
 }
 
 #[tokio::test]

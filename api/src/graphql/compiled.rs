@@ -198,6 +198,9 @@ fn of_the_statement(error: &sea_orm::DbErr) -> bool {
     !(code.starts_with("08") || code.starts_with("53") || code.starts_with("57P"))
 }
 
+/// Why `{ __typename }` alone is left to the resolvers (the metrics' `reason`).
+pub(crate) const TYPENAME_ALONE: &str = "__typename alone (nothing to read)";
+
 /// One compiled document: its selection, with the arguments still to be read from
 /// each request's variables.
 pub struct Plan {
@@ -243,6 +246,14 @@ impl Plan {
                 .take()
                 .unwrap_or_else(|| "a value outside the compiled part".to_owned())
         })?;
+        // Nothing to read: the resolvers answer without a database round trip (a
+        // client's or a load balancer's liveness query).
+        if root
+            .iter()
+            .all(|(_, r)| matches!(r, fields::Root::Typename))
+        {
+            return Err(TYPENAME_ALONE.to_owned());
+        }
         let required = operation
             .variable_definitions
             .iter()

@@ -524,6 +524,22 @@ async fn watchlists_belong_to_their_key_and_concurrent_additions_all_land() {
         .filter_map(|s| s["id"].as_str())
         .collect();
     assert_eq!(held, speakers.iter().map(String::as_str).collect());
+    // Taken off: the rest stay, in their order.
+    let (_, removed) = call(
+        reader.clone(),
+        "mutation($input: WatchlistItemsInput!) { removeFromWatchlist(input: $input) { watchlist { speakers { id } } } }",
+        json!({ "input": { "watchlistId": list, "speakerIds": [speakers[0], speakers[3]] } }),
+    )
+    .await
+    .expect("join");
+    let left: Vec<&str> = removed["data"]["removeFromWatchlist"]["watchlist"]["speakers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{removed}"))
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(left.len(), 4);
+    assert!(!left.contains(&speakers[0].as_str()) && !left.contains(&speakers[3].as_str()));
     // Another key, even ADMIN, neither sees it nor adds to it.
     let (_, theirs) = call(
         other.clone(),

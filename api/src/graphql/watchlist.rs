@@ -106,6 +106,16 @@ pub struct WatchlistItemsInput {
     pub topic_ids: Vec<ID>,
 }
 
+impl WatchlistItemsInput {
+    /// The watchlist named and the ids, parsed (the field at fault naming an error).
+    fn read(&self) -> crate::error::ApiResult<(uuid::Uuid, watchlist::Items)> {
+        Ok((
+            uuid("input.watchlistId", &self.watchlist_id)?,
+            items(&self.speaker_ids, &self.claim_ids, &self.topic_ids)?,
+        ))
+    }
+}
+
 fn items(
     speaker_ids: &[ID],
     claim_ids: &[ID],
@@ -364,8 +374,7 @@ impl WatchlistMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The watchlist and the ids to add.")] input: WatchlistItemsInput,
     ) -> Result<WatchlistPayload> {
-        let id = uuid("input.watchlistId", &input.watchlist_id)?;
-        let items = items(&input.speaker_ids, &input.claim_ids, &input.topic_ids)?;
+        let (id, items) = input.read()?;
         let list = watchlist::add(db(ctx), viewer(ctx), id, items).await?;
         Ok(WatchlistPayload {
             watchlist: Watchlist(list),
@@ -377,8 +386,7 @@ impl WatchlistMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The watchlist and the ids to take off.")] input: WatchlistItemsInput,
     ) -> Result<WatchlistPayload> {
-        let id = uuid("input.watchlistId", &input.watchlist_id)?;
-        let items = items(&input.speaker_ids, &input.claim_ids, &input.topic_ids)?;
+        let (id, items) = input.read()?;
         let list = watchlist::remove(db(ctx), viewer(ctx), id, items).await?;
         Ok(WatchlistPayload {
             watchlist: Watchlist(list),

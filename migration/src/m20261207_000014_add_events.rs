@@ -62,6 +62,17 @@ CREATE UNIQUE INDEX event_pos_idx ON event (pos);
 CREATE INDEX event_unnumbered_idx ON event (txid) WHERE pos IS NULL;
 CREATE INDEX event_at_idx ON event (at);
 
+-- The topics an event concerns: its statement's own, and those of the claims it
+-- concerns (as the timeline's topic filter reads them).
+CREATE FUNCTION claimtrack_event_topics(topics uuid[], claims uuid[]) RETURNS uuid[]
+LANGUAGE sql STABLE AS $fn$
+    SELECT coalesce(array_agg(DISTINCT t), '{}') FROM (
+        SELECT unnest(topics) AS t
+        UNION
+        SELECT ct.topic_id FROM claim_topic ct WHERE ct.claim_id = ANY(claims)
+    ) found
+$fn$;
+
 CREATE FUNCTION claimtrack_revision_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
     last_id uuid;
@@ -133,9 +144,7 @@ BEGIN
                     ELSE coalesce((SELECT array_agg(st.claim_id) FROM stance st
                                    WHERE st.statement_id = v.statement_id), '{}') END,
                coalesce((SELECT array_agg(t.topic_id) FROM statement_topic t
-                         WHERE t.statement_id = v.statement_id), '{}')
-               || coalesce((SELECT array_agg(t.topic_id) FROM claim_topic t
-                            WHERE t.claim_id = v.claim_id), '{}'),
+                         WHERE t.statement_id = v.statement_id), '{}'),
                v.statement_id, r.entity_id, NULL, NULL
         FROM r
         CROSS JOIN LATERAL (
@@ -163,15 +172,15 @@ BEGIN
         UNION ALL
         -- Claims: created.
         SELECT r.id, 0, r.actor_key_id, 'claim.created', NULL,
-               ARRAY[r.entity_id],
-               coalesce((SELECT array_agg(t.topic_id) FROM claim_topic t WHERE t.claim_id = r.entity_id), '{}'),
+               ARRAY[r.entity_id], '{}'::uuid[],
                NULL, NULL, NULL, NULL
         FROM r WHERE r.entity_type = 'claim' AND r.action = 'CREATE'
     ),
     written AS (
         INSERT INTO event (type, actor_key_id, revision_id, speaker_id, claim_ids, topic_ids,
                            statement_id, verdict_id, link_id, data)
-        SELECT type, actor_key_id, revision_id, speaker_id, claim_ids, topic_ids,
+        SELECT type, actor_key_id, revision_id, speaker_id, claim_ids,
+               claimtrack_event_topics(topic_ids, claim_ids),
                statement_id, verdict_id, link_id, data
         FROM found ORDER BY revision_id, part
         RETURNING id, seq
@@ -267,6 +276,7 @@ DROP TABLE IF EXISTS event_cursor, webhook_delivery, webhook, watchlist;
 DROP TYPE IF EXISTS delivery_status;
 DROP TRIGGER IF EXISTS revision_events ON revision;
 DROP FUNCTION IF EXISTS claimtrack_revision_events();
+DROP FUNCTION IF EXISTS claimtrack_event_topics(uuid[], uuid[]);
 DROP TABLE IF EXISTS event;
 DROP FUNCTION IF EXISTS claimtrack_number_events();
 DROP SEQUENCE IF EXISTS event_pos_seq;

@@ -1038,9 +1038,17 @@ async fn watchlist_events_bring_only_what_the_list_follows() {
         ),
     )
     .await;
+    // A statement on a claim filed under the topic concerns the topic too, as in the
+    // timeline.
+    let on_topical_claim = create_statement(
+        &service,
+        &editor,
+        said(&other, &topical, "SUPPORTS", "2020-01-03"),
+    )
+    .await;
     let got: Vec<String> = {
         let mut got = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..3 {
             let payload = client.next_payload(&op, Duration::from_secs(10)).await;
             got.push(
                 payload["data"]["watchlistEvent"]["statement"]["id"]
@@ -1051,12 +1059,11 @@ async fn watchlist_events_bring_only_what_the_list_follows() {
         }
         got
     };
-    assert_eq!(got, [mine, on_topic]);
+    assert_eq!(got, [mine, on_topic, on_topical_claim]);
     assert!(
         client.drain(Duration::from_millis(700)).await.is_empty(),
         "nothing else"
     );
-    let _ = topical;
 }
 
 /// What a receiver checks: the Standard Webhooks signature of a request, computed

@@ -181,7 +181,12 @@ pub async fn dispatch(db: &DatabaseConnection) -> ApiResult<usize> {
         // Nobody to deliver to: the cursor moves to the end of the log unread.
         (event::head(&txn).await?, 0)
     } else {
-        let lists = watchlist::Entity::find().all(&txn).await?;
+        // Only the watchlists the webhooks name.
+        let named: Vec<Uuid> = hooks.iter().filter_map(|h| h.watchlist_id).collect();
+        let lists = watchlist::Entity::find()
+            .filter(watchlist::Column::Id.is_in(named))
+            .all(&txn)
+            .await?;
         let targets: Vec<(Uuid, EventFilter)> =
             hooks.iter().map(|h| (h.id, filter_of(h, &lists))).collect();
         let events = event::page(&txn, cursor, DISPATCH_PAGE, &EventFilter::default()).await?;

@@ -8,6 +8,7 @@ use actix_web::{App, HttpServer, middleware};
 use sea_orm::{DatabaseConnection, DbErr};
 use tracing::{Instrument, info, warn};
 
+use crate::db::reads::Reads;
 use crate::config::{
     Cli, Command, DbCommand, ExportArgs, ExportFormat, GlobalArgs, ImportArgs, KeysCommand,
     ServeArgs,
@@ -458,8 +459,16 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         return Err(e);
     }
 
-    let state = AppState::with_live_settings(
+    let reads = match Reads::connect(opened.db.clone(), &args.replication, &global.db).await {
+        Ok(reads) => reads,
+        Err(e) => {
+            opened.close().await.ok();
+            return Err(e.into());
+        }
+    };
+    let state = AppState::with_reads(
         opened.db.clone(),
+        reads.clone(),
         args.limits.clone(),
         args.access.clone(),
         args.live.clone(),
@@ -488,7 +497,8 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // From here on the service keeps its database: it watches it, and keeps an embedded
     // cluster running (on a new port, the pool follows).
     let pool = opened.db.get_postgres_connection_pool().clone();
-    let watcher = opened.health.watch(pool.clone());
+    let watcher = opened.health.watch(reads.listen_pool());
+    let replicas = reads.watch();
     let supervisor = opened.cluster.take().map(|cluster| {
         Supervisor::start(cluster, global.pg_bin_dir.clone(), move |port| {
             let options = (*pool.connect_options()).clone().port(port);
@@ -521,7 +531,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // Key use times gathered since the last tick are written before the pool closes,
     // through a connection of this runtime (the workers' went with theirs).
     maintenance.abort();
-    for task in live {
+    for task in live.into_iter().chain(replicas) {
         task.abort();
     }
     let last = crate::db::one_connection(&opened.db);

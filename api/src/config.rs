@@ -95,6 +95,11 @@ pub struct DbArgs {
         global = true
     )]
     pub db_statement_timeout_ms: u64,
+    /// A connection pooler (PgBouncer in session mode) stands between the service and
+    /// PostgreSQL: the session settings (`statement_timeout`, `plan_cache_mode`) are
+    /// sent with `SET` once connected, since a pooler refuses them as startup options.
+    #[arg(long, env = "CLAIMTRACK_DB_BEHIND_POOLER", global = true)]
+    pub db_behind_pooler: bool,
 }
 
 impl Default for DbArgs {
@@ -103,6 +108,7 @@ impl Default for DbArgs {
             db_pool_size: 16,
             db_acquire_timeout_ms: 5_000,
             db_statement_timeout_ms: 10_000,
+            db_behind_pooler: false,
         }
     }
 }
@@ -259,6 +265,8 @@ pub struct ServeArgs {
     pub access: Access,
     #[command(flatten)]
     pub live: Live,
+    #[command(flatten)]
+    pub replication: Replication,
 }
 
 impl Default for ServeArgs {
@@ -271,7 +279,47 @@ impl Default for ServeArgs {
             limits: Limits::default(),
             access: Access::default(),
             live: Live::default(),
+            replication: Replication::default(),
         }
+    }
+}
+
+/// Where reads may go besides the primary, and how the service listens to it.
+#[derive(Debug, Clone, Args)]
+pub struct Replication {
+    /// A streaming replica of the primary that serves queries (repeat the flag for
+    /// more). Mutations, subscriptions and webhooks stay on the primary; a read that
+    /// carries a `ClaimTrack-LSN` goes to a replica only once it has replayed it.
+    #[arg(
+        long = "database-replica-url",
+        env = "DATABASE_REPLICA_URLS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub replica_urls: Vec<String>,
+    /// A replica further behind the primary than this, in milliseconds, serves no
+    /// reads until it catches up.
+    #[arg(long, env = "CLAIMTRACK_REPLICA_MAX_LAG_MS", default_value_t = 2_000)]
+    pub replica_max_lag_ms: u64,
+    /// A direct connection to the primary for LISTEN (the event log's wake-ups and the
+    /// health watcher), when `DATABASE_URL` goes through a pooler.
+    #[arg(long, env = "DATABASE_DIRECT_URL", hide_env_values = true)]
+    pub database_direct_url: Option<String>,
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Self {
+            replica_urls: Vec::new(),
+            replica_max_lag_ms: 2_000,
+            database_direct_url: None,
+        }
+    }
+}
+
+impl Replication {
+    pub fn max_lag(&self) -> Duration {
+        Duration::from_millis(self.replica_max_lag_ms)
     }
 }
 

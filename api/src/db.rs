@@ -1,6 +1,7 @@
 //! Connecting to PostgreSQL and migrating it; [`health`] knows whether it answers.
 
 pub mod health;
+pub mod reads;
 
 use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxPostgresConnector};
@@ -36,6 +37,21 @@ pub async fn connect_with_health(
     args: &DbArgs,
     health: &Health,
 ) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(url, args, health)).await
+}
+
+/// [`connect_with_health`], connecting when first used rather than now.
+pub async fn connect_lazily(
+    url: &str,
+    args: &DbArgs,
+    health: &Health,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = options(url, args, health);
+    options.connect_lazy(true).min_connections(0);
+    Database::connect(options).await
+}
+
+fn options(url: &str, args: &DbArgs, health: &Health) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     let watched = health.clone();
     options.map_sqlx_postgres_before_acquire(move |_, meta| {
@@ -49,12 +65,36 @@ pub async fn connect_with_health(
         .connect_timeout(Duration::from_secs(10))
         .idle_timeout(Duration::from_secs(300))
         .test_before_acquire_if_idle_for(PING_WHEN_IDLE_FOR)
-        .statement_timeout(Duration::from_millis(args.db_statement_timeout_ms))
         .set_application_name("claimtrack")
-        .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_generic_plan")]))
         .sqlx_logging(false);
-    Database::connect(options).await
+    let timeout_ms = args.db_statement_timeout_ms;
+    if args.db_behind_pooler {
+        // A pooler refuses startup options; in session mode a client's server
+        // session lasts as long as its connection, so what is SET once holds.
+        let settings = format!(
+            "SET statement_timeout = {timeout_ms}; SET plan_cache_mode = {PLAN_CACHE_MODE}"
+        );
+        options.map_sqlx_postgres_pool_opts(move |pool| {
+            let settings = settings.clone();
+            pool.after_connect(move |conn, _| {
+                let settings = settings.clone();
+                Box::pin(async move {
+                    sea_orm::sqlx::Executor::execute(conn, sea_orm::sqlx::AssertSqlSafe(settings))
+                        .await
+                        .map(drop)
+                })
+            })
+        });
+    } else {
+        options
+            .statement_timeout(Duration::from_millis(timeout_ms))
+            .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", PLAN_CACHE_MODE)]));
+    }
+    options
 }
+
+/// See [`connect`].
+const PLAN_CACHE_MODE: &str = "force_generic_plan";
 
 /// A pool of one connection, opened on the calling runtime, to the database `db` uses.
 /// The server's workers each run a runtime of their own, and the connections they open

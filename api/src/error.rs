@@ -152,7 +152,8 @@ impl From<std::sync::Arc<ApiError>> for ApiError {
 /// Whether a failure says the database cannot be reached now rather than anything of
 /// the statement: no pooled connection in time, a connection that broke, or
 /// PostgreSQL refusing (class 08, connection exceptions; 57P01–57P03, shutting down,
-/// crashed, starting up).
+/// crashed, starting up), or a replica cancelling a read in conflict with recovery
+/// (40001, 57P04).
 pub fn unavailable(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
     let sqlx = match err {
@@ -170,8 +171,14 @@ pub fn unavailable(err: &DbErr) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
+        // 40001 without serializable transactions (none here) and 57P04: a replica
+        // cancelled the statement to replay the primary's changes.
         sqlx::Error::Database(db) => db.code().is_some_and(|c| {
-            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            c.starts_with("08")
+                || matches!(
+                    c.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "57P04" | "40001"
+                )
         }),
         _ => false,
     }

@@ -34,7 +34,9 @@ use std::any::TypeId;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+};
 use async_graphql::{
     BatchRequest, BatchResponse, Context, MergedObject, Positioned, Request, Response, Schema,
     SchemaBuilder,
@@ -44,6 +46,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::policy::{self, PolicyConfig};
 use crate::auth::{KeyStore, Viewer};
 use crate::config::Limits;
+use crate::db::reads::{ReadAfter, Reads};
 use crate::graphql::compiled::{Compiler, Learning, Route};
 use crate::service::Actor;
 
@@ -113,6 +116,8 @@ pub struct AppSchema {
     schema: Schema<QueryRoot, MutationRoot, SubscriptionRoot>,
     policy: Arc<PolicyConfig>,
     db: DatabaseConnection,
+    /// Where queries read (replicas, when the service has them).
+    reads: Reads,
     compiler: Arc<Compiler>,
     /// The instance's reader of the event log (subscriptions start from its place).
     hub: Option<crate::live::Hub>,
@@ -149,7 +154,12 @@ impl AppSchema {
             .and_then(|v| v.downcast_ref::<Viewer>())
             .cloned()
             .unwrap_or_default();
-        let ((operation, mut answer), sql) = crate::metrics::counting_sql(async {
+        let after = request
+            .data
+            .get(&TypeId::of::<ReadAfter>())
+            .and_then(|v| v.downcast_ref::<ReadAfter>())
+            .map(|r| r.0);
+        let ((operation, mut answer, wrote), sql) = crate::metrics::counting_sql(async {
             let route = if compile {
                 self.compiler.route(&request)
             } else {
@@ -158,62 +168,103 @@ impl AppSchema {
             if let Route::Resolvers(Some(reason)) = &route {
                 crate::metrics::metrics().outside(reason);
             }
+            let mut chosen = None;
             if let Route::Plan(key, plan) = &route {
                 // The policy's checks, on the document parsed when it was learnt.
                 if let Err(refused) =
                     policy::admit_parsed(&self.policy, &request, plan.document(), &viewer)
                 {
-                    return (None, Response::from_errors(vec![refused]).into());
+                    return (None, Response::from_errors(vec![refused]).into(), false);
                 }
-                let result = plan.run(&self.db, &request.variables, &viewer).await;
+                let mut choice = self.reads.choose(after);
+                let mut result = plan.run(&choice.db, &request.variables, &viewer).await;
+                if choice.on_replica() && result.as_ref().is_err_and(crate::error::unavailable) {
+                    choice = self.reads.failed(&choice);
+                    result = plan.run(&choice.db, &request.variables, &viewer).await;
+                }
                 crate::metrics::metrics().compiled(matches!(result, Ok(Some(_))));
                 match result {
                     Ok(Some(body)) => {
-                        return (Some(plan.operation().to_owned()), Answer::Compiled(body));
+                        let operation = Some(plan.operation().to_owned());
+                        return (operation, Answer::Compiled(body), false);
                     }
                     Ok(None) => {}
+                    Err(error) if crate::error::unavailable(&error) => {}
                     Err(error) => {
                         tracing::warn!(%error, "compiled query failed; the resolvers answer");
                         self.compiler.demote(*key, &error);
                     }
                 }
+                chosen = Some(choice);
             }
             if let Err(refused) = policy::admit(&self.policy, &mut request, &viewer) {
-                return (None, Response::from_errors(vec![refused]).into());
+                return (None, Response::from_errors(vec![refused]).into(), false);
             }
-            if is_subscription(&mut request) {
+            let kind = operation_type(&mut request);
+            if kind == Some(OperationType::Subscription) {
                 let refused = policy::refusal(
                     "BAD_USER_INPUT",
                     "subscriptions run over WebSocket at /graphql/ws (graphql-transport-ws), \
                      not over HTTP"
                         .to_owned(),
                 );
-                return (None, Response::from_errors(vec![refused]).into());
+                return (None, Response::from_errors(vec![refused]).into(), false);
             }
+            let writes = kind == Some(OperationType::Mutation);
             let operation = operation_name(&mut request);
             let learning = match route {
                 Route::Learn(key) => Learning::new(key, &mut request),
                 _ => None,
             };
-            let request = request.data(crate::metrics::request_loaders(self.db.clone()));
-            let response = self.schema.execute(request).await;
+            let choice = match chosen {
+                _ if writes => self.reads.for_writes(),
+                Some(choice) => choice,
+                None => self.reads.choose(after),
+            };
+            let again = choice.on_replica().then(|| Again::of(&request, &viewer, after));
+            let mut response = self.execute_on(request, &choice.db).await;
+            if let Some(again) = again
+                && errors::lost_database(&response)
+            {
+                let primary = self.reads.failed(&choice);
+                response = self.execute_on(again.request(), &primary.db).await;
+            }
             if let Some(learning) = learning
                 && response.errors.is_empty()
             {
                 self.compiler.learn(learning);
             }
-            (operation.filter(|_| ran(&response)), response.into())
+            let wrote = writes && ran(&response);
+            (operation.filter(|_| ran(&response)), response.into(), wrote)
         })
         .await;
         let outcome = match &mut answer {
             Answer::Resolved(response) => {
                 errors::annotate_all(response);
+                if wrote && let Some(lsn) = self.reads.commit_position().await {
+                    response
+                        .extensions
+                        .insert("lsn".to_owned(), async_graphql::Value::String(lsn.to_string()));
+                }
                 crate::metrics::outcome(response)
             }
             Answer::Compiled(_) => "ok".to_owned(),
         };
         crate::metrics::record_request(operation.as_deref(), &outcome, started, sql);
         answer
+    }
+
+    /// Runs a request through the resolvers, every read of it on `db`.
+    async fn execute_on(&self, request: Request, db: &DatabaseConnection) -> Response {
+        let request = request
+            .data(crate::metrics::request_loaders(db.clone()))
+            .data(db.clone());
+        self.schema.execute(request).await
+    }
+
+    /// The router of this schema's reads.
+    pub fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     /// Runs the requests of a batch concurrently, answering in their order.
@@ -318,12 +369,49 @@ impl From<Response> for Answer {
 
 /// Whether the operation a request will run is a subscription.
 fn is_subscription(request: &mut Request) -> bool {
+    operation_type(request) == Some(OperationType::Subscription)
+}
+
+/// The type of the operation a request will run; `None` when none can be chosen.
+fn operation_type(request: &mut Request) -> Option<OperationType> {
     let wanted = request.operation_name.clone();
-    request.parsed_query().ok().is_some_and(|document| {
-        chosen_operation(document, wanted.as_deref()).is_some_and(|(_, op)| {
-            op.node.ty == async_graphql::parser::types::OperationType::Subscription
-        })
-    })
+    let document = request.parsed_query().ok()?;
+    chosen_operation(document, wanted.as_deref()).map(|(_, op)| op.node.ty)
+}
+
+/// What a read needs to run again on the primary when its replica fails it.
+struct Again {
+    query: String,
+    operation_name: Option<String>,
+    variables: async_graphql::Variables,
+    extensions: async_graphql::Extensions,
+    viewer: Viewer,
+    after: Option<crate::db::reads::Lsn>,
+}
+
+impl Again {
+    fn of(request: &Request, viewer: &Viewer, after: Option<crate::db::reads::Lsn>) -> Self {
+        Self {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+            extensions: request.extensions.clone(),
+            viewer: viewer.clone(),
+            after,
+        }
+    }
+
+    fn request(self) -> Request {
+        let mut request = Request::new(self.query)
+            .variables(self.variables)
+            .data(self.viewer);
+        request.operation_name = self.operation_name;
+        request.extensions = self.extensions;
+        if let Some(after) = self.after {
+            request = request.data(ReadAfter(after));
+        }
+        request
+    }
 }
 
 /// The name of the operation a parsed request will run, as metrics label it
@@ -372,6 +460,8 @@ pub struct SchemaOptions {
     /// The instance's reader of the event log, for subscriptions; none: subscriptions
     /// are refused.
     pub hub: Option<crate::live::Hub>,
+    /// Where queries read; none: all on the schema's pool.
+    pub reads: Option<Reads>,
 }
 
 impl SchemaOptions {
@@ -383,6 +473,7 @@ impl SchemaOptions {
             anonymous_read: true,
             live: crate::config::Live::default(),
             hub: None,
+            reads: None,
         }
     }
 }
@@ -434,6 +525,10 @@ pub fn build_schema_with(
             roots: types.root_fields(),
             types: Arc::new(types),
         }),
+        reads: options
+            .reads
+            .clone()
+            .unwrap_or_else(|| Reads::primary_only(db.clone())),
         db,
         compiler: Arc::default(),
         hub: options.hub.clone(),

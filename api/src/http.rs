@@ -29,6 +29,7 @@ use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
 use crate::db::Health;
+use crate::db::reads::{self, Lsn, ReadAfter, Reads};
 use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with, shape};
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
@@ -71,14 +72,27 @@ impl AppState {
         access: Access,
         live: crate::config::Live,
     ) -> Self {
+        let reads = Reads::primary_only(db.clone());
+        Self::with_reads(db, reads, limits, access, live)
+    }
+
+    /// [`AppState::with_live_settings`], with queries read where `reads` sends them.
+    pub fn with_reads(
+        db: DatabaseConnection,
+        reads: Reads,
+        limits: Limits,
+        access: Access,
+        live: crate::config::Live,
+    ) -> Self {
         let keys = KeyStore::new(db.clone());
-        let hub = crate::live::Hub::new(db.clone());
+        let hub = crate::live::Hub::listening_on(db.clone(), reads.listen_pool());
         let options = SchemaOptions {
             limits: limits.clone(),
             introspection: !access.production,
             anonymous_read: !access.no_anonymous_read,
             live: live.clone(),
             hub: Some(hub.clone()),
+            reads: Some(reads),
         };
         let concurrent = match limits.max_concurrent_requests {
             0 => {
@@ -186,7 +200,12 @@ fn cors(origins: &[String]) -> Option<Cors> {
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static(reads::HEADER),
+        ])
+        .expose_headers([header::HeaderName::from_static(reads::HEADER)])
         .max_age(3600);
     Some(cors)
 }
@@ -313,11 +332,62 @@ async fn graphql_post(
         Ok(body) => decode_post(content_type, &body, state.limits.max_batch),
         Err(refusal) => Err(refusal),
     };
+    let after = match read_after(&req) {
+        Ok(after) => after,
+        Err(refusal) => return refusal.response(media),
+    };
     match decoded {
-        Ok(BatchRequest::Single(request)) => execute(&state, request, viewer, media).await,
-        Ok(BatchRequest::Batch(requests)) => execute_batch(&state, requests, viewer, media).await,
+        Ok(BatchRequest::Single(request)) => execute(&state, request, viewer, after, media).await,
+        Ok(BatchRequest::Batch(requests)) => {
+            execute_batch(&state, requests, viewer, after, media).await
+        }
         Err(refusal) => refusal.response(media),
     }
+}
+
+/// The WAL position the client's reads must see (its `ClaimTrack-LSN` header, from the
+/// answer to its last write), if it sent one.
+pub(crate) fn read_after(req: &HttpRequest) -> Result<Option<Lsn>, Refusal> {
+    let Some(value) = req.headers().get(reads::HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse::<Lsn>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Refusal::bad(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "ClaimTrack-LSN header: {}; send back the one a write answered with",
+                    reads::BadLsn
+                ),
+            )
+        })
+}
+
+/// The `ClaimTrack-LSN` header of an answer: the latest WAL position its writes
+/// answered with, for the client to send back on its reads.
+fn with_position(
+    mut response: HttpResponse,
+    answers: &[&async_graphql::Response],
+) -> HttpResponse {
+    let latest = answers
+        .iter()
+        .filter_map(|r| match r.extensions.get("lsn") {
+            Some(async_graphql::Value::String(lsn)) => lsn.parse::<Lsn>().ok(),
+            _ => None,
+        })
+        .max();
+    if let Some(lsn) = latest
+        && let Ok(value) = header::HeaderValue::from_str(&lsn.to_string())
+    {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static(reads::HEADER), value);
+    }
+    response
 }
 
 async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -329,8 +399,12 @@ async fn graphql_get(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
         Ok(viewer) => viewer,
         Err(refusal) => return refusal.response(media),
     };
+    let after = match read_after(&req) {
+        Ok(after) => after,
+        Err(refusal) => return refusal.response(media),
+    };
     match decode_get(req.query_string(), max_nesting(&state)) {
-        Ok(request) => execute(&state, request, viewer, media).await,
+        Ok(request) => execute(&state, request, viewer, after, media).await,
         Err(refusal) => refusal.response(media),
     }
 }
@@ -488,6 +562,7 @@ async fn execute_batch(
     state: &AppState,
     requests: Vec<async_graphql::Request>,
     viewer: Viewer,
+    after: Option<Lsn>,
     media: Media,
 ) -> HttpResponse {
     if !state.health.is_up() {
@@ -499,7 +574,13 @@ async fn execute_batch(
     let batch = BatchRequest::Batch(
         requests
             .into_iter()
-            .map(|r| r.data(viewer.clone()))
+            .map(|r| {
+                let r = r.data(viewer.clone());
+                match after {
+                    Some(after) => r.data(ReadAfter(after)),
+                    None => r,
+                }
+            })
             .collect(),
     );
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
@@ -507,11 +588,15 @@ async fn execute_batch(
         Ok(response) => {
             // A batch is answered 200 in either type (its parts differ), or 503 when
             // every part lost the database.
-            let lost = match &response {
-                async_graphql::BatchResponse::Single(r) => media::only_unavailable(r),
-                async_graphql::BatchResponse::Batch(rs) => rs.iter().all(media::only_unavailable),
+            let (lost, parts): (bool, Vec<_>) = match &response {
+                async_graphql::BatchResponse::Single(r) => (media::only_unavailable(r), vec![r]),
+                async_graphql::BatchResponse::Batch(rs) => (
+                    rs.iter().all(media::only_unavailable),
+                    rs.iter().collect(),
+                ),
             };
-            media::answered(media, lost).json(response)
+            let answer = media::answered(media, lost).json(&response);
+            with_position(answer, &parts)
         }
         Err(_) => timed_out(media),
     }
@@ -521,6 +606,7 @@ async fn execute(
     state: &AppState,
     request: async_graphql::Request,
     viewer: Viewer,
+    after: Option<Lsn>,
     media: Media,
 ) -> HttpResponse {
     if !state.health.is_up() {
@@ -530,9 +616,15 @@ async fn execute(
         return busy(media);
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
-    let request = request.data(viewer);
+    let mut request = request.data(viewer);
+    if let Some(after) = after {
+        request = request.data(ReadAfter(after));
+    }
     match tokio::time::timeout(timeout, state.schema.answer(request)).await {
-        Ok(Answer::Resolved(response)) => media.respond(&response, crate::graphql::ran(&response)),
+        Ok(Answer::Resolved(response)) => with_position(
+            media.respond(&response, crate::graphql::ran(&response)),
+            &[&response],
+        ),
         // A compiled answer has no errors: a request that would meet one is left to
         // the resolvers.
         Ok(Answer::Compiled(body)) => media.build(StatusCode::OK).body(body),
@@ -702,10 +794,16 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .await;
         matches!(ping, Ok(Ok(_)))
     };
+    let replicas = state.schema.reads().report();
+    let body = |status: &str| match replicas.is_empty() {
+        true => serde_json::json!({ "status": status }),
+        false => serde_json::json!({ "status": status, "replicas": replicas }),
+    };
+    // Replicas do not decide readiness: without them, the primary takes their reads.
     match up {
-        true => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        true => HttpResponse::Ok().json(body("ready")),
         false => HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "5"))
-            .json(serde_json::json!({ "status": "database unavailable" })),
+            .json(body("database unavailable")),
     }
 }

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use async_graphql::Response;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use sea_orm::DatabaseConnection;
@@ -69,6 +69,9 @@ pub struct Metrics {
     subscriptions: IntGauge,
     events_read: IntCounter,
     webhook_deliveries: IntCounterVec,
+    reads: IntCounterVec,
+    replica_lag: GaugeVec,
+    replica_serving: IntGaugeVec,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -179,8 +182,35 @@ impl Metrics {
             ),
             &["result"],
         );
+        let reads = IntCounterVec::new(
+            Opts::new(
+                "reads_total",
+                "Queries by the `server` that answered (`primary` or `replica`) and the \
+                 `reason`: `replica`; `no_replica` (none configured); `unhealthy` (none \
+                 serving); `behind` (none had replayed the client's ClaimTrack-LSN yet); \
+                 `fallback` (a replica failed during the read, which the primary answered)",
+            ),
+            &["server", "reason"],
+        );
+        let replica_lag = GaugeVec::new(
+            Opts::new(
+                "replica_lag_seconds",
+                "How far each replica's replay is behind the primary's WAL, in seconds",
+            ),
+            &["replica"],
+        );
+        let replica_serving = IntGaugeVec::new(
+            Opts::new(
+                "replica_serving",
+                "1 while a replica takes reads, 0 while it is down, lagging or not in recovery",
+            ),
+            &["replica"],
+        );
         let metrics = Self {
             registry,
+            reads: reads.unwrap_or_else(|e| invalid_definition(&e)),
+            replica_lag: replica_lag.unwrap_or_else(|e| invalid_definition(&e)),
+            replica_serving: replica_serving.unwrap_or_else(|e| invalid_definition(&e)),
             subscriptions: subscriptions.unwrap_or_else(|e| invalid_definition(&e)),
             events_read: events_read.unwrap_or_else(|e| invalid_definition(&e)),
             webhook_deliveries: webhook_deliveries.unwrap_or_else(|e| invalid_definition(&e)),
@@ -202,7 +232,10 @@ impl Metrics {
             operation_names: Mutex::new(HashSet::new()),
         };
         metrics.database_up.set(1);
-        let collectors: [Box<dyn prometheus::core::Collector>; 16] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 19] = [
+            Box::new(metrics.reads.clone()),
+            Box::new(metrics.replica_lag.clone()),
+            Box::new(metrics.replica_serving.clone()),
             Box::new(metrics.subscriptions.clone()),
             Box::new(metrics.events_read.clone()),
             Box::new(metrics.webhook_deliveries.clone()),
@@ -310,6 +343,21 @@ impl Metrics {
     pub fn database_lost(&self) {
         self.database_up.set(0);
         self.database_losses.inc();
+    }
+
+    /// Counts one query by where it was read and why.
+    pub fn read(&self, server: &str, reason: &str) {
+        self.reads.with_label_values(&[server, reason]).inc();
+    }
+
+    /// A replica's state, as its monitor last saw it.
+    pub fn replica(&self, name: &str, lag_seconds: Option<f64>, serving: bool) {
+        if let Some(lag) = lag_seconds {
+            self.replica_lag.with_label_values(&[name]).set(lag);
+        }
+        self.replica_serving
+            .with_label_values(&[name])
+            .set(i64::from(serving));
     }
 
     /// The database answers again.

@@ -146,20 +146,24 @@ async fn serve(
         Ok(narrowing) => narrowing,
         Err(stop) => return stop.response(),
     };
-    let (read, path) = match kind {
-        Kind::Speaker => (
-            read::speaker_page(&state.db, slug, &narrowing)
-                .await
-                .map(|page| Read::Speaker(Box::new(page))),
-            format!("/speakers/{slug}"),
-        ),
-        Kind::Claim => (
-            read::claim_page(&state.db, slug, &narrowing)
-                .await
-                .map(|page| Read::Claim(Box::new(page))),
-            format!("/claims/{slug}"),
-        ),
+    let path = match kind {
+        Kind::Speaker => format!("/speakers/{slug}"),
+        Kind::Claim => format!("/claims/{slug}"),
     };
+    // A page is a read: a replica serves it when one can, the primary when it fails.
+    let reads = state.schema.reads();
+    let after = crate::http::read_after(req).ok().flatten();
+    let choice = reads.choose(after);
+    let mut read = read_page(kind, &choice.db, slug, &narrowing).await;
+    if choice.on_replica()
+        && matches!(
+            read,
+            Err(read::PageError::Api(crate::error::ApiError::Unavailable(_)))
+        )
+    {
+        let primary = reads.failed(&choice);
+        read = read_page(kind, &primary.db, slug, &narrowing).await;
+    }
     let read = match read {
         Ok(read) => read,
         Err(e) => return failed(&e),
@@ -168,6 +172,23 @@ async fn serve(
     respond(req, form, &mut picture, &path, |picture, origin| {
         read.html(picture, origin, &narrowing)
     })
+}
+
+/// The data of a page, read through `db`.
+async fn read_page(
+    kind: Kind,
+    db: &sea_orm::DatabaseConnection,
+    slug: &str,
+    narrowing: &read::Narrowing,
+) -> Result<Read, read::PageError> {
+    match kind {
+        Kind::Speaker => read::speaker_page(db, slug, narrowing)
+            .await
+            .map(|page| Read::Speaker(Box::new(page))),
+        Kind::Claim => read::claim_page(db, slug, narrowing)
+            .await
+            .map(|page| Read::Claim(Box::new(page))),
+    }
 }
 
 /// Why a page is not read at all.

@@ -36,6 +36,8 @@ const NEVER: u64 = u64::MAX;
 pub struct Health(Arc<Inner>);
 
 struct Inner {
+    /// The replica watched (see [`Health::of_replica`]); `None`: the primary.
+    replica: Option<String>,
     /// What `lost_at_ms` counts from.
     epoch: Instant,
     watched: AtomicBool,
@@ -47,6 +49,7 @@ struct Inner {
 impl Default for Health {
     fn default() -> Self {
         Self(Arc::new(Inner {
+            replica: None,
             epoch: Instant::now(),
             watched: AtomicBool::new(false),
             up: AtomicBool::new(true),
@@ -56,6 +59,18 @@ impl Default for Health {
 }
 
 impl Health {
+    /// The health of a read replica, `name` in logs: its loss is logged as the
+    /// replica's, and the service's own database metrics stay the primary's.
+    pub fn of_replica(name: &str) -> Self {
+        Self(Arc::new(Inner {
+            replica: Some(name.to_owned()),
+            epoch: Instant::now(),
+            watched: AtomicBool::new(false),
+            up: AtomicBool::new(true),
+            lost_at_ms: AtomicU64::new(NEVER),
+        }))
+    }
+
     /// Whether a watcher keeps this up to date.
     pub fn is_watched(&self) -> bool {
         self.0.watched.load(Ordering::Acquire)
@@ -82,15 +97,27 @@ impl Health {
         if self.0.up.swap(false, Ordering::AcqRel) {
             let at = u64::try_from(self.0.epoch.elapsed().as_millis()).unwrap_or(NEVER - 1);
             self.0.lost_at_ms.store(at, Ordering::Release);
-            crate::metrics::metrics().database_lost();
-            tracing::warn!("lost the database; answering 503 until it is back");
+            match &self.0.replica {
+                None => {
+                    crate::metrics::metrics().database_lost();
+                    tracing::warn!("lost the database; answering 503 until it is back");
+                }
+                Some(replica) => {
+                    tracing::warn!(replica, "lost a replica; its reads go elsewhere until it is back");
+                }
+            }
         }
     }
 
     fn found(&self) {
         if !self.0.up.swap(true, Ordering::AcqRel) {
-            crate::metrics::metrics().database_found();
-            tracing::info!("the database answers again");
+            match &self.0.replica {
+                None => {
+                    crate::metrics::metrics().database_found();
+                    tracing::info!("the database answers again");
+                }
+                Some(replica) => tracing::info!(replica, "the replica answers again"),
+            }
         }
     }
 

@@ -16,6 +16,24 @@ pub fn annotate_all(response: &mut Response) {
     }
 }
 
+/// Whether some error of a response says the database could not be reached (before
+/// or after [`annotate_all`]): a read that met one may be run again elsewhere.
+pub fn lost_database(response: &Response) -> bool {
+    response.errors.iter().any(|error| {
+        let source = error.source.as_deref();
+        let api = source.and_then(|s| {
+            s.downcast_ref::<ApiError>()
+                .or_else(|| s.downcast_ref::<Arc<ApiError>>().map(Arc::as_ref))
+        });
+        api.is_some_and(|api| api.code() == "UNAVAILABLE")
+            || error
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    })
+}
+
 fn annotate(error: &mut ServerError) {
     // Hold the source by its own Arc so the error can be rewritten while it is read.
     let source = error.source.clone();

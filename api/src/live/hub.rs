@@ -46,6 +46,8 @@ pub struct Hub {
 
 struct Inner {
     db: DatabaseConnection,
+    /// Where the hub LISTENs (the pool's own server unless told otherwise).
+    listen: sqlx::PgPool,
     /// The broadcast and the place of its last event, changed together so that a new
     /// subscription knows exactly where its broadcast begins.
     state: Mutex<State>,
@@ -66,10 +68,18 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     pub fn new(db: DatabaseConnection) -> Self {
+        let listen = db.get_postgres_connection_pool().clone();
+        Self::listening_on(db, listen)
+    }
+
+    /// A hub reading the log through `db` and listening for its wake-ups through
+    /// `listen` (a direct connection, past a pooler).
+    pub fn listening_on(db: DatabaseConnection, listen: sqlx::PgPool) -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
         Self {
             inner: Arc::new(Inner {
                 db,
+                listen,
                 state: Mutex::new(State {
                     sender,
                     cursor: None,
@@ -120,8 +130,7 @@ impl Hub {
     }
 
     async fn listen(&self) -> Option<PgListener> {
-        let pool = self.inner.db.get_postgres_connection_pool();
-        let mut listener = match PgListener::connect_with(pool).await {
+        let mut listener = match PgListener::connect_with(&self.inner.listen).await {
             Ok(l) => l,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for events; reading the log on a timer");

@@ -8,12 +8,12 @@ use actix_web::{App, HttpServer, middleware};
 use sea_orm::{DatabaseConnection, DbErr};
 use tracing::{Instrument, info, warn};
 
-use crate::db::reads::Reads;
 use crate::config::{
     Cli, Command, DbCommand, ExportArgs, ExportFormat, GlobalArgs, ImportArgs, KeysCommand,
     ServeArgs,
 };
 use crate::db::Health;
+use crate::db::reads::Reads;
 use crate::embedded::{self, Cluster, ClusterOptions, EmbeddedError, Supervisor};
 use crate::error::ApiError;
 use crate::http::{AppState, configure};

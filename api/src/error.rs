@@ -175,10 +175,7 @@ pub fn unavailable(err: &DbErr) -> bool {
         // cancelled the statement to replay the primary's changes.
         sqlx::Error::Database(db) => db.code().is_some_and(|c| {
             c.starts_with("08")
-                || matches!(
-                    c.as_ref(),
-                    "57P01" | "57P02" | "57P03" | "57P04" | "40001"
-                )
+                || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "57P04" | "40001")
         }),
         _ => false,
     }

@@ -221,7 +221,9 @@ impl AppSchema {
                 Some(choice) => choice,
                 None => self.reads.choose(after),
             };
-            let again = choice.on_replica().then(|| Again::of(&request, &viewer, after));
+            let again = choice
+                .on_replica()
+                .then(|| Again::of(&request, &viewer, after));
             let mut response = self.execute_on(request, &choice.db).await;
             if let Some(again) = again
                 && errors::lost_database(&response)
@@ -242,9 +244,10 @@ impl AppSchema {
             Answer::Resolved(response) => {
                 errors::annotate_all(response);
                 if wrote && let Some(lsn) = self.reads.commit_position().await {
-                    response
-                        .extensions
-                        .insert("lsn".to_owned(), async_graphql::Value::String(lsn.to_string()));
+                    response.extensions.insert(
+                        "lsn".to_owned(),
+                        async_graphql::Value::String(lsn.to_string()),
+                    );
                 }
                 crate::metrics::outcome(response)
             }

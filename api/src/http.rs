@@ -369,10 +369,7 @@ pub(crate) fn read_after(req: &HttpRequest) -> Result<Option<Lsn>, Refusal> {
 
 /// The `ClaimTrack-LSN` header of an answer: the latest WAL position its writes
 /// answered with, for the client to send back on its reads.
-fn with_position(
-    mut response: HttpResponse,
-    answers: &[&async_graphql::Response],
-) -> HttpResponse {
+fn with_position(mut response: HttpResponse, answers: &[&async_graphql::Response]) -> HttpResponse {
     let latest = answers
         .iter()
         .filter_map(|r| match r.extensions.get("lsn") {
@@ -590,10 +587,9 @@ async fn execute_batch(
             // every part lost the database.
             let (lost, parts): (bool, Vec<_>) = match &response {
                 async_graphql::BatchResponse::Single(r) => (media::only_unavailable(r), vec![r]),
-                async_graphql::BatchResponse::Batch(rs) => (
-                    rs.iter().all(media::only_unavailable),
-                    rs.iter().collect(),
-                ),
+                async_graphql::BatchResponse::Batch(rs) => {
+                    (rs.iter().all(media::only_unavailable), rs.iter().collect())
+                }
             };
             let answer = media::answered(media, lost).json(&response);
             with_position(answer, &parts)

@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod http;
 pub mod process;
 pub mod receiver;
+pub mod replica;
 pub mod ws;
 
 use std::path::PathBuf;

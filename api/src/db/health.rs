@@ -103,7 +103,10 @@ impl Health {
                     tracing::warn!("lost the database; answering 503 until it is back");
                 }
                 Some(replica) => {
-                    tracing::warn!(replica, "lost a replica; its reads go elsewhere until it is back");
+                    tracing::warn!(
+                        replica,
+                        "lost a replica; its reads go elsewhere until it is back"
+                    );
                 }
             }
         }
@@ -150,7 +153,11 @@ impl Health {
             let mut listener = PgListener::connect_with(&own).await?;
             listener.eager_reconnect(false);
             listener.ignore_pool_close_event(true);
-            listener.listen(CHANNEL).await?;
+            // A replica in recovery refuses LISTEN; an idle connection still ends
+            // when its server does.
+            if self.0.replica.is_none() {
+                listener.listen(CHANNEL).await?;
+            }
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };
         let mut listener = match connected.await {

@@ -66,8 +66,8 @@ impl FromStr for Lsn {
     fn from_str(s: &str) -> Result<Self, BadLsn> {
         let (high, low) = s.trim().split_once('/').ok_or(BadLsn)?;
         let half = |part: &str| {
-            let well_formed = (1..=8).contains(&part.len())
-                && part.bytes().all(|b| b.is_ascii_hexdigit());
+            let well_formed =
+                (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_hexdigit());
             well_formed
                 .then(|| u64::from_str_radix(part, 16).ok())
                 .flatten()
@@ -139,7 +139,9 @@ impl Replica {
         if was != state {
             let lag_ms = self.lag_ms.load(Ordering::Relaxed);
             match state {
-                State::Serving => tracing::info!(replica = %self.name, lag_ms, "replica serves reads"),
+                State::Serving => {
+                    tracing::info!(replica = %self.name, lag_ms, "replica serves reads")
+                }
                 State::Starting => {}
                 _ => tracing::warn!(replica = %self.name, state = state.label(), lag_ms,
                     "replica takes no reads until it catches up"),
@@ -395,7 +397,15 @@ impl Reads {
             .await;
             let row = match checked {
                 Ok(Ok(Some(row))) => row,
-                _ => return (replica, None),
+                Ok(Ok(None)) => return (replica, None),
+                Ok(Err(error)) => {
+                    tracing::debug!(replica = %replica.name, %error, "replica check failed");
+                    return (replica, None);
+                }
+                Err(_) => {
+                    tracing::debug!(replica = %replica.name, "replica check timed out");
+                    return (replica, None);
+                }
             };
             let in_recovery: bool = row.try_get_by_index(0).unwrap_or(false);
             let replayed: Option<String> = row.try_get_by_index(1).ok().flatten();
@@ -543,9 +553,23 @@ mod tests {
             let lsn: Lsn = text.parse().expect("valid");
             assert_eq!(lsn.to_string(), text);
         }
-        assert_eq!("16/b374d848".parse::<Lsn>().map(|l| l.to_string()), Ok("16/B374D848".into()));
+        assert_eq!(
+            "16/b374d848".parse::<Lsn>().map(|l| l.to_string()),
+            Ok("16/B374D848".into())
+        );
         assert!("1/0".parse::<Lsn>().expect("valid") > "0/FFFFFFFF".parse().expect("valid"));
-        for bad in ["", "0", "/1", "1/", "x/1", "123456789/0", "0/-1", "1/2/3", "+1/2", "0/ 1"] {
+        for bad in [
+            "",
+            "0",
+            "/1",
+            "1/",
+            "x/1",
+            "123456789/0",
+            "0/-1",
+            "1/2/3",
+            "+1/2",
+            "0/ 1",
+        ] {
             assert_eq!(bad.parse::<Lsn>(), Err(BadLsn), "{bad:?}");
         }
     }
@@ -564,10 +588,19 @@ mod tests {
         // Caught up with the newest: no lag, however old the samples.
         assert_eq!(samples.lag(Lsn(300), now), Lag::Known(Duration::ZERO));
         // The primary went past 200 at 300 ms.
-        assert_eq!(samples.lag(Lsn(200), now), Lag::Known(Duration::from_millis(100)));
-        assert_eq!(samples.lag(Lsn(150), now), Lag::Known(Duration::from_millis(300)));
+        assert_eq!(
+            samples.lag(Lsn(200), now),
+            Lag::Known(Duration::from_millis(100))
+        );
+        assert_eq!(
+            samples.lag(Lsn(150), now),
+            Lag::Known(Duration::from_millis(300))
+        );
         // Behind the oldest sample: only a lower bound is known.
-        assert_eq!(samples.lag(Lsn(50), now), Lag::AtLeast(Duration::from_millis(400)));
+        assert_eq!(
+            samples.lag(Lsn(50), now),
+            Lag::AtLeast(Duration::from_millis(400))
+        );
     }
 
     #[test]

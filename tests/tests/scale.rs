@@ -1,0 +1,398 @@
+//! Scaling out on PostgreSQL's own machinery, with real processes: a streaming replica
+//! made by `pg_basebackup -R` serves the queries; a writer that sends back its
+//! `ClaimTrack-LSN` always reads its write; a replica that stops, is killed or falls
+//! behind is passed over without an error reaching a client, and takes reads again
+//! once it is back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tests::process::{Database, Service, keep_alive_agent, run_command, sample};
+use tests::replica::Replicated;
+
+const CREATE_SPEAKER: &str =
+    "mutation($input: CreateSpeakerInput!) { createSpeaker(input: $input) { speaker { id } } }";
+const SPEAKER: &str = "query($id: ID!) { speaker(id: $id) { id name } }";
+
+/// A POST of `query` with `variables`, as `key`, sending `lsn` back when given: the
+/// status, the `ClaimTrack-LSN` answered, and the body.
+fn post(
+    agent: &ureq::Agent,
+    service: &Service,
+    key: &str,
+    lsn: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (u16, Option<String>, Value) {
+    let bearer = format!("Bearer {key}");
+    let mut request = agent
+        .post(&service.url("/graphql"))
+        .header("content-type", "application/json")
+        .header("authorization", &bearer);
+    if let Some(lsn) = lsn {
+        request = request.header("ClaimTrack-LSN", lsn);
+    }
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    match request.send(body.as_bytes()) {
+        Ok(mut r) => {
+            let lsn = r
+                .headers()
+                .get("claimtrack-lsn")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = r.body_mut().read_json().unwrap_or(Value::Null);
+            (r.status().as_u16(), lsn, body)
+        }
+        Err(_) => (0, None, Value::Null),
+    }
+}
+
+/// Reads counted at `/metrics` by server and reason.
+fn reads(service: &Service, server: &str, reason: &str) -> f64 {
+    let series = format!("claimtrack_reads_total{{reason=\"{reason}\",server=\"{server}\"}}");
+    sample(&service.metrics(), &series).unwrap_or(0.0)
+}
+
+/// The one replica's state as `/readyz` reports it.
+fn replica_state(service: &Service) -> String {
+    let mut response = keep_alive_agent()
+        .get(&service.url("/readyz"))
+        .call()
+        .expect("GET /readyz");
+    let body: Value = response.body_mut().read_json().expect("JSON");
+    body["replicas"][0]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn wait_for_state(service: &Service, wanted: &str, limit: Duration) -> Duration {
+    let began = Instant::now();
+    loop {
+        if replica_state(service) == wanted {
+            return began.elapsed();
+        }
+        assert!(
+            began.elapsed() < limit,
+            "the replica was not {wanted} within {limit:?} (it is {}); the service's log:\n{}",
+            replica_state(service),
+            service.log_lines().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A service on the pair's primary, reading from its replica, and an editor's key.
+fn serve(pair: &Replicated, extra: &[&str]) -> (Service, String) {
+    let mut args = vec![
+        "--database-replica-url",
+        pair.replica_url.as_str(),
+        "--rate-limit-per-ip",
+        "0",
+        "--rate-limit-per-key",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    let service = Service::start(&pair.primary_url, &args);
+    let key = run_command(
+        &Database::Url(&pair.primary_url),
+        &["keys", "create", "--name", "scale", "--role", "editor"],
+    );
+    (service, key.trim().to_owned())
+}
+
+async fn on_replica(pair: &Replicated, sql: &str) {
+    let replica = sea_orm::Database::connect(&pair.replica_url)
+        .await
+        .expect("connect to the replica");
+    sea_orm::ConnectionTrait::execute_unprepared(&replica, sql)
+        .await
+        .expect("run on the replica");
+    replica.close().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
+    let pair = Replicated::start("scale-replica").await;
+    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "60000"]);
+    pair.caught_up(Duration::from_secs(30)).await;
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let agent = keep_alive_agent();
+
+    // Replay paused: the replica stays where it is, so what it serves is plainly its own.
+    on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
+    let (status, lsn, created) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        CREATE_SPEAKER,
+        json!({ "input": { "name": "Grace Hopper", "kind": "PERSON" } }),
+    );
+    assert_eq!(status, 200, "{created}");
+    let id = created["data"]["createSpeaker"]["speaker"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an id: {created}"))
+        .to_owned();
+    let lsn = lsn.expect("a write answers with its WAL position");
+    assert_eq!(created["extensions"]["lsn"], lsn.as_str());
+
+    // Without the position, the replica answers: it has not replayed the write.
+    let replica_before = reads(&service, "replica", "replica");
+    let (_, _, plain) = post(&agent, &service, &key, None, SPEAKER, json!({ "id": id }));
+    assert_eq!(plain["data"]["speaker"], Value::Null, "{plain}");
+    assert!(reads(&service, "replica", "replica") > replica_before);
+
+    // With it, the primary answers while the replica is behind: the write is there.
+    let behind_before = reads(&service, "primary", "behind");
+    let (_, _, mine) = post(
+        &agent,
+        &service,
+        &key,
+        Some(&lsn),
+        SPEAKER,
+        json!({ "id": id }),
+    );
+    assert_eq!(mine["data"]["speaker"]["name"], "Grace Hopper", "{mine}");
+    assert!(reads(&service, "primary", "behind") > behind_before);
+
+    // Replay resumed: once the replica has the write, it serves the writer too.
+    on_replica(&pair, "SELECT pg_wal_replay_resume()").await;
+    pair.caught_up(Duration::from_secs(30)).await;
+    let began = Instant::now();
+    loop {
+        let before = reads(&service, "replica", "replica");
+        let (_, _, read) = post(
+            &agent,
+            &service,
+            &key,
+            Some(&lsn),
+            SPEAKER,
+            json!({ "id": id }),
+        );
+        assert_eq!(read["data"]["speaker"]["name"], "Grace Hopper", "{read}");
+        if reads(&service, "replica", "replica") > before {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "the replica never took the read"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A position the service cannot read is refused, naming the header.
+    let (status, _, refused) = post(
+        &agent,
+        &service,
+        &key,
+        Some("yesterday"),
+        SPEAKER,
+        json!({ "id": id }),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ClaimTrack-LSN")
+    );
+
+    // Editors writing and reading back at once, concurrently: no write is ever missed.
+    let service = Arc::new(service);
+    let missed = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = (0..6)
+        .map(|w| {
+            let (service, key, missed) = (service.clone(), key.clone(), missed.clone());
+            std::thread::spawn(move || {
+                let agent = keep_alive_agent();
+                for i in 0..25 {
+                    let name = format!("Editor {w} speaker {i}");
+                    let (status, lsn, created) = post(
+                        &agent,
+                        &service,
+                        &key,
+                        None,
+                        CREATE_SPEAKER,
+                        json!({ "input": { "name": name, "kind": "PERSON" } }),
+                    );
+                    assert_eq!(status, 200, "{created}");
+                    assert!(created["errors"].is_null(), "{created}");
+                    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+                    // Some at once, some a moment later, when the replica may have it.
+                    std::thread::sleep(Duration::from_millis((i % 4) * 60));
+                    let (_, _, read) = post(
+                        &agent,
+                        &service,
+                        &key,
+                        lsn.as_deref(),
+                        SPEAKER,
+                        json!({ "id": id }),
+                    );
+                    if read["data"]["speaker"]["name"] != name.as_str() {
+                        missed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer");
+    }
+    assert_eq!(
+        missed.load(Ordering::Relaxed),
+        0,
+        "a writer missed its own write"
+    );
+    assert!(reads(&service, "replica", "replica") > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_outage_reaches_no_client_and_a_restarted_replica_serves_again() {
+    let pair = Replicated::start("scale-outage").await;
+    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "1000"]);
+    pair.caught_up(Duration::from_secs(30)).await;
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let service = Arc::new(service);
+
+    // Readers all along; every answer must be a whole one.
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (service, key) = (service.clone(), key.clone());
+            let (stop, failures, answered) = (stop.clone(), failures.clone(), answered.clone());
+            std::thread::spawn(move || {
+                let agent = keep_alive_agent();
+                let query = "{ speakers(first: 5) { totalCount nodes { id name } } }";
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, _, body) = post(&agent, &service, &key, None, query, json!({}));
+                    if status == 200
+                        && body["errors"].is_null()
+                        && body["data"]["speakers"].is_object()
+                    {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("a read failed: {status} {body}");
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let served_before = reads(&service, "replica", "replica");
+    assert!(served_before > 0.0, "the replica served no reads");
+
+    // Stopped at once, with its sessions cut mid-read.
+    pair.stop_replica("immediate");
+    let gone = wait_for_state(&service, "down", Duration::from_secs(5));
+    assert!(
+        gone <= Duration::from_millis(1000),
+        "noticed only after {gone:?}"
+    );
+    let primary_before = reads(&service, "primary", "unhealthy");
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        reads(&service, "primary", "unhealthy") > primary_before,
+        "the primary took no reads"
+    );
+
+    // Back: it serves again.
+    pair.start_replica();
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let served = reads(&service, "replica", "replica");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        reads(&service, "replica", "replica") > served,
+        "the restarted replica took no reads"
+    );
+
+    // Killed (SIGKILL to its postmaster): the same.
+    let pid = pair.replica_pid().expect("the replica runs");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the replica");
+    wait_for_state(&service, "down", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(500));
+    // A killed postmaster leaves its backends to notice and exit; start it once they have.
+    let began = Instant::now();
+    loop {
+        let started =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pair.start_replica()));
+        if started.is_ok() {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "the replica did not start again"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        reader.join().expect("a reader");
+    }
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "a client saw the outage"
+    );
+    assert!(answered.load(Ordering::Relaxed) > 100);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replica_too_far_behind_is_passed_over_until_it_catches_up() {
+    let pair = Replicated::start("scale-lag").await;
+    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "500"]);
+    pair.caught_up(Duration::from_secs(30)).await;
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let agent = keep_alive_agent();
+
+    on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
+    let (status, _, body) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        CREATE_SPEAKER,
+        json!({ "input": { "name": "Behind", "kind": "PERSON" } }),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body["errors"].is_null(), "{body}");
+    let lagging = wait_for_state(&service, "lagging", Duration::from_secs(5));
+    assert!(
+        lagging < Duration::from_secs(2),
+        "lagging noticed after {lagging:?}"
+    );
+    // Passed over: a plain read sees the write, from the primary.
+    let (_, _, read) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        "{ speakers(first: 100) { nodes { name } } }",
+        json!({}),
+    );
+    assert!(read.to_string().contains("Behind"), "{read}");
+
+    on_replica(&pair, "SELECT pg_wal_replay_resume()").await;
+    wait_for_state(&service, "serving", Duration::from_secs(10));
+    let metrics = service.metrics();
+    assert!(
+        metrics.contains("claimtrack_replica_lag_seconds{replica="),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("claimtrack_replica_serving{replica="),
+        "{metrics}"
+    );
+}

@@ -498,7 +498,8 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // cluster running (on a new port, the pool follows).
     let pool = opened.db.get_postgres_connection_pool().clone();
     let watcher = opened.health.watch(reads.listen_pool());
-    let replicas = reads.watch();
+    let mut followers = reads.watch();
+    followers.push(state.keys.follow(reads.listen_pool()));
     let supervisor = opened.cluster.take().map(|cluster| {
         Supervisor::start(cluster, global.pg_bin_dir.clone(), move |port| {
             let options = (*pool.connect_options()).clone().port(port);
@@ -531,7 +532,7 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // Key use times gathered since the last tick are written before the pool closes,
     // through a connection of this runtime (the workers' went with theirs).
     maintenance.abort();
-    for task in live.into_iter().chain(replicas) {
+    for task in live.into_iter().chain(followers) {
         task.abort();
     }
     let last = crate::db::one_connection(&opened.db);

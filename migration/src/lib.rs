@@ -35,6 +35,7 @@ mod m20261127_000011_index_search_per_config;
 mod m20261206_000012_add_natural_keys;
 mod m20261206_000013_cover_appearances_by_article;
 mod m20261207_000014_add_events;
+mod m20261208_000015_notify_key_changes;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_add_natural_keys::Migration),
             Box::new(m20261206_000013_cover_appearances_by_article::Migration),
             Box::new(m20261207_000014_add_events::Migration),
+            Box::new(m20261208_000015_notify_key_changes::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod browser;
 pub mod check;
 pub mod fixtures;
 pub mod http;
+pub mod pooler;
 pub mod process;
 pub mod receiver;
 pub mod replica;

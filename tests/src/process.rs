@@ -87,11 +87,21 @@ impl Service {
 
     /// Starts the service and waits until it is ready.
     pub fn start_on(database: Database<'_>, extra: &[&str]) -> Self {
+        Self::launch(database, extra, &[])
+    }
+
+    /// [`Service::start`], with these environment variables set.
+    pub fn start_with_env(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::launch(Database::Url(database_url), extra, env)
+    }
+
+    fn launch(database: Database<'_>, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut command = Command::new(crate::claimtrack_binary());
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         database.apply(&mut command);

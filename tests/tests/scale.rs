@@ -396,3 +396,164 @@ async fn a_replica_too_far_behind_is_passed_over_until_it_catches_up() {
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_share_one_database_through_pgbouncer() {
+    let private = tests::process::PrivateCluster::new("scale-pooler");
+    let cluster = claimtrack::embedded::Cluster::ensure_running(&private.options)
+        .await
+        .expect("start a private cluster");
+    let direct = cluster.database_url().to_owned();
+    let pooler = tests::pooler::Pooler::start(&direct, cluster.cluster_dir(), "session", 12);
+
+    // Through the pooler, the session settings still hold: sent with SET, not as
+    // startup options (which PgBouncer refuses).
+    let args = claimtrack::config::DbArgs {
+        db_behind_pooler: true,
+        db_statement_timeout_ms: 4_321,
+        ..Default::default()
+    };
+    let db = claimtrack::db::connect(&pooler.url, &args)
+        .await
+        .expect("connect through the pooler");
+    let timeout: String = tests::scalar(&db, "SHOW statement_timeout").await;
+    let plans: String = tests::scalar(&db, "SHOW plan_cache_mode").await;
+    assert_eq!(
+        (timeout.as_str(), plans.as_str()),
+        ("4321ms", "force_generic_plan")
+    );
+    db.close().await.ok();
+
+    let through_pooler = |extra: &[&str]| {
+        let mut args = vec![
+            "--db-behind-pooler",
+            "--db-pool-size",
+            "5",
+            "--rate-limit-per-key",
+            "0",
+            "--rate-limit-per-ip",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        Service::start_with_env(&pooler.url, &args, &[("DATABASE_DIRECT_URL", &direct)])
+    };
+    let first = through_pooler(&[]);
+    let second = through_pooler(&["--no-migrate"]);
+    let key = run_command(
+        &Database::Url(&direct),
+        &["keys", "create", "--name", "pooled", "--role", "editor"],
+    );
+    let key = key.trim().to_owned();
+    let queries_before = pooler.stat("STATS", "total_query_count");
+
+    // Three editors on each instance, each reading its writes back through the other.
+    let services = Arc::new([first, second]);
+    let editors: Vec<_> = (0..6)
+        .map(|e| {
+            let (services, key) = (services.clone(), key.clone());
+            std::thread::spawn(move || {
+                let agent = keep_alive_agent();
+                let (mine, other) = (&services[e % 2], &services[(e + 1) % 2]);
+                for i in 0..15 {
+                    let name = format!("Pooled {e}-{i}");
+                    let input = json!({ "input": { "name": name, "kind": "PERSON" } });
+                    let (status, lsn, created) =
+                        post(&agent, mine, &key, None, CREATE_SPEAKER, input);
+                    assert!(status == 200 && created["errors"].is_null(), "{created}");
+                    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+                    let (_, _, read) = post(
+                        &agent,
+                        other,
+                        &key,
+                        lsn.as_deref(),
+                        SPEAKER,
+                        json!({ "id": id }),
+                    );
+                    assert_eq!(read["data"]["speaker"]["name"], name.as_str(), "{read}");
+                }
+            })
+        })
+        .collect();
+    for editor in editors {
+        editor.join().expect("an editor");
+    }
+    let primary = sea_orm::Database::connect(&direct).await.expect("connect");
+    let written: i64 = tests::scalar(
+        &primary,
+        "SELECT count(*) FROM speaker WHERE name LIKE 'Pooled %'",
+    )
+    .await;
+    assert_eq!(written, 90);
+    // Every statement went through the pooler, over at most its 12 server connections.
+    assert!(pooler.stat("STATS", "total_query_count") - queries_before >= 180);
+    let servers: i64 = tests::scalar(
+        &primary,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'claimtrack' AND application_name = 'claimtrack' AND client_port IS NOT NULL",
+    )
+    .await;
+    assert!(servers <= 12 + 4, "{servers} server connections");
+    primary.close().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_revoked_on_one_instance_stops_working_on_every_instance_at_once() {
+    let db = tests::TestDb::new().await;
+    let url = db.url();
+    let open = [
+        "--no-migrate",
+        "--rate-limit-per-key",
+        "0",
+        "--rate-limit-per-ip",
+        "0",
+    ];
+    let (a, b) = (Service::start(&url, &open), Service::start(&url, &open));
+    let admin = db.key(entity::ApiRole::Admin).await;
+    let agent = keep_alive_agent();
+    // Three rounds: each must beat the 5 s reload timer by far, so the timer cannot be
+    // what made them (a round lands within 300 ms of a tick by chance 6 % of the time).
+    for round in 0..3 {
+        let (_, _, made) = post(
+            &agent,
+            &a,
+            &admin,
+            None,
+            "mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { id } secret } }",
+            json!({ "input": { "name": format!("Dashboard {round}"), "role": "READER" } }),
+        );
+        let id = made["data"]["createApiKey"]["apiKey"]["id"].clone();
+        let secret = made["data"]["createApiKey"]["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a key: {made}"))
+            .to_owned();
+        let viewer = "{ viewer { role } }";
+        let (status, _, seen) = post(&agent, &b, &secret, None, viewer, json!({}));
+        assert_eq!(
+            (status, &seen["data"]["viewer"]["role"]),
+            (200, &json!("READER")),
+            "{seen}"
+        );
+
+        let (_, _, revoked) = post(
+            &agent,
+            &a,
+            &admin,
+            None,
+            "mutation($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { apiKey { id } } }",
+            json!({ "input": { "id": id } }),
+        );
+        assert!(revoked["errors"].is_null(), "{revoked}");
+        let began = Instant::now();
+        loop {
+            let (status, _, _) = post(&agent, &b, &secret, None, viewer, json!({}));
+            if status == 401 {
+                break;
+            }
+            assert!(
+                began.elapsed() < Duration::from_millis(300),
+                "round {round}: the other instance still took the revoked key after {:?}",
+                began.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

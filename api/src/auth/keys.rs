@@ -25,6 +25,9 @@ use entity::api_key;
 /// process keeps working here.
 pub const REFRESH: Duration = Duration::from_secs(5);
 
+/// Where key changes are announced (by a trigger on `api_key`).
+pub const CHANGES: &str = "claimtrack_keys";
+
 /// Past this age the keys are reloaded on the request path: no timer is running (an
 /// in-process schema, a command-line tool), or it has fallen far behind.
 const STALE: Duration = Duration::from_secs(15);
@@ -108,6 +111,48 @@ impl KeyStore {
     pub async fn verify_fetched(&self, presented: &PresentedKey) -> Result<Viewer, Refused> {
         let entry = self.fetch(&presented.prefix).await?;
         self.admit_presented(presented, entry)
+    }
+
+    /// Reloads the keys whenever the database announces a change to them (a key made,
+    /// revoked or purged by any instance or command), until the task is aborted; the
+    /// maintenance timer's reloads remain the backstop. Listens through `pool`'s server.
+    pub fn follow(&self, pool: sea_orm::sqlx::PgPool) -> tokio::task::JoinHandle<()> {
+        let keys = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let listening = async {
+                    let mut listener =
+                        sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    listener.listen(CHANGES).await?;
+                    Ok::<_, sea_orm::sqlx::Error>(listener)
+                };
+                let mut listener = match listening.await {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        tracing::debug!(%error, "cannot listen for key changes; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                // What changed while nobody listened.
+                keys.reload().await;
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(_)) => {
+                            while listener.next_buffered().is_some() {}
+                            keys.reload().await;
+                        }
+                        // Reconnected (and listening again): changes may have been missed.
+                        Ok(None) => keys.reload().await,
+                        Err(error) => {
+                            tracing::debug!(%error, "lost the key change notifications");
+                            break;
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
     }
 
     /// Reloads the keys (the maintenance timer calls this every [`REFRESH`]).

@@ -498,8 +498,14 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
     // cluster running (on a new port, the pool follows).
     let pool = opened.db.get_postgres_connection_pool().clone();
     let watcher = opened.health.watch(reads.listen_pool());
-    let mut followers = reads.watch();
-    followers.push(state.keys.follow(reads.listen_pool()));
+    // ERROR-level spans, like the maintenance timer's, so that what the log filter keeps
+    // of their SQL is attributed to them.
+    let mut followers =
+        tracing::error_span!("maintenance", job = "replicas").in_scope(|| reads.watch());
+    followers.push(
+        tracing::error_span!("maintenance", job = "keys")
+            .in_scope(|| state.keys.follow(reads.listen_pool())),
+    );
     let supervisor = opened.cluster.take().map(|cluster| {
         Supervisor::start(cluster, global.pg_bin_dir.clone(), move |port| {
             let options = (*pool.connect_options()).clone().port(port);

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::secret::PresentedKey;
@@ -118,41 +119,44 @@ impl KeyStore {
     /// maintenance timer's reloads remain the backstop. Listens through `pool`'s server.
     pub fn follow(&self, pool: sea_orm::sqlx::PgPool) -> tokio::task::JoinHandle<()> {
         let keys = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let listening = async {
-                    let mut listener =
-                        sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
-                    listener.listen(CHANGES).await?;
-                    Ok::<_, sea_orm::sqlx::Error>(listener)
-                };
-                let mut listener = match listening.await {
-                    Ok(listener) => listener,
-                    Err(error) => {
-                        tracing::debug!(%error, "cannot listen for key changes; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        continue;
-                    }
-                };
-                // What changed while nobody listened.
-                keys.reload().await;
+        tokio::spawn(
+            async move {
                 loop {
-                    match listener.try_recv().await {
-                        Ok(Some(_)) => {
-                            while listener.next_buffered().is_some() {}
-                            keys.reload().await;
-                        }
-                        // Reconnected (and listening again): changes may have been missed.
-                        Ok(None) => keys.reload().await,
+                    let listening = async {
+                        let mut listener =
+                            sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                        listener.listen(CHANGES).await?;
+                        Ok::<_, sea_orm::sqlx::Error>(listener)
+                    };
+                    let mut listener = match listening.await {
+                        Ok(listener) => listener,
                         Err(error) => {
-                            tracing::debug!(%error, "lost the key change notifications");
-                            break;
+                            tracing::debug!(%error, "cannot listen for key changes; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    };
+                    // What changed while nobody listened.
+                    keys.reload().await;
+                    loop {
+                        match listener.try_recv().await {
+                            Ok(Some(_)) => {
+                                while listener.next_buffered().is_some() {}
+                                keys.reload().await;
+                            }
+                            // Reconnected (and listening again): changes may have been missed.
+                            Ok(None) => keys.reload().await,
+                            Err(error) => {
+                                tracing::debug!(%error, "lost the key change notifications");
+                                break;
+                            }
                         }
                     }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        })
+            .instrument(tracing::Span::current()),
+        )
     }
 
     /// Reloads the keys (the maintenance timer calls this every [`REFRESH`]).

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::Health;
 use crate::config::DbArgs;
@@ -364,15 +365,18 @@ impl Reads {
             .map(|r| r.health.watch(r.db.get_postgres_connection_pool().clone()))
             .collect();
         let reads = self.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut samples = Samples::default();
-            let mut tick = tokio::time::interval(POLL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                reads.check(&mut samples).await;
+        tasks.push(tokio::spawn(
+            async move {
+                let mut samples = Samples::default();
+                let mut tick = tokio::time::interval(POLL);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    reads.check(&mut samples).await;
+                }
             }
-        }));
+            .instrument(tracing::Span::current()),
+        ));
         tasks
     }
 

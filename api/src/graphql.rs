@@ -46,7 +46,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::policy::{self, PolicyConfig};
 use crate::auth::{KeyStore, Viewer};
 use crate::config::Limits;
-use crate::db::reads::{ReadAfter, Reads};
+use crate::db::reads::{Lsn, ReadAfter, Reads};
 use crate::graphql::compiled::{Compiler, Learning, Route};
 use crate::service::Actor;
 
@@ -154,12 +154,27 @@ impl AppSchema {
             .and_then(|v| v.downcast_ref::<Viewer>())
             .cloned()
             .unwrap_or_default();
-        let after = request
+        let sent = request
             .data
             .get(&TypeId::of::<ReadAfter>())
             .and_then(|v| v.downcast_ref::<ReadAfter>())
             .map(|r| r.0);
         let ((operation, mut answer, wrote), sql) = crate::metrics::counting_sql(async {
+            // The position to read after: the `ClaimTrack-LSN` header's, or the request's
+            // `extensions.lsn` (the way over WebSocket), the later of the two.
+            let after = match request.extensions.get("lsn") {
+                None => sent,
+                Some(async_graphql::Value::String(text)) if text.parse::<Lsn>().is_ok() => {
+                    sent.max(text.parse::<Lsn>().ok())
+                }
+                Some(_) => {
+                    let refused = policy::refusal(
+                        "BAD_USER_INPUT",
+                        format!("extensions.lsn: {}", crate::db::reads::BadLsn),
+                    );
+                    return (None, Response::from_errors(vec![refused]).into(), false);
+                }
+            };
             let route = if compile {
                 self.compiler.route(&request)
             } else {
@@ -389,11 +404,11 @@ struct Again {
     variables: async_graphql::Variables,
     extensions: async_graphql::Extensions,
     viewer: Viewer,
-    after: Option<crate::db::reads::Lsn>,
+    after: Option<Lsn>,
 }
 
 impl Again {
-    fn of(request: &Request, viewer: &Viewer, after: Option<crate::db::reads::Lsn>) -> Self {
+    fn of(request: &Request, viewer: &Viewer, after: Option<Lsn>) -> Self {
         Self {
             query: request.query.clone(),
             operation_name: request.operation_name.clone(),

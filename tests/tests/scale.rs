@@ -183,6 +183,30 @@ async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    // The same position sent as `extensions.lsn` (the way over WebSocket) works alike.
+    on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
+    let (status, lsn, created) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        CREATE_SPEAKER,
+        json!({ "input": { "name": "Katherine Johnson", "kind": "PERSON" } }),
+    );
+    assert_eq!(status, 200, "{created}");
+    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+    let body = json!({ "query": SPEAKER, "variables": { "id": id }, "extensions": { "lsn": lsn } });
+    let (_, text) = service.post_raw(
+        &agent,
+        body.to_string().as_bytes(),
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &format!("Bearer {key}")),
+        ],
+    );
+    assert!(text.contains("Katherine Johnson"), "{text}");
+    on_replica(&pair, "SELECT pg_wal_replay_resume()").await;
+
     // A position the service cannot read is refused, naming the header.
     let (status, _, refused) = post(
         &agent,
@@ -248,6 +272,77 @@ async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
         "a writer missed its own write"
     );
     assert!(reads(&service, "replica", "replica") > 0.0);
+}
+
+/// The benchmark's read scenarios (`bench/scenarios`), with the variables their
+/// `# variables:` SQL picks on `db`.
+async fn bench_reads(db: &sea_orm::DatabaseConnection) -> Vec<(String, String, Value)> {
+    let dir = tests::workspace_dir().join("bench").join("scenarios");
+    let mut reads = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("bench/scenarios") {
+        let path = entry.expect("an entry").path();
+        let text = std::fs::read_to_string(&path).expect("a scenario");
+        if text.lines().any(|l| l.trim() == "# writes") {
+            continue;
+        }
+        let picked = match text.lines().find_map(|l| l.strip_prefix("# variables:")) {
+            Some(sql) => {
+                let json: String =
+                    tests::scalar(db, &format!("SELECT ({})::text", sql.trim())).await;
+                let value: Value = serde_json::from_str(&json).expect("variables");
+                match value {
+                    Value::Array(mut all) => all.swap_remove(0),
+                    one => one,
+                }
+            }
+            None => json!({}),
+        };
+        let query: String = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let name = path
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        reads.push((name, query, picked));
+    }
+    reads
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_benchmarked_read_runs_on_a_replica_as_on_the_primary() {
+    let pair = Replicated::start("scale-reads").await;
+    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "60000"]);
+    run_command(
+        &Database::Url(&pair.primary_url),
+        &["generate", "--statements", "600"],
+    );
+    pair.caught_up(Duration::from_secs(30)).await;
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let primary = sea_orm::Database::connect(&pair.primary_url)
+        .await
+        .expect("connect");
+    let reads_list = bench_reads(&primary).await;
+    assert!(reads_list.len() >= 6, "{} scenarios", reads_list.len());
+    let agent = keep_alive_agent();
+    for (name, query, variables) in reads_list {
+        // Twice: the resolvers answer first, then the compiled statement where there is one.
+        for round in 0..2 {
+            let before = reads(&service, "replica", "replica");
+            let (status, _, body) = post(&agent, &service, &key, None, &query, variables.clone());
+            assert_eq!(status, 200, "{name}: {body}");
+            assert!(body["errors"].is_null(), "{name} (round {round}): {body}");
+            assert!(body["data"].is_object(), "{name}: {body}");
+            assert!(
+                reads(&service, "replica", "replica") > before,
+                "{name}: not on the replica"
+            );
+        }
+    }
+    primary.close().await.ok();
 }
 
 #[tokio::test(flavor = "multi_thread")]

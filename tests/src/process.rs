@@ -326,15 +326,19 @@ impl PrivateCluster {
 
     /// The running server's postmaster pid, from its `postmaster.pid`.
     pub fn postmaster_pid(&self) -> Option<i32> {
-        let pgdata = std::fs::canonicalize(self.data_dir().join("postgres")).ok()?;
-        std::fs::read_to_string(pgdata.join("postmaster.pid"))
-            .ok()?
-            .lines()
-            .next()?
-            .trim()
-            .parse()
-            .ok()
+        postmaster_pid_in(&std::fs::canonicalize(self.data_dir().join("postgres")).ok()?)
     }
+}
+
+/// The pid of the server running in `pgdata`, from its `postmaster.pid`.
+pub fn postmaster_pid_in(pgdata: &Path) -> Option<i32> {
+    std::fs::read_to_string(pgdata.join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 impl Drop for PrivateCluster {

@@ -130,13 +130,7 @@ impl Replicated {
 
     /// The replica's postmaster pid, while it runs.
     pub fn replica_pid(&self) -> Option<i32> {
-        std::fs::read_to_string(self.pgdata().join("postmaster.pid"))
-            .ok()?
-            .lines()
-            .next()?
-            .trim()
-            .parse()
-            .ok()
+        crate::process::postmaster_pid_in(&self.pgdata())
     }
 
     /// Waits until the replica has replayed everything the primary has flushed.

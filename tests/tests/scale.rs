@@ -103,6 +103,34 @@ fn serve(pair: &Replicated, extra: &[&str]) -> (Service, String) {
     (service, key.trim().to_owned())
 }
 
+/// A primary and its replica, caught up, and a service reading from it that sees the
+/// replica serving, with an editor's key.
+async fn serving_pair(label: &str, max_lag_ms: &str) -> (Replicated, Service, String) {
+    let pair = Replicated::start(label).await;
+    let (service, key) = serve(&pair, &["--replica-max-lag-ms", max_lag_ms]);
+    pair.caught_up(Duration::from_secs(30)).await;
+    wait_for_state(&service, "serving", Duration::from_secs(30));
+    (pair, service, key)
+}
+
+/// Creates a speaker through `service`; its id and the write's `ClaimTrack-LSN`.
+fn create_speaker(
+    agent: &ureq::Agent,
+    service: &Service,
+    key: &str,
+    name: &str,
+) -> (Value, String) {
+    let input = json!({ "input": { "name": name, "kind": "PERSON" } });
+    let (status, lsn, created) = post(agent, service, key, None, CREATE_SPEAKER, input);
+    assert!(status == 200 && created["errors"].is_null(), "{created}");
+    let lsn = lsn.expect("a write answers with its WAL position");
+    assert_eq!(created["extensions"]["lsn"], lsn.as_str());
+    (
+        created["data"]["createSpeaker"]["speaker"]["id"].clone(),
+        lsn,
+    )
+}
+
 async fn on_replica(pair: &Replicated, sql: &str) {
     let replica = sea_orm::Database::connect(&pair.replica_url)
         .await
@@ -115,29 +143,12 @@ async fn on_replica(pair: &Replicated, sql: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
-    let pair = Replicated::start("scale-replica").await;
-    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "60000"]);
-    pair.caught_up(Duration::from_secs(30)).await;
-    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let (pair, service, key) = serving_pair("scale-replica", "60000").await;
     let agent = keep_alive_agent();
 
     // Replay paused: the replica stays where it is, so what it serves is plainly its own.
     on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
-    let (status, lsn, created) = post(
-        &agent,
-        &service,
-        &key,
-        None,
-        CREATE_SPEAKER,
-        json!({ "input": { "name": "Grace Hopper", "kind": "PERSON" } }),
-    );
-    assert_eq!(status, 200, "{created}");
-    let id = created["data"]["createSpeaker"]["speaker"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an id: {created}"))
-        .to_owned();
-    let lsn = lsn.expect("a write answers with its WAL position");
-    assert_eq!(created["extensions"]["lsn"], lsn.as_str());
+    let (id, lsn) = create_speaker(&agent, &service, &key, "Grace Hopper");
 
     // Without the position, the replica answers: it has not replayed the write.
     let replica_before = reads(&service, "replica", "replica");
@@ -185,16 +196,7 @@ async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
 
     // The same position sent as `extensions.lsn` (the way over WebSocket) works alike.
     on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
-    let (status, lsn, created) = post(
-        &agent,
-        &service,
-        &key,
-        None,
-        CREATE_SPEAKER,
-        json!({ "input": { "name": "Katherine Johnson", "kind": "PERSON" } }),
-    );
-    assert_eq!(status, 200, "{created}");
-    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+    let (id, lsn) = create_speaker(&agent, &service, &key, "Katherine Johnson");
     let body = json!({ "query": SPEAKER, "variables": { "id": id }, "extensions": { "lsn": lsn } });
     let (_, text) = service.post_raw(
         &agent,
@@ -347,10 +349,7 @@ async fn every_benchmarked_read_runs_on_a_replica_as_on_the_primary() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replica_outage_reaches_no_client_and_a_restarted_replica_serves_again() {
-    let pair = Replicated::start("scale-outage").await;
-    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "1000"]);
-    pair.caught_up(Duration::from_secs(30)).await;
-    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let (pair, service, key) = serving_pair("scale-outage", "1000").await;
     let service = Arc::new(service);
 
     // Readers all along; every answer must be a whole one.
@@ -446,23 +445,11 @@ async fn a_replica_outage_reaches_no_client_and_a_restarted_replica_serves_again
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replica_too_far_behind_is_passed_over_until_it_catches_up() {
-    let pair = Replicated::start("scale-lag").await;
-    let (service, key) = serve(&pair, &["--replica-max-lag-ms", "500"]);
-    pair.caught_up(Duration::from_secs(30)).await;
-    wait_for_state(&service, "serving", Duration::from_secs(30));
+    let (pair, service, key) = serving_pair("scale-lag", "500").await;
     let agent = keep_alive_agent();
 
     on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
-    let (status, _, body) = post(
-        &agent,
-        &service,
-        &key,
-        None,
-        CREATE_SPEAKER,
-        json!({ "input": { "name": "Behind", "kind": "PERSON" } }),
-    );
-    assert_eq!(status, 200, "{body}");
-    assert!(body["errors"].is_null(), "{body}");
+    create_speaker(&agent, &service, &key, "Behind");
     let lagging = wait_for_state(&service, "lagging", Duration::from_secs(5));
     assert!(
         lagging < Duration::from_secs(2),

@@ -639,3 +639,69 @@ async fn a_key_revoked_on_one_instance_stops_working_on_every_instance_at_once()
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscriptions_follow_the_primary_while_the_replica_is_behind() {
+    let (pair, service, key) = serving_pair("scale-live", "60000").await;
+    let agent = keep_alive_agent();
+    let (speaker, _) = create_speaker(&agent, &service, &key, "Ada Lovelace");
+    let (_, _, claim) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        "mutation($input: CreateClaimInput!) { createClaim(input: $input) { claim { id } } }",
+        json!({ "input": { "text": "Engines can compose music" } }),
+    );
+    let claim = claim["data"]["createClaim"]["claim"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a claim: {claim}"))
+        .to_owned();
+    let url = format!("ws://127.0.0.1:{}/graphql/ws", service.port);
+    let mut subscriber = tests::ws::Client::connect_as(&url, Some(&key)).await;
+    let op = subscriber
+        .subscribe(
+            "subscription { statementAdded { id text speaker { name } } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The replica holds nothing of what follows: the event and the records it names
+    // come from the primary.
+    on_replica(&pair, "SELECT pg_wal_replay_pause()").await;
+    let input = tests::fixtures::said(
+        speaker.as_str().expect("an id"),
+        &claim,
+        "SUPPORTS",
+        "2024-03-01",
+    );
+    let (_, _, created) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        "mutation($input: CreateStatementInput!) { createStatement(input: $input) { statement { id } } }",
+        json!({ "input": input }),
+    );
+    let id = created["data"]["createStatement"]["statement"]["id"].clone();
+    assert!(id.is_string(), "{created}");
+    let payload = subscriber.next_payload(&op, Duration::from_secs(10)).await;
+    assert_eq!(payload["data"]["statementAdded"]["id"], id, "{payload}");
+    assert_eq!(
+        payload["data"]["statementAdded"]["speaker"]["name"],
+        "Ada Lovelace"
+    );
+    // A plain query meanwhile reads the replica, which has not seen it.
+    let (_, _, plain) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        "query($id: ID!) { statement(id: $id) { id } }",
+        json!({ "id": id }),
+    );
+    assert_eq!(plain["data"]["statement"], Value::Null, "{plain}");
+    on_replica(&pair, "SELECT pg_wal_replay_resume()").await;
+    subscriber.close().await;
+}

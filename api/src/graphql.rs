@@ -46,7 +46,7 @@ use sea_orm::DatabaseConnection;
 use crate::auth::policy::{self, PolicyConfig};
 use crate::auth::{KeyStore, Viewer};
 use crate::config::Limits;
-use crate::db::reads::{Lsn, ReadAfter, Reads};
+use crate::db::reads::{Lsn, PrimaryLost, ReadAfter, Reads};
 use crate::graphql::compiled::{Compiler, Learning, Route};
 use crate::service::Actor;
 
@@ -226,6 +226,15 @@ impl AppSchema {
                 return (None, Response::from_errors(vec![refused]).into(), false);
             }
             let writes = kind == Some(OperationType::Mutation);
+            if writes && request.data.get(&TypeId::of::<PrimaryLost>()).is_some() {
+                let refused = policy::refusal(
+                    "UNAVAILABLE",
+                    "the primary database is unavailable: writes wait until it is back \
+                     (reads go on from replicas)"
+                        .to_owned(),
+                );
+                return (None, Response::from_errors(vec![refused]).into(), false);
+            }
             let operation = operation_name(&mut request);
             let learning = match route {
                 Route::Learn(key) => Learning::new(key, &mut request),

@@ -29,7 +29,7 @@ use crate::auth::secret::PresentedKey;
 use crate::auth::{KeyStore, Viewer};
 use crate::config::{Access, Limits};
 use crate::db::Health;
-use crate::db::reads::{self, Lsn, ReadAfter, Reads};
+use crate::db::reads::{self, Lsn, PrimaryLost, ReadAfter, Reads};
 use crate::graphql::{Answer, AppSchema, SchemaOptions, build_schema_with, shape};
 use crate::rate_limit::{Bucket, RateLimits, retry_after_seconds};
 
@@ -143,6 +143,16 @@ impl AppState {
         Self { health, ..self }
     }
 
+    /// What the service can answer now: everything while the primary answers; only
+    /// reads while it is lost and a replica serves; nothing otherwise.
+    pub(crate) fn reach(&self) -> Reach {
+        match (self.health.is_up(), self.schema.reads().serving()) {
+            (true, _) => Reach::All,
+            (false, true) => Reach::ReadsOnly,
+            (false, false) => Reach::Nothing,
+        }
+    }
+
     /// Housekeeping on a timer: reloads the keys, writes key use times, drops idle
     /// rate-limit buckets, analyzes tables whose planner statistics are missing or
     /// stale (see `service::statistics`).
@@ -160,6 +170,14 @@ impl AppState {
             tracing::warn!(error = %e, "cannot expire old events");
         }
     }
+}
+
+/// See [`AppState::reach`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    All,
+    ReadsOnly,
+    Nothing,
 }
 
 /// Mounts the routes on an actix app.
@@ -562,7 +580,8 @@ async fn execute_batch(
     after: Option<Lsn>,
     media: Media,
 ) -> HttpResponse {
-    if !state.health.is_up() {
+    let reach = state.reach();
+    if reach == Reach::Nothing {
         return unavailable(media);
     }
     let Ok(_turn) = state.admission.enter(requests.len()).await else {
@@ -572,7 +591,10 @@ async fn execute_batch(
         requests
             .into_iter()
             .map(|r| {
-                let r = r.data(viewer.clone());
+                let mut r = r.data(viewer.clone());
+                if reach == Reach::ReadsOnly {
+                    r = r.data(PrimaryLost);
+                }
                 match after {
                     Some(after) => r.data(ReadAfter(after)),
                     None => r,
@@ -605,7 +627,8 @@ async fn execute(
     after: Option<Lsn>,
     media: Media,
 ) -> HttpResponse {
-    if !state.health.is_up() {
+    let reach = state.reach();
+    if reach == Reach::Nothing {
         return unavailable(media);
     }
     let Ok(_turn) = state.admission.enter(1).await else {
@@ -613,6 +636,9 @@ async fn execute(
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let mut request = request.data(viewer);
+    if reach == Reach::ReadsOnly {
+        request = request.data(PrimaryLost);
+    }
     if let Some(after) = after {
         request = request.data(ReadAfter(after));
     }
@@ -795,9 +821,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         true => serde_json::json!({ "status": status }),
         false => serde_json::json!({ "status": status, "replicas": replicas }),
     };
-    // Replicas do not decide readiness: without them, the primary takes their reads.
+    // Replicas do not decide readiness while the primary answers (it takes their reads);
+    // while it does not, a serving replica keeps the service up for reads.
     match up {
         true => HttpResponse::Ok().json(body("ready")),
+        false if state.schema.reads().serving() => HttpResponse::Ok().json(body("reads only")),
         false => HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, "5"))
             .json(body("database unavailable")),

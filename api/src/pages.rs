@@ -230,7 +230,7 @@ impl Stop {
 fn prepare(state: &AppState, req: &HttpRequest, asked: &Asked) -> Result<Narrowing, Stop> {
     crate::http::limit_address(state, req).map_err(Stop::Refused)?;
     let narrowing = asked.narrowing().map_err(Stop::Narrowing)?;
-    if state.health.is_watched() && !state.health.is_up() {
+    if state.health.is_watched() && state.reach() == crate::http::Reach::Nothing {
         return Err(Stop::Unavailable);
     }
     Ok(narrowing)

@@ -389,6 +389,16 @@ pub fn restart_cluster(pgdata: &Path, socket_dir: &Path, port: u16) {
     assert!(status.success(), "pg_ctl start failed");
 }
 
+/// `pg_ctl stop` of a running cluster in `mode` (`fast`, `immediate`).
+pub fn stop_cluster(pgdata: &Path, mode: &str) {
+    let status = pg_ctl(pgdata)
+        .args(["stop", "-w", "-t", "60", "-m", mode, "-D"])
+        .arg(pgdata)
+        .status()
+        .expect("run pg_ctl");
+    assert!(status.success(), "pg_ctl stop failed");
+}
+
 /// `pg_ctl restart -m fast` of a running cluster: every session is ended.
 pub fn restart_cluster_fast(pgdata: &Path) {
     let status = pg_ctl(pgdata)

@@ -18,6 +18,8 @@ pub struct Replicated {
     pub replica_url: String,
     /// The scratch dir holding the replica's data dir and socket dir.
     root: PathBuf,
+    /// The primary's data dir, socket dir and port, to stop and start it.
+    primary_at: (PathBuf, PathBuf, u16),
     port: u16,
     bin_dir: PathBuf,
     owner: (u32, u32),
@@ -74,7 +76,13 @@ impl Replicated {
         let port = free_port();
         let mut replica_url = parsed.clone();
         replica_url.set_port(Some(port)).expect("a port");
+        let primary_at = (
+            pgdata.clone(),
+            cluster.socket_dir().to_path_buf(),
+            cluster.port(),
+        );
         let replica = Self {
+            primary_at,
             primary,
             primary_url,
             replica_url: replica_url.to_string(),
@@ -126,6 +134,17 @@ impl Replicated {
             .status()
             .expect("run pg_ctl stop");
         assert!(status.success(), "the replica did not stop");
+    }
+
+    /// Stops the primary: `immediate` is a crash, as far as its clients can tell.
+    pub fn stop_primary(&self, mode: &str) {
+        crate::process::stop_cluster(&self.primary_at.0, mode);
+    }
+
+    /// Starts the stopped primary again, on the port it had.
+    pub fn start_primary(&self) {
+        let (pgdata, socket_dir, port) = &self.primary_at;
+        crate::process::restart_cluster(pgdata, socket_dir, *port);
     }
 
     /// The replica's postmaster pid, while it runs.

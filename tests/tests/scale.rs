@@ -705,3 +705,85 @@ async fn subscriptions_follow_the_primary_while_the_replica_is_behind() {
     on_replica(&pair, "SELECT pg_wal_replay_resume()").await;
     subscriber.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn while_the_primary_is_down_reads_go_on_from_the_replica_and_writes_fail_fast() {
+    let (pair, service, key) = serving_pair("scale-primary-down", "60000").await;
+    let agent = keep_alive_agent();
+    let (id, lsn) = create_speaker(&agent, &service, &key, "Before the outage");
+    pair.caught_up(Duration::from_secs(30)).await;
+
+    pair.stop_primary("immediate");
+    let began = Instant::now();
+    loop {
+        let (status, _) = service.readyz();
+        if status == 200 && service_status(&service) == "reads only" {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "still {status} after 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Reads, the writer's own included (the replica has it), are answered in full.
+    for _ in 0..20 {
+        let (status, _, read) = post(
+            &agent,
+            &service,
+            &key,
+            Some(&lsn),
+            SPEAKER,
+            json!({ "id": id }),
+        );
+        assert_eq!(status, 200, "{read}");
+        assert_eq!(
+            read["data"]["speaker"]["name"], "Before the outage",
+            "{read}"
+        );
+    }
+    let (status, _, list) = post(
+        &agent,
+        &service,
+        &key,
+        None,
+        "{ speakers(first: 5) { totalCount } }",
+        json!({}),
+    );
+    assert!(status == 200 && list["errors"].is_null(), "{list}");
+    // A write is refused at once, 503 with UNAVAILABLE, instead of waiting for a connection.
+    let asked = Instant::now();
+    let input = json!({ "input": { "name": "During the outage", "kind": "PERSON" } });
+    let (status, _, refused) = post(&agent, &service, &key, None, CREATE_SPEAKER, input);
+    assert_eq!(status, 503, "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "UNAVAILABLE");
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "refused after {:?}",
+        asked.elapsed()
+    );
+
+    // Back: writes work again.
+    pair.start_primary();
+    let began = Instant::now();
+    loop {
+        if service_status(&service) == "ready" {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(15),
+            "the primary was not found again"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    create_speaker(&agent, &service, &key, "After the outage");
+}
+
+/// `/readyz`'s `status`.
+fn service_status(service: &Service) -> String {
+    let Ok(mut response) = keep_alive_agent().get(&service.url("/readyz")).call() else {
+        return String::new();
+    };
+    let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+    body["status"].as_str().unwrap_or_default().to_owned()
+}

@@ -82,6 +82,11 @@ impl FromStr for Lsn {
 #[derive(Debug, Clone, Copy)]
 pub struct ReadAfter(pub Lsn);
 
+/// In request data: the primary is lost (a replica serves the reads meanwhile), so a
+/// write is refused at once rather than after waiting for a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct PrimaryLost;
+
 /// A replica's state, as its monitor last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -133,6 +138,13 @@ struct Replica {
 impl Replica {
     fn state(&self) -> State {
         State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// Whether it takes reads at `now` (milliseconds since the router's epoch).
+    fn serving(&self, now: u64) -> bool {
+        self.state() == State::Serving
+            && self.health.is_up()
+            && self.pass_over_until_ms.load(Ordering::Acquire) <= now
     }
 
     fn set_state(&self, state: State) {
@@ -273,6 +285,12 @@ impl Reads {
             .unwrap_or_else(|| self.0.primary.get_postgres_connection_pool().clone())
     }
 
+    /// Whether some replica serves reads now.
+    pub fn serving(&self) -> bool {
+        let now = self.now_ms();
+        self.0.replicas.iter().any(|r| r.serving(now))
+    }
+
     /// Whether any replica is configured.
     pub fn has_replicas(&self) -> bool {
         !self.0.replicas.is_empty()
@@ -295,10 +313,7 @@ impl Reads {
         for offset in 0..replicas.len() {
             let index = (start + offset) % replicas.len();
             let replica = &replicas[index];
-            let serving = replica.state() == State::Serving
-                && replica.health.is_up()
-                && replica.pass_over_until_ms.load(Ordering::Acquire) <= now;
-            if !serving {
+            if !replica.serving(now) {
                 continue;
             }
             any_serving = true;

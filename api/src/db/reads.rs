@@ -437,39 +437,25 @@ impl Reads {
                 Some(None) => State::NotInRecovery,
                 Some(Some(replayed)) => {
                     replica.replayed.fetch_max(replayed.0, Ordering::AcqRel);
-                    match samples.lag(replayed, Instant::now()) {
-                        Lag::Known(lag) => {
-                            replica.lag_ms.store(
-                                u64::try_from(lag.as_millis()).unwrap_or(u64::MAX),
-                                Ordering::Relaxed,
-                            );
-                            if lag <= self.0.max_lag {
-                                State::Serving
-                            } else {
-                                State::Lagging
-                            }
-                        }
-                        Lag::AtLeast(lag) => {
-                            replica.lag_ms.store(
-                                u64::try_from(lag.as_millis()).unwrap_or(u64::MAX),
-                                Ordering::Relaxed,
-                            );
-                            if lag > self.0.max_lag {
-                                State::Lagging
-                            } else {
-                                State::Starting
-                            }
-                        }
+                    let (lag, exact) = match samples.lag(replayed, Instant::now()) {
+                        Lag::Known(lag) => (lag, true),
+                        Lag::AtLeast(lag) => (lag, false),
+                    };
+                    let lag_ms = u64::try_from(lag.as_millis()).unwrap_or(u64::MAX);
+                    replica.lag_ms.store(lag_ms, Ordering::Relaxed);
+                    match (lag <= self.0.max_lag, exact) {
+                        (false, _) => State::Lagging,
+                        (true, true) => State::Serving,
+                        // Behind every sample kept, not yet for long: not yet trusted.
+                        (true, false) => State::Starting,
                     }
                 }
             };
-            if state != State::Serving {
+            match state {
                 // A replica restored from an older backup replays from further back.
-                if state == State::NotInRecovery || state == State::Down {
-                    replica.replayed.store(0, Ordering::Release);
-                }
-            } else {
-                replica.pass_over_until_ms.store(0, Ordering::Release);
+                State::Down | State::NotInRecovery => replica.replayed.store(0, Ordering::Release),
+                State::Serving => replica.pass_over_until_ms.store(0, Ordering::Release),
+                State::Starting | State::Lagging => {}
             }
             replica.set_state(state);
             let lag = replica.lag_ms.load(Ordering::Relaxed) as f64 / 1000.0;

@@ -156,15 +156,19 @@ impl From<std::sync::Arc<ApiError>> for ApiError {
 /// (40001, 57P04).
 pub fn unavailable(err: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
-    let sqlx = match err {
-        DbErr::ConnectionAcquire(_) => return true,
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
         DbErr::Conn(RuntimeErr::SqlxError(e))
         | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => e.as_ref(),
-        DbErr::Conn(_) => return true,
-        _ => return false,
-    };
-    match sqlx {
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
+}
+
+/// [`unavailable`], for a failure straight from sqlx.
+pub fn sqlx_unavailable(err: &sqlx::Error) -> bool {
+    match err {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut

@@ -779,10 +779,18 @@ async fn claim_review_feed(
             .response(Media::Json);
         }
     };
-    if state.health.is_watched() && !state.health.is_up() {
+    if state.health.is_watched() && state.reach() == Reach::Nothing {
         return unavailable_refusal().response(Media::Json);
     }
-    match exchange::feed_page(state.db.get_postgres_connection_pool(), since, page).await {
+    // A read like any other: a replica serves it when one can, the primary if it fails.
+    let reads = state.schema.reads();
+    let choice = reads.choose(read_after(&req).ok().flatten());
+    let mut read = exchange::feed_page(choice.db.get_postgres_connection_pool(), since, page).await;
+    if choice.on_replica() && read.as_ref().is_err_and(crate::error::sqlx_unavailable) {
+        let primary = reads.failed(&choice);
+        read = exchange::feed_page(primary.db.get_postgres_connection_pool(), since, page).await;
+    }
+    match read {
         Ok((body, more)) => {
             let mut response = HttpResponse::Ok();
             response.content_type("application/ld+json");

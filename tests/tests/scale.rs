@@ -344,6 +344,28 @@ async fn every_benchmarked_read_runs_on_a_replica_as_on_the_primary() {
             );
         }
     }
+    // The ClaimReview feed and a journalist's page are reads too.
+    let speaker: String =
+        tests::scalar(&primary, "SELECT slug FROM speaker ORDER BY id LIMIT 1").await;
+    for path in [
+        "/claimreview.json".to_owned(),
+        format!("/speakers/{speaker}"),
+    ] {
+        let before = reads(&service, "replica", "replica");
+        let mut response = agent.get(&service.url(&path)).call().expect("GET");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        assert!(
+            !response
+                .body_mut()
+                .read_to_string()
+                .expect("a body")
+                .is_empty()
+        );
+        assert!(
+            reads(&service, "replica", "replica") > before,
+            "{path}: not on the replica"
+        );
+    }
     primary.close().await.ok();
 }
 

@@ -131,6 +131,17 @@ fn create_speaker(
     )
 }
 
+/// Reads a speaker back through `service`, after `lsn` when given; the body.
+fn read_speaker(
+    agent: &ureq::Agent,
+    service: &Service,
+    key: &str,
+    lsn: Option<&str>,
+    id: &Value,
+) -> Value {
+    post(agent, service, key, lsn, SPEAKER, json!({ "id": id })).2
+}
+
 async fn on_replica(pair: &Replicated, sql: &str) {
     let replica = sea_orm::Database::connect(&pair.replica_url)
         .await
@@ -152,20 +163,13 @@ async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
 
     // Without the position, the replica answers: it has not replayed the write.
     let replica_before = reads(&service, "replica", "replica");
-    let (_, _, plain) = post(&agent, &service, &key, None, SPEAKER, json!({ "id": id }));
+    let plain = read_speaker(&agent, &service, &key, None, &id);
     assert_eq!(plain["data"]["speaker"], Value::Null, "{plain}");
     assert!(reads(&service, "replica", "replica") > replica_before);
 
     // With it, the primary answers while the replica is behind: the write is there.
     let behind_before = reads(&service, "primary", "behind");
-    let (_, _, mine) = post(
-        &agent,
-        &service,
-        &key,
-        Some(&lsn),
-        SPEAKER,
-        json!({ "id": id }),
-    );
+    let mine = read_speaker(&agent, &service, &key, Some(&lsn), &id);
     assert_eq!(mine["data"]["speaker"]["name"], "Grace Hopper", "{mine}");
     assert!(reads(&service, "primary", "behind") > behind_before);
 
@@ -175,14 +179,7 @@ async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
     let began = Instant::now();
     loop {
         let before = reads(&service, "replica", "replica");
-        let (_, _, read) = post(
-            &agent,
-            &service,
-            &key,
-            Some(&lsn),
-            SPEAKER,
-            json!({ "id": id }),
-        );
+        let read = read_speaker(&agent, &service, &key, Some(&lsn), &id);
         assert_eq!(read["data"]["speaker"]["name"], "Grace Hopper", "{read}");
         if reads(&service, "replica", "replica") > before {
             break;
@@ -237,27 +234,10 @@ async fn the_replica_serves_reads_and_a_writer_always_reads_its_write() {
                 let agent = keep_alive_agent();
                 for i in 0..25 {
                     let name = format!("Editor {w} speaker {i}");
-                    let (status, lsn, created) = post(
-                        &agent,
-                        &service,
-                        &key,
-                        None,
-                        CREATE_SPEAKER,
-                        json!({ "input": { "name": name, "kind": "PERSON" } }),
-                    );
-                    assert_eq!(status, 200, "{created}");
-                    assert!(created["errors"].is_null(), "{created}");
-                    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
+                    let (id, lsn) = create_speaker(&agent, &service, &key, &name);
                     // Some at once, some a moment later, when the replica may have it.
                     std::thread::sleep(Duration::from_millis((i % 4) * 60));
-                    let (_, _, read) = post(
-                        &agent,
-                        &service,
-                        &key,
-                        lsn.as_deref(),
-                        SPEAKER,
-                        json!({ "id": id }),
-                    );
+                    let read = read_speaker(&agent, &service, &key, Some(&lsn), &id);
                     if read["data"]["speaker"]["name"] != name.as_str() {
                         missed.fetch_add(1, Ordering::Relaxed);
                     }
@@ -560,19 +540,8 @@ async fn two_instances_share_one_database_through_pgbouncer() {
                 let (mine, other) = (&services[e % 2], &services[(e + 1) % 2]);
                 for i in 0..15 {
                     let name = format!("Pooled {e}-{i}");
-                    let input = json!({ "input": { "name": name, "kind": "PERSON" } });
-                    let (status, lsn, created) =
-                        post(&agent, mine, &key, None, CREATE_SPEAKER, input);
-                    assert!(status == 200 && created["errors"].is_null(), "{created}");
-                    let id = created["data"]["createSpeaker"]["speaker"]["id"].clone();
-                    let (_, _, read) = post(
-                        &agent,
-                        other,
-                        &key,
-                        lsn.as_deref(),
-                        SPEAKER,
-                        json!({ "id": id }),
-                    );
+                    let (id, lsn) = create_speaker(&agent, mine, &key, &name);
+                    let read = read_speaker(&agent, other, &key, Some(&lsn), &id);
                     assert_eq!(read["data"]["speaker"]["name"], name.as_str(), "{read}");
                 }
             })

@@ -156,8 +156,12 @@ impl Replica {
                     tracing::info!(replica = %self.name, lag_ms, "replica serves reads")
                 }
                 State::Starting => {}
-                _ => tracing::warn!(replica = %self.name, state = state.label(), lag_ms,
-                    "replica takes no reads until it catches up"),
+                State::Lagging => tracing::warn!(replica = %self.name, lag_ms,
+                    "replica lags; it takes no reads until it catches up"),
+                State::Down => tracing::warn!(replica = %self.name,
+                    "replica does not answer; it takes no reads until it does"),
+                State::NotInRecovery => tracing::warn!(replica = %self.name,
+                    "replica is not in recovery (promoted, or not a replica); it takes no reads"),
             }
         }
     }

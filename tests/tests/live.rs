@@ -1322,3 +1322,76 @@ async fn webhook_targets_are_checked() {
     assert_eq!(code(&body), "FORBIDDEN");
     assert_eq!(db.count("webhook").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_caps_on_watchlists_and_webhooks_hold_under_concurrent_creates() {
+    use claimtrack::service::{watchlist, webhook};
+    let db = TestDb::new().await;
+    let keys = claimtrack::auth::KeyStore::new(db.db().clone());
+    let admin = keys
+        .authenticate(&db.key(ApiRole::Admin).await)
+        .await
+        .expect("an admin");
+    let targets = webhook::Targets {
+        allow_private: true,
+        hosts: Vec::new(),
+    };
+    // Five rounds, each a fresh key five watchlists under its cap and the server five
+    // webhooks under its own; without the creations taking turns, some round lets one
+    // too many through (seen in two runs of three with one round).
+    for round in 0..5 {
+        let reader = keys
+            .authenticate(&db.key(ApiRole::Reader).await)
+            .await
+            .expect("a reader");
+        for i in 0..95 {
+            watchlist::create(db.db(), &reader, &format!("Desk {i}"), Default::default())
+                .await
+                .expect("a watchlist");
+        }
+        db.db()
+            .execute_unprepared(
+                "DELETE FROM webhook; \
+                 INSERT INTO webhook (id, url, event_types, secret) \
+                 SELECT gen_random_uuid(), 'http://127.0.0.1:9/hook', ARRAY['statement.created'], 'whsec_x' \
+                 FROM generate_series(1, 995)",
+            )
+            .await
+            .expect("995 webhooks");
+
+        // Fifty creations of each at once, on as many pooled connections as there are:
+        // exactly the five under each cap land, the rest are refused.
+        let lists = (0..50).map(|i| {
+            let name = format!("Rush {i}");
+            let (db, reader) = (db.db(), &reader);
+            async move {
+                watchlist::create(db, reader, &name, Default::default())
+                    .await
+                    .map(drop)
+            }
+        });
+        let hooks = (0..50).map(|i| {
+            let new = webhook::NewWebhook {
+                url: format!("http://127.0.0.1:9/rush/{i}"),
+                event_types: vec![claimtrack::service::event::EventType::StatementCreated],
+                watchlist_id: None,
+            };
+            let (db, admin, targets) = (db.db(), &admin, &targets);
+            async move { webhook::create(db, admin, new, targets).await.map(drop) }
+        });
+        let (lists, hooks) = futures::future::join(
+            futures::future::join_all(lists),
+            futures::future::join_all(hooks),
+        )
+        .await;
+        for (made, cap) in [(lists, "watchlists"), (hooks, "webhooks")] {
+            let landed = made.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(landed, 5, "round {round}, {cap}: {landed} landed");
+            for refused in made.iter().filter_map(|r| r.as_ref().err()) {
+                assert_eq!(refused.code(), "BAD_USER_INPUT", "{cap}: {refused}");
+            }
+        }
+        assert_eq!(db.count("webhook").await, 1000);
+    }
+    assert_eq!(db.count("watchlist").await, 500);
+}

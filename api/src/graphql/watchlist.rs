@@ -19,9 +19,6 @@ use crate::graphql::{db, viewer};
 use crate::service::{event, watchlist, webhook as hooks};
 use entity::{watchlist as watchlist_row, webhook, webhook_delivery};
 
-/// Most watchlists one key keeps.
-pub const MAX_WATCHLISTS: usize = 100;
-
 pub struct Watchlist(pub watchlist_row::Model);
 
 /// A key's saved list of speakers, claims and topics: `watchlistEvent` and webhooks
@@ -354,14 +351,6 @@ impl WatchlistMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The watchlist's name and what it follows.")] input: CreateWatchlistInput,
     ) -> Result<WatchlistPayload> {
-        let existing = watchlist::list(db(ctx), viewer(ctx)).await?.len();
-        if existing >= MAX_WATCHLISTS {
-            return Err(ApiError::bad_input(
-                "input",
-                format!("a key keeps at most {MAX_WATCHLISTS} watchlists"),
-            )
-            .into());
-        }
         let items = items(&input.speaker_ids, &input.claim_ids, &input.topic_ids)?;
         let list = watchlist::create(db(ctx), viewer(ctx), &input.name, items).await?;
         Ok(WatchlistPayload {

@@ -20,3 +20,16 @@ pub async fn try_lock(txn: &DatabaseTransaction, job: &str) -> ApiResult<bool> {
         .transpose()?
         .unwrap_or(false))
 }
+
+/// Waits for the transaction-scoped advisory lock named `name`, held until `txn` ends:
+/// what a check-then-write (a count against a cap) takes so that two writers do not
+/// both pass the check.
+pub async fn lock<C: sea_orm::ConnectionTrait>(txn: &C, name: &str) -> ApiResult<()> {
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        [name.into()],
+    ))
+    .await?;
+    Ok(())
+}

@@ -20,6 +20,9 @@ use entity::{claim, speaker, topic, watchlist};
 /// Most ids of one kind a watchlist holds.
 pub const MAX_ITEMS: usize = 1000;
 
+/// Most watchlists one key keeps.
+pub const MAX_WATCHLISTS: u64 = 100;
+
 /// What to add to (or take off) a watchlist.
 #[derive(Debug, Clone, Default)]
 pub struct Items {
@@ -122,6 +125,19 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     let key = owner(viewer)?;
     let name = validate::text("input.name", name, 200)?;
     let txn = db.begin().await?;
+    // One creation at a time per key, so that concurrent ones cannot all pass the cap.
+    crate::service::jobs::lock(&txn, &format!("claimtrack.watchlists.{key}")).await?;
+    let kept = sea_orm::PaginatorTrait::count(
+        watchlist::Entity::find().filter(watchlist::Column::KeyId.eq(key)),
+        &txn,
+    )
+    .await?;
+    if kept >= MAX_WATCHLISTS {
+        return Err(ApiError::bad_input(
+            "input",
+            format!("a key keeps at most {MAX_WATCHLISTS} watchlists"),
+        ));
+    }
     check(&txn, "input", &items).await?;
     let taken = watchlist::Entity::find()
         .filter(watchlist::Column::KeyId.eq(key))

@@ -195,7 +195,7 @@ pub struct NewWebhook {
 }
 
 /// Registers a webhook; returns it with its secret (shown this once).
-pub async fn create<C: ConnectionTrait>(
+pub async fn create<C: ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
     viewer: &Viewer,
     input: NewWebhook,
@@ -214,7 +214,10 @@ pub async fn create<C: ConnectionTrait>(
             .await
             .map_err(|_| ApiError::unknown_reference("watchlist", "input.watchlistId"))?;
     }
-    let count = sea_orm::PaginatorTrait::count(webhook::Entity::find(), db).await?;
+    let txn = db.begin().await?;
+    // One creation at a time, so that concurrent ones cannot all pass the cap.
+    crate::service::jobs::lock(&txn, "claimtrack.webhooks").await?;
+    let count = sea_orm::PaginatorTrait::count(webhook::Entity::find(), &txn).await?;
     if count >= MAX_WEBHOOKS {
         return Err(ApiError::bad_input(
             "input",
@@ -239,8 +242,9 @@ pub async fn create<C: ConnectionTrait>(
         active: Set(true),
         created_at: Set(Utc::now()),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    sea_orm::TransactionSession::commit(txn).await?;
     Ok((model, secret))
 }
 

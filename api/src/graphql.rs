@@ -162,12 +162,14 @@ impl AppSchema {
         let ((operation, mut answer, wrote), sql) = crate::metrics::counting_sql(async {
             // The position to read after: the `ClaimTrack-LSN` header's, or the request's
             // `extensions.lsn` (the way over WebSocket), the later of the two.
-            let after = match request.extensions.get("lsn") {
+            let extension = request.extensions.get("lsn").map(|lsn| match lsn {
+                async_graphql::Value::String(text) => text.parse::<Lsn>().ok(),
+                _ => None,
+            });
+            let after = match extension {
                 None => sent,
-                Some(async_graphql::Value::String(text)) if text.parse::<Lsn>().is_ok() => {
-                    sent.max(text.parse::<Lsn>().ok())
-                }
-                Some(_) => {
+                Some(Some(lsn)) => sent.max(Some(lsn)),
+                Some(None) => {
                     let refused = policy::refusal(
                         "BAD_USER_INPUT",
                         format!("extensions.lsn: {}", crate::db::reads::BadLsn),
@@ -191,12 +193,13 @@ impl AppSchema {
                 {
                     return (None, Response::from_errors(vec![refused]).into(), false);
                 }
-                let mut choice = self.reads.choose(after);
-                let mut result = plan.run(&choice.db, &request.variables, &viewer).await;
-                if choice.on_replica() && result.as_ref().is_err_and(crate::error::unavailable) {
-                    choice = self.reads.failed(&choice);
-                    result = plan.run(&choice.db, &request.variables, &viewer).await;
-                }
+                let (variables, viewer) = (&request.variables, &viewer);
+                let (result, choice) = self
+                    .reads
+                    .read(after, crate::error::unavailable, |db| async move {
+                        plan.run(&db, variables, viewer).await
+                    })
+                    .await;
                 crate::metrics::metrics().compiled(matches!(result, Ok(Some(_))));
                 match result {
                     Ok(Some(body)) => {

@@ -783,13 +783,14 @@ async fn claim_review_feed(
         return unavailable_refusal().response(Media::Json);
     }
     // A read like any other: a replica serves it when one can, the primary if it fails.
-    let reads = state.schema.reads();
-    let choice = reads.choose(read_after(&req).ok().flatten());
-    let mut read = exchange::feed_page(choice.db.get_postgres_connection_pool(), since, page).await;
-    if choice.on_replica() && read.as_ref().is_err_and(crate::error::sqlx_unavailable) {
-        let primary = reads.failed(&choice);
-        read = exchange::feed_page(primary.db.get_postgres_connection_pool(), since, page).await;
-    }
+    let after = read_after(&req).ok().flatten();
+    let (read, _) = state
+        .schema
+        .reads()
+        .read(after, crate::error::sqlx_unavailable, |db| async move {
+            exchange::feed_page(db.get_postgres_connection_pool(), since, page).await
+        })
+        .await;
     match read {
         Ok((body, more)) => {
             let mut response = HttpResponse::Ok();

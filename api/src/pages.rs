@@ -151,19 +151,21 @@ async fn serve(
         Kind::Claim => format!("/claims/{slug}"),
     };
     // A page is a read: a replica serves it when one can, the primary when it fails.
-    let reads = state.schema.reads();
     let after = crate::http::read_after(req).ok().flatten();
-    let choice = reads.choose(after);
-    let mut read = read_page(kind, &choice.db, slug, &narrowing).await;
-    if choice.on_replica()
-        && matches!(
-            read,
-            Err(read::PageError::Api(crate::error::ApiError::Unavailable(_)))
+    let lost = |e: &read::PageError| {
+        matches!(
+            e,
+            read::PageError::Api(crate::error::ApiError::Unavailable(_))
         )
-    {
-        let primary = reads.failed(&choice);
-        read = read_page(kind, &primary.db, slug, &narrowing).await;
-    }
+    };
+    let narrowed = &narrowing;
+    let (read, _) = state
+        .schema
+        .reads()
+        .read(after, lost, |db| async move {
+            read_page(kind, &db, slug, narrowed).await
+        })
+        .await;
     let read = match read {
         Ok(read) => read,
         Err(e) => return failed(&e),

@@ -48,13 +48,7 @@ struct Inner {
 
 impl Default for Health {
     fn default() -> Self {
-        Self(Arc::new(Inner {
-            replica: None,
-            epoch: Instant::now(),
-            watched: AtomicBool::new(false),
-            up: AtomicBool::new(true),
-            lost_at_ms: AtomicU64::new(NEVER),
-        }))
+        Self::of(None)
     }
 }
 
@@ -62,8 +56,12 @@ impl Health {
     /// The health of a read replica, `name` in logs: its loss is logged as the
     /// replica's, and the service's own database metrics stay the primary's.
     pub fn of_replica(name: &str) -> Self {
+        Self::of(Some(name.to_owned()))
+    }
+
+    fn of(replica: Option<String>) -> Self {
         Self(Arc::new(Inner {
-            replica: Some(name.to_owned()),
+            replica,
             epoch: Instant::now(),
             watched: AtomicBool::new(false),
             up: AtomicBool::new(true),

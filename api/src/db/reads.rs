@@ -364,6 +364,29 @@ impl Reads {
         }
     }
 
+    /// Runs `read` where [`Reads::choose`] sends it and, when it fails on a replica
+    /// for want of it (`lost`), once more on the primary. Returns the result and where
+    /// the read ended up.
+    pub async fn read<T, E, Fut>(
+        &self,
+        after: Option<Lsn>,
+        lost: impl Fn(&E) -> bool,
+        read: impl Fn(DatabaseConnection) -> Fut,
+    ) -> (Result<T, E>, Choice)
+    where
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let choice = self.choose(after);
+        let result = read(choice.db.clone()).await;
+        match result {
+            Err(error) if choice.on_replica() && lost(&error) => {
+                let primary = self.failed(&choice);
+                (read(primary.db.clone()).await, primary)
+            }
+            result => (result, choice),
+        }
+    }
+
     /// The primary's WAL position now, past the commit of every transaction that has
     /// returned: what a writer sends back to read its writes.
     pub async fn commit_position(&self) -> Option<Lsn> {

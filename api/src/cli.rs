@@ -459,7 +459,17 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), CliError> {
         return Err(e);
     }
 
-    let reads = match Reads::connect(opened.db.clone(), &args.replication, &global.db).await {
+    let primary_url = match &opened.cluster {
+        Some(cluster) => cluster.database_url().to_owned(),
+        None => global.database_url.clone().unwrap_or_default(),
+    };
+    let connected = Reads::connect(
+        opened.db.clone(),
+        &primary_url,
+        &args.replication,
+        &global.db,
+    );
+    let reads = match connected.await {
         Ok(reads) => reads,
         Err(e) => {
             opened.close().await.ok();

@@ -100,6 +100,16 @@ pub struct DbArgs {
     /// sent with `SET` once connected, since a pooler refuses them as startup options.
     #[arg(long, env = "CLAIMTRACK_DB_BEHIND_POOLER", global = true)]
     pub db_behind_pooler: bool,
+    /// Connections per HTTP worker on which compiled reads are pipelined (sent one
+    /// after another without waiting for the answers before them); 0: compiled reads
+    /// take pooled connections like everything else.
+    #[arg(
+        long,
+        env = "CLAIMTRACK_DB_PIPELINE_CONNECTIONS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub db_pipeline_connections: usize,
 }
 
 impl Default for DbArgs {
@@ -109,6 +119,7 @@ impl Default for DbArgs {
             db_acquire_timeout_ms: 5_000,
             db_statement_timeout_ms: 10_000,
             db_behind_pooler: false,
+            db_pipeline_connections: 2,
         }
     }
 }

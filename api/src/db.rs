@@ -1,6 +1,7 @@
 //! Connecting to PostgreSQL and migrating it; [`health`] knows whether it answers.
 
 pub mod health;
+pub mod pipeline;
 pub mod reads;
 
 use sea_orm::sqlx::postgres::PgPoolOptions;
@@ -68,12 +69,7 @@ fn options(url: &str, args: &DbArgs, health: &Health) -> ConnectOptions {
         .set_application_name("claimtrack")
         .sqlx_logging(false);
     let timeout_ms = args.db_statement_timeout_ms;
-    if args.db_behind_pooler {
-        // A pooler refuses startup options; in session mode a client's server
-        // session lasts as long as its connection, so what is SET once holds.
-        let settings = format!(
-            "SET statement_timeout = {timeout_ms}; SET plan_cache_mode = {PLAN_CACHE_MODE}"
-        );
+    if let Some(settings) = session_settings(args) {
         options.map_sqlx_postgres_pool_opts(move |pool| {
             let settings = settings.clone();
             pool.after_connect(move |conn, _| {
@@ -91,6 +87,17 @@ fn options(url: &str, args: &DbArgs, health: &Health) -> ConnectOptions {
             .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", PLAN_CACHE_MODE)]));
     }
     options
+}
+
+/// What a connection SETs once connected, when a pooler stands between the service and
+/// PostgreSQL: a pooler refuses startup options, and in session mode a client's server
+/// session lasts as long as its connection, so what is SET once holds. `None`: these
+/// go as startup options.
+pub(crate) fn session_settings(args: &DbArgs) -> Option<String> {
+    let timeout_ms = args.db_statement_timeout_ms;
+    args.db_behind_pooler.then(|| {
+        format!("SET statement_timeout = {timeout_ms}; SET plan_cache_mode = {PLAN_CACHE_MODE}")
+    })
 }
 
 /// See [`connect`].

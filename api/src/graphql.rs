@@ -196,8 +196,8 @@ impl AppSchema {
                 let (variables, viewer) = (&request.variables, &viewer);
                 let (result, choice) = self
                     .reads
-                    .read(after, crate::error::unavailable, |db| async move {
-                        plan.run(&db, variables, viewer).await
+                    .read(after, crate::error::unavailable, |choice| async move {
+                        plan.run(&choice, variables, viewer).await
                     })
                     .await;
                 crate::metrics::metrics().compiled(matches!(result, Ok(Some(_))));

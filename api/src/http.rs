@@ -787,8 +787,8 @@ async fn claim_review_feed(
     let (read, _) = state
         .schema
         .reads()
-        .read(after, crate::error::sqlx_unavailable, |db| async move {
-            exchange::feed_page(db.get_postgres_connection_pool(), since, page).await
+        .read(after, crate::error::sqlx_unavailable, |choice| async move {
+            exchange::feed_page(choice.db.get_postgres_connection_pool(), since, page).await
         })
         .await;
     match read {

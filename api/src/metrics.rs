@@ -70,6 +70,10 @@ pub struct Metrics {
     events_read: IntCounter,
     webhook_deliveries: IntCounterVec,
     reads: IntCounterVec,
+    pipelined: IntCounterVec,
+    /// The `answered` and `fallback` series of `pipelined`, resolved once.
+    pipelined_answered: IntCounter,
+    pipelined_fallback: IntCounter,
     replica_lag: GaugeVec,
     replica_serving: IntGaugeVec,
     operation_names: Mutex<HashSet<String>>,
@@ -192,6 +196,15 @@ impl Metrics {
             ),
             &["server", "reason"],
         );
+        let pipelined = IntCounterVec::new(
+            Opts::new(
+                "sql_pipelined_total",
+                "Compiled reads sent on a pipelined connection, by `result`: `answered`, or \
+                 `fallback` (it failed there, and the pool ran it)",
+            ),
+            &["result"],
+        )
+        .unwrap_or_else(|e| invalid_definition(&e));
         let replica_lag = GaugeVec::new(
             Opts::new(
                 "replica_lag_seconds",
@@ -209,6 +222,9 @@ impl Metrics {
         let metrics = Self {
             registry,
             reads: reads.unwrap_or_else(|e| invalid_definition(&e)),
+            pipelined_answered: pipelined.with_label_values(&["answered"]),
+            pipelined_fallback: pipelined.with_label_values(&["fallback"]),
+            pipelined,
             replica_lag: replica_lag.unwrap_or_else(|e| invalid_definition(&e)),
             replica_serving: replica_serving.unwrap_or_else(|e| invalid_definition(&e)),
             subscriptions: subscriptions.unwrap_or_else(|e| invalid_definition(&e)),
@@ -232,8 +248,9 @@ impl Metrics {
             operation_names: Mutex::new(HashSet::new()),
         };
         metrics.database_up.set(1);
-        let collectors: [Box<dyn prometheus::core::Collector>; 19] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 20] = [
             Box::new(metrics.reads.clone()),
+            Box::new(metrics.pipelined.clone()),
             Box::new(metrics.replica_lag.clone()),
             Box::new(metrics.replica_serving.clone()),
             Box::new(metrics.subscriptions.clone()),
@@ -348,6 +365,15 @@ impl Metrics {
     /// Counts one query by where it was read and why.
     pub fn read(&self, server: &str, reason: &str) {
         self.reads.with_label_values(&[server, reason]).inc();
+    }
+
+    /// A compiled read on a pipelined connection: answered there, or left to the pool.
+    pub fn pipelined(&self, answered: bool) {
+        if answered {
+            self.pipelined_answered.inc();
+        } else {
+            self.pipelined_fallback.inc();
+        }
     }
 
     /// A replica's state, as its monitor last saw it.

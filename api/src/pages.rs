@@ -162,8 +162,8 @@ async fn serve(
     let (read, _) = state
         .schema
         .reads()
-        .read(after, lost, |db| async move {
-            read_page(kind, &db, slug, narrowed).await
+        .read(after, lost, |choice| async move {
+            read_page(kind, &choice.db, slug, narrowed).await
         })
         .await;
     let read = match read {

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use claimtrack::auth::Viewer;
 use claimtrack::config::Limits;
-use claimtrack::graphql::{AppSchema, build_schema};
+use claimtrack::graphql::AppSchema;
 use entity::ApiRole;
 use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, TryGetable};
@@ -51,10 +51,20 @@ impl TestDb {
             .await
             .expect("copy the template database");
         admin.close().await.ok();
-        let db = claimtrack::db::connect(&with_db(&server, &name), &Default::default())
-            .await
-            .expect("connect");
-        let schema = build_schema(db.clone(), &Limits::default());
+        let url = with_db(&server, &name);
+        let args = claimtrack::config::DbArgs::default();
+        let db = claimtrack::db::connect(&url, &args).await.expect("connect");
+        // Compiled reads go through the pipeline, as the service sends them.
+        let options = claimtrack::graphql::SchemaOptions {
+            reads: Some(claimtrack::db::reads::Reads::primary_pipelined(
+                db.clone(),
+                &url,
+                &args,
+            )),
+            ..claimtrack::graphql::SchemaOptions::new(Limits::default())
+        };
+        let keys = claimtrack::auth::keys::KeyStore::new(db.clone());
+        let schema = claimtrack::graphql::build_schema_with(db.clone(), keys, &options);
         Self {
             name,
             server,
@@ -101,17 +111,30 @@ impl TestDb {
     /// [`TestDb::compiled_requests`] for one `reason` (`Some("")` for compiled
     /// documents).
     pub fn compiled_requests_by(&self, result: &str, reason: Option<&str>) -> u64 {
-        let metrics = claimtrack::metrics::metrics().render(&self.db);
         let result = format!("result=\"{result}\"");
         let reason = reason.map(|r| format!("reason=\"{r}\","));
+        let mut labels = vec![result.as_str()];
+        labels.extend(reason.as_deref());
+        self.counter("claimtrack_graphql_compiled_total", &labels)
+    }
+
+    /// How many compiled reads this process sent on pipelined connections with
+    /// `result` (`answered`, or `fallback`: left to the pool).
+    pub fn pipelined(&self, result: &str) -> u64 {
+        let result = format!("result=\"{result}\"");
+        self.counter("claimtrack_sql_pipelined_total", &[&result])
+    }
+
+    /// The sum of the series of counter `name` whose labels hold each of `labels`
+    /// (written `key="value"`).
+    fn counter(&self, name: &str, labels: &[&str]) -> u64 {
+        let metrics = claimtrack::metrics::metrics().render(&self.db);
+        let prefix = format!("{name}{{");
         metrics
             .lines()
-            .filter_map(|l| l.strip_prefix("claimtrack_graphql_compiled_total{"))
+            .filter_map(|l| l.strip_prefix(prefix.as_str()))
             .filter_map(|l| l.split_once("} "))
-            .filter(|(labels, _)| {
-                labels.contains(&result)
-                    && reason.as_ref().is_none_or(|r| labels.contains(r.as_str()))
-            })
+            .filter(|(series, _)| labels.iter().all(|l| series.contains(l)))
             .map(|(_, n)| n.parse::<u64>().expect("a count"))
             .sum()
     }

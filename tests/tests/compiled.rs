@@ -177,6 +177,19 @@ fn editor() -> Viewer {
 async fn data() -> (TestDb, String) {
     let db = TestDb::new().await;
     generate(db.db(), SCALE).await.unwrap();
+    // Sessions opened from now on default to another time zone, fewer float digits
+    // and another date style: the service's connections (the pipelined ones, opened
+    // later, included) set their own, or a score (0.3 / 4) loses its last digits.
+    let name = text(&db, "SELECT current_database()").await;
+    sql(
+        &db,
+        &format!(
+            "ALTER DATABASE {name} SET timezone = 'Asia/Kathmandu'; \
+             ALTER DATABASE {name} SET extra_float_digits = -3; \
+             ALTER DATABASE {name} SET datestyle = 'SQL, DMY'"
+        ),
+    )
+    .await;
     let speaker = text(
         &db,
         "SELECT speaker_id::text FROM statement GROUP BY speaker_id ORDER BY count(*) DESC, speaker_id LIMIT 1",
@@ -211,7 +224,7 @@ async fn data() -> (TestDb, String) {
     )).await;
     sql(&db, &format!(
         "INSERT INTO verdict (id, statement_id, reviewer_id, rating_label, rating_value, best_rating, worst_rating, status, published_at) \
-         SELECT gen_random_uuid(), s.id, (SELECT id FROM outlet ORDER BY id LIMIT 1), label, 3, 5, 1, status::verdict_status, \
+         SELECT gen_random_uuid(), s.id, (SELECT id FROM outlet ORDER BY id LIMIT 1), label, 1.3, 5, 1, status::verdict_status, \
                 CASE WHEN status = 'PUBLISHED' THEN '2022-02-02 02:02:02.02+00'::timestamptz END \
          FROM (SELECT id FROM {mine} m LIMIT 2) s, (VALUES ('Half true', 'DRAFT'), ('Mostly true', 'PUBLISHED'), ('Gone', 'PUBLISHED')) v(label, status)"
     )).await;
@@ -239,6 +252,7 @@ async fn data() -> (TestDb, String) {
 #[tokio::test]
 async fn compiled_pages_answer_as_the_resolvers_do_page_after_page() {
     let (db, speaker) = data().await;
+    let pipelined = db.pipelined("answered");
     let anonymous = Viewer::anonymous();
     for viewer in [&anonymous, &editor()] {
         let mut after = Value::Null;
@@ -312,6 +326,9 @@ async fn compiled_pages_answer_as_the_resolvers_do_page_after_page() {
     assert!(node["reportedBy"]["id"].is_string(), "{node:#}");
     assert_eq!(node["createdAt"], "2021-03-04T05:06:07+00:00");
     assert_eq!(node["updatedAt"], "1999-12-31T23:59:59.999999+00:00");
+    // Every compiled page went through the pipeline (the pool only where it could not).
+    assert!(db.pipelined("answered") > pipelined, "no pipelined read");
+    assert_eq!(db.pipelined("fallback"), 0);
 }
 
 #[tokio::test]
@@ -1168,4 +1185,101 @@ async fn root_lists_answer_as_the_resolvers_do_both_ways() {
     let public = count(compare(&db, &verdicts, json!({}), &Viewer::anonymous()).await);
     let all = count(compare(&db, &verdicts, json!({}), &editor()).await);
     assert!(all > public, "{all} {public}");
+}
+
+/// Statement by id, with its speaker: a small compiled read.
+const STATEMENT_BY_ID: &str =
+    "query S($id: ID!) { statement(id: $id) { id text speaker { id name } } }";
+
+/// Has the compiler learn [`STATEMENT_BY_ID`] (the resolvers answer it first).
+async fn learn(db: &TestDb, id: &str) {
+    let request = request(STATEMENT_BY_ID, &json!({ "id": id }), &Viewer::anonymous());
+    db.schema().answer(request).await;
+}
+
+/// Compiled answers to `ids`, all requested at once on this thread.
+async fn statements_at_once(db: &TestDb, ids: &[String]) -> Vec<Value> {
+    let viewer = Viewer::anonymous();
+    let answers = ids.iter().map(|id| {
+        let request = request(STATEMENT_BY_ID, &json!({ "id": id }), &viewer);
+        db.schema().answer(request)
+    });
+    futures::future::join_all(answers)
+        .await
+        .into_iter()
+        .map(|answer| match answer {
+            Answer::Compiled(body) => {
+                serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+            }
+            Answer::Resolved(response) => panic!("not compiled: {:?}", response.errors),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn pipelined_reads_in_flight_together_each_get_their_own_answer() {
+    let (db, _) = data().await;
+    let ids: Vec<String> = tests::scalar::<String>(
+        db.db(),
+        "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM statement WHERE deleted_at IS NULL ORDER BY id LIMIT 300) s",
+    )
+    .await
+    .split(',')
+    .map(str::to_owned)
+    .collect();
+    learn(&db, &ids[0]).await;
+    // The first reads open the connections (those that find them opening go to the
+    // pool).
+    statements_at_once(&db, &ids[..2]).await;
+    let before = db.pipelined("answered");
+    // 300 reads in flight at once on this thread's two pipelined connections, each
+    // asking for another statement, three times over.
+    for _ in 0..3 {
+        let answers = statements_at_once(&db, &ids).await;
+        for (id, answer) in ids.iter().zip(&answers) {
+            assert_eq!(answer["data"]["statement"]["id"], json!(id), "{answer}");
+        }
+    }
+    assert_eq!(db.pipelined("answered") - before, 900);
+    assert_eq!(db.pipelined("fallback"), 0);
+    // The same as the resolvers, statement for statement.
+    let viewer = Viewer::anonymous();
+    for id in ids.iter().step_by(37) {
+        compare(&db, STATEMENT_BY_ID, json!({ "id": id }), &viewer).await;
+    }
+}
+
+#[tokio::test]
+async fn pipelined_connections_lost_are_opened_again_and_no_read_fails_meanwhile() {
+    let (db, _) = data().await;
+    let ids: Vec<String> = tests::scalar::<String>(
+        db.db(),
+        "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM statement WHERE deleted_at IS NULL ORDER BY id LIMIT 50) s",
+    )
+    .await
+    .split(',')
+    .map(str::to_owned)
+    .collect();
+    learn(&db, &ids[0]).await;
+    statements_at_once(&db, &ids).await;
+    let terminate = format!(
+        "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name LIKE '% {}'",
+        claimtrack::db::pipeline::APPLICATION_SUFFIX
+    );
+    for round in 0..3 {
+        let killed: String = tests::scalar(db.db(), &terminate).await;
+        assert_eq!(killed, "2", "round {round}: the pipeline's two connections");
+        let answered = db.pipelined("answered");
+        // Every read is answered (by the pool while the pipeline reconnects).
+        for _ in 0..2 {
+            let answers = statements_at_once(&db, &ids).await;
+            for (id, answer) in ids.iter().zip(&answers) {
+                assert_eq!(answer["data"]["statement"]["id"], json!(id), "{answer}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // And the pipeline is back.
+        assert!(db.pipelined("answered") > answered, "round {round}");
+    }
 }

@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::Health;
+use super::pipeline::Pipeline;
 use crate::config::DbArgs;
 
 /// The header that carries a WAL position: answered with every mutation, sent back by
@@ -126,6 +127,7 @@ struct Replica {
     /// Host, port and database: what logs, metrics and `/readyz` call it.
     name: String,
     db: DatabaseConnection,
+    pipeline: Option<Pipeline>,
     health: Health,
     state: AtomicU8,
     /// The last replayed position seen (0: none yet).
@@ -168,8 +170,11 @@ impl Replica {
 }
 
 /// Where the reads of one request go.
+#[derive(Clone)]
 pub struct Choice {
     pub db: DatabaseConnection,
+    /// The same server's pipelined connections, for compiled reads.
+    pub pipeline: Option<Pipeline>,
     /// The replica's index; `None`: the primary.
     replica: Option<usize>,
 }
@@ -194,6 +199,7 @@ impl fmt::Debug for Reads {
 
 struct Inner {
     primary: DatabaseConnection,
+    primary_pipeline: Option<Pipeline>,
     /// Connections to the primary for LISTEN, past any pooler.
     direct: Option<sea_orm::sqlx::PgPool>,
     replicas: Vec<Replica>,
@@ -205,13 +211,14 @@ struct Inner {
 impl Reads {
     /// Every read on the primary.
     pub fn primary_only(primary: DatabaseConnection) -> Self {
-        Self::with_replicas(primary, Vec::new(), Duration::ZERO, None)
+        Self::with_replicas((primary, None), Vec::new(), Duration::ZERO, None)
     }
 
     /// The primary and a pool for each replica URL. Pools connect when first used, so a
     /// replica that is down now does not keep the service from starting.
     pub async fn connect(
         primary: DatabaseConnection,
+        primary_url: &str,
         settings: &crate::config::Replication,
         args: &DbArgs,
     ) -> Result<Self, DbErr> {
@@ -222,7 +229,8 @@ impl Reads {
             let health = Health::of_replica(&name);
             let mut db = super::connect_lazily(url, args, &health).await?;
             crate::metrics::count_sql(&mut db);
-            replicas.push((name, db, health));
+            let pipeline = pipeline(url, &db, args);
+            replicas.push((name, db, pipeline, health));
         }
         let direct = match &settings.database_direct_url {
             None => None,
@@ -239,25 +247,35 @@ impl Reads {
                 )
             }
         };
+        let primary_pipeline = pipeline(primary_url, &primary, args);
         Ok(Self::with_replicas(
-            primary,
+            (primary, primary_pipeline),
             replicas,
             settings.max_lag(),
             direct,
         ))
     }
 
+    /// Every read on the primary, compiled reads pipelined (see [`Pipeline`]) on
+    /// `args.db_pipeline_connections` connections per thread; `url` is the one `primary`
+    /// was made from.
+    pub fn primary_pipelined(primary: DatabaseConnection, url: &str, args: &DbArgs) -> Self {
+        let pipeline = pipeline(url, &primary, args);
+        Self::with_replicas((primary, pipeline), Vec::new(), Duration::ZERO, None)
+    }
+
     fn with_replicas(
-        primary: DatabaseConnection,
-        replicas: Vec<(String, DatabaseConnection, Health)>,
+        (primary, primary_pipeline): (DatabaseConnection, Option<Pipeline>),
+        replicas: Vec<(String, DatabaseConnection, Option<Pipeline>, Health)>,
         max_lag: Duration,
         direct: Option<sea_orm::sqlx::PgPool>,
     ) -> Self {
         let replicas = replicas
             .into_iter()
-            .map(|(name, db, health)| Replica {
+            .map(|(name, db, pipeline, health)| Replica {
                 name,
                 db,
+                pipeline,
                 health,
                 state: AtomicU8::new(State::Starting as u8),
                 replayed: AtomicU64::new(0),
@@ -267,6 +285,7 @@ impl Reads {
             .collect();
         Self(Arc::new(Inner {
             primary,
+            primary_pipeline,
             direct,
             replicas,
             next: AtomicUsize::new(0),
@@ -326,6 +345,7 @@ impl Reads {
                 crate::metrics::metrics().read("replica", "replica");
                 return Choice {
                     db: replica.db.clone(),
+                    pipeline: replica.pipeline.clone(),
                     replica: Some(index),
                 };
             }
@@ -335,18 +355,20 @@ impl Reads {
 
     /// The primary, for a request that writes (not counted as a read).
     pub fn for_writes(&self) -> Choice {
+        self.primary_choice()
+    }
+
+    fn primary_choice(&self) -> Choice {
         Choice {
             db: self.0.primary.clone(),
+            pipeline: self.0.primary_pipeline.clone(),
             replica: None,
         }
     }
 
     fn on_primary(&self, reason: &str) -> Choice {
         crate::metrics::metrics().read("primary", reason);
-        Choice {
-            db: self.0.primary.clone(),
-            replica: None,
-        }
+        self.primary_choice()
     }
 
     /// The read `choice` sent to a replica failed for want of it: the replica is passed
@@ -358,10 +380,7 @@ impl Reads {
             tracing::warn!(replica = %replica.name, "a read failed on the replica; the primary answers it");
         }
         crate::metrics::metrics().read("primary", "fallback");
-        Choice {
-            db: self.0.primary.clone(),
-            replica: None,
-        }
+        self.primary_choice()
     }
 
     /// Runs `read` where [`Reads::choose`] sends it and, when it fails on a replica
@@ -371,17 +390,17 @@ impl Reads {
         &self,
         after: Option<Lsn>,
         lost: impl Fn(&E) -> bool,
-        read: impl Fn(DatabaseConnection) -> Fut,
+        read: impl Fn(Choice) -> Fut,
     ) -> (Result<T, E>, Choice)
     where
         Fut: std::future::Future<Output = Result<T, E>>,
     {
         let choice = self.choose(after);
-        let result = read(choice.db.clone()).await;
+        let result = read(choice.clone()).await;
         match result {
             Err(error) if choice.on_replica() && lost(&error) => {
                 let primary = self.failed(&choice);
-                (read(primary.db.clone()).await, primary)
+                (read(primary.clone()).await, primary)
             }
             result => (result, choice),
         }
@@ -573,6 +592,16 @@ impl Samples {
             Some(i) => Lag::Known(now - self.0[i].0),
         }
     }
+}
+
+/// The pipeline to the server `db` connects to, as `args` configure it.
+fn pipeline(url: &str, db: &DatabaseConnection, args: &DbArgs) -> Option<Pipeline> {
+    Pipeline::new(
+        url,
+        db.get_postgres_connection_pool(),
+        args.db_pipeline_connections,
+        super::session_settings(args),
+    )
 }
 
 #[cfg(test)]

@@ -40,7 +40,9 @@ use async_graphql::parser::types::{
     ExecutableDocument, Field, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{Name, Request, Variables};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::db::reads::Choice;
 
 use crate::auth::Viewer;
 
@@ -302,17 +304,28 @@ impl Plan {
     }
 
     /// Runs the plan: the response body, or `None` where the resolvers must answer.
+    /// The statement goes on the chosen server's pipelined connections where there are
+    /// some, else (or where they do not answer) on a pooled one.
     pub async fn run(
         &self,
-        db: &DatabaseConnection,
+        on: &Choice,
         variables: &Variables,
         viewer: &Viewer,
     ) -> Result<Option<String>, sea_orm::DbErr> {
         let Some(statement) = self.statement(variables, viewer) else {
             return Ok(None);
         };
-        let row = db.query_one_raw(statement).await?;
-        let body: Option<String> = row.map(|r| r.try_get_by_index(0)).transpose()?;
+        let pipelined = match &on.pipeline {
+            Some(pipeline) => pipeline.text(&statement).await,
+            None => None,
+        };
+        let body = match pipelined {
+            Some(body) => body,
+            None => {
+                let row = on.db.query_one_raw(statement).await?;
+                row.map(|r| r.try_get_by_index(0)).transpose()?
+            }
+        };
         Ok(body.filter(|b| !b.contains(UNRESOLVED)))
     }
 }

@@ -102,14 +102,10 @@ pub struct DbArgs {
     pub db_behind_pooler: bool,
     /// Connections per HTTP worker on which compiled reads are pipelined (sent one
     /// after another without waiting for the answers before them); 0: compiled reads
-    /// take pooled connections like everything else.
-    #[arg(
-        long,
-        env = "CLAIMTRACK_DB_PIPELINE_CONNECTIONS",
-        default_value_t = 2,
-        global = true
-    )]
-    pub db_pipeline_connections: usize,
+    /// take pooled connections like everything else. Default: 2, or 0 behind a pooler
+    /// (which is sized for the pools; these would hold server connections beside them).
+    #[arg(long, env = "CLAIMTRACK_DB_PIPELINE_CONNECTIONS", global = true)]
+    pub db_pipeline_connections: Option<usize>,
 }
 
 impl Default for DbArgs {
@@ -119,12 +115,19 @@ impl Default for DbArgs {
             db_acquire_timeout_ms: 5_000,
             db_statement_timeout_ms: 10_000,
             db_behind_pooler: false,
-            db_pipeline_connections: 2,
+            db_pipeline_connections: None,
         }
     }
 }
 
 impl DbArgs {
+    /// Connections per HTTP worker for pipelined compiled reads (see
+    /// [`crate::db::pipeline`]).
+    pub fn pipeline_connections(&self) -> usize {
+        let default = if self.db_behind_pooler { 0 } else { 2 };
+        self.db_pipeline_connections.unwrap_or(default)
+    }
+
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
     }

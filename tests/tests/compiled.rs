@@ -121,6 +121,8 @@ async fn compare(db: &TestDb, query: &str, variables: Value, viewer: &Viewer) ->
         panic!("not compiled: {query}");
     };
     let compiled: Value = serde_json::from_str(&body).unwrap();
+    // No compiled statement fails on the pipeline (to be run again by the pool).
+    assert_eq!(db.pipelined("fallback"), 0, "{query}");
     assert_eq!(
         numbers_as_floats(compiled["data"].clone()),
         numbers_as_floats(resolved["data"].clone()),

@@ -565,6 +565,14 @@ async fn two_instances_share_one_database_through_pgbouncer() {
     )
     .await;
     assert!(servers <= 12 + 4, "{servers} server connections");
+    // Behind a pooler, compiled reads take the pool's connections: none of their own
+    // holds a server connection beside the pools.
+    let pipelined: i64 = tests::scalar(
+        &primary,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'claimtrack' AND application_name LIKE '% pipeline'",
+    )
+    .await;
+    assert_eq!(pipelined, 0);
     primary.close().await.ok();
 }
 

@@ -34,8 +34,9 @@ use tokio_postgres::types::{ToSql, Type};
 const PREPARED: usize = 256;
 
 /// How long a connection that could not be opened leaves its place to the pool before
-/// it is tried again.
+/// it is tried again; twice as long after each failure in a row, up to [`RETRY_AT_MOST`].
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+const RETRY_AT_MOST: Duration = Duration::from_secs(60);
 
 /// What the pipelined connections add to the pool's `application_name`.
 pub const APPLICATION_SUFFIX: &str = "pipeline";
@@ -75,7 +76,12 @@ thread_local! {
 }
 
 enum Place {
-    Empty { retry_at: Option<Instant> },
+    /// To be opened (again from `retry_at`, after `failures` in a row).
+    Empty {
+        retry_at: Option<Instant>,
+        failures: u32,
+    },
+    /// Being opened, after `failures` in a row (kept for its outcome).
     Connecting,
     Ready(Arc<Connection>),
 }
@@ -164,7 +170,10 @@ impl Pipeline {
             let mut local = local.borrow_mut();
             let places = local.entry(id).or_insert_with(|| {
                 (0..self.0.connections)
-                    .map(|_| Place::Empty { retry_at: None })
+                    .map(|_| Place::Empty {
+                        retry_at: None,
+                        failures: 0,
+                    })
                     .collect()
             });
             let now = Instant::now();
@@ -178,15 +187,19 @@ impl Pipeline {
                         }
                     }
                     Place::Connecting => {}
-                    Place::Empty { retry_at: Some(at) } if now < *at => {}
-                    _ => free = free.or(Some(index)),
+                    Place::Empty {
+                        retry_at: Some(at), ..
+                    } if now < *at => {}
+                    Place::Empty { failures, .. } => free = free.or(Some((index, *failures))),
+                    // Lost: opened again.
+                    Place::Ready(_) => free = free.or(Some((index, 0))),
                 }
             }
             match (least, free) {
                 (Some((0, c)), _) | (Some((_, c)), None) => Ok(c.clone()),
-                (_, Some(index)) => {
+                (_, Some((index, failures))) => {
                     places[index] = Place::Connecting;
-                    Err(Some(index))
+                    Err(Some((index, failures)))
                 }
                 (None, None) => Err(None),
             }
@@ -196,12 +209,16 @@ impl Pipeline {
             Err(None) => return None,
             Err(Some(place)) => place,
         };
+        let (place, failures) = place;
         // The place is ours to fill; if this request is dropped meanwhile, the guard
         // empties it again.
         let mut guard = Opening {
             id,
             place,
-            outcome: Place::Empty { retry_at: None },
+            outcome: Place::Empty {
+                retry_at: None,
+                failures,
+            },
         };
         match self.connect().await {
             Ok(connection) => {
@@ -210,9 +227,18 @@ impl Pipeline {
                 Some(connection)
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot open a connection for pipelined reads; the pool answers meanwhile");
+                // Said once, not at every try while the database stays out of reach.
+                if failures == 0 {
+                    tracing::warn!(%error, "cannot open a connection for pipelined reads; the pool answers meanwhile");
+                } else {
+                    tracing::debug!(%error, failures, "cannot open a connection for pipelined reads");
+                }
+                let wait = RETRY_AFTER
+                    .saturating_mul(1 << failures.min(6))
+                    .min(RETRY_AT_MOST);
                 guard.outcome = Place::Empty {
-                    retry_at: Some(Instant::now() + RETRY_AFTER),
+                    retry_at: Some(Instant::now() + wait),
+                    failures: failures.saturating_add(1),
                 };
                 None
             }
@@ -302,7 +328,11 @@ struct Opening {
 
 impl Drop for Opening {
     fn drop(&mut self) {
-        let outcome = std::mem::replace(&mut self.outcome, Place::Empty { retry_at: None });
+        let empty = Place::Empty {
+            retry_at: None,
+            failures: 0,
+        };
+        let outcome = std::mem::replace(&mut self.outcome, empty);
         LOCAL.with(|local| {
             if let Some(place) = local
                 .borrow_mut()

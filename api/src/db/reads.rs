@@ -257,7 +257,7 @@ impl Reads {
     }
 
     /// Every read on the primary, compiled reads pipelined (see [`Pipeline`]) on
-    /// `args.db_pipeline_connections` connections per thread; `url` is the one `primary`
+    /// `args.pipeline_connections()` connections per thread; `url` is the one `primary`
     /// was made from.
     pub fn primary_pipelined(primary: DatabaseConnection, url: &str, args: &DbArgs) -> Self {
         let pipeline = pipeline(url, &primary, args);
@@ -599,7 +599,7 @@ fn pipeline(url: &str, db: &DatabaseConnection, args: &DbArgs) -> Option<Pipelin
     Pipeline::new(
         url,
         db.get_postgres_connection_pool(),
-        args.db_pipeline_connections,
+        args.pipeline_connections(),
         super::session_settings(args),
     )
 }

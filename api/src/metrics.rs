@@ -199,8 +199,9 @@ impl Metrics {
         let pipelined = IntCounterVec::new(
             Opts::new(
                 "sql_pipelined_total",
-                "Compiled reads sent on a pipelined connection, by `result`: `answered`, or \
-                 `fallback` (it failed there, and the pool ran it)",
+                "Compiled reads for a pipelined connection, by `result`: `answered`, or \
+                 `fallback` (it failed there, or holds a value the pipeline does not bind, \
+                 and the pool ran it)",
             ),
             &["result"],
         )

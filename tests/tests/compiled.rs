@@ -1218,17 +1218,28 @@ async fn statements_at_once(db: &TestDb, ids: &[String]) -> Vec<Value> {
         .collect()
 }
 
+/// The ids of the first `n` statements.
+async fn statement_ids(db: &TestDb, n: usize) -> Vec<String> {
+    let sql = format!(
+        "SELECT string_agg(id::text, ',' ORDER BY id) FROM \
+         (SELECT id FROM statement WHERE deleted_at IS NULL ORDER BY id LIMIT {n}) s"
+    );
+    let ids: String = tests::scalar(db.db(), &sql).await;
+    ids.split(',').map(str::to_owned).collect()
+}
+
+/// Each answer is the statement asked for.
+fn each_its_own(ids: &[String], answers: &[Value]) {
+    assert_eq!(ids.len(), answers.len());
+    for (id, answer) in ids.iter().zip(answers) {
+        assert_eq!(answer["data"]["statement"]["id"], json!(id), "{answer}");
+    }
+}
+
 #[tokio::test]
 async fn pipelined_reads_in_flight_together_each_get_their_own_answer() {
     let (db, _) = data().await;
-    let ids: Vec<String> = tests::scalar::<String>(
-        db.db(),
-        "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM statement WHERE deleted_at IS NULL ORDER BY id LIMIT 300) s",
-    )
-    .await
-    .split(',')
-    .map(str::to_owned)
-    .collect();
+    let ids = statement_ids(&db, 300).await;
     learn(&db, &ids[0]).await;
     // The first reads open the connections (those that find them opening go to the
     // pool).
@@ -1237,10 +1248,7 @@ async fn pipelined_reads_in_flight_together_each_get_their_own_answer() {
     // 300 reads in flight at once on this thread's two pipelined connections, each
     // asking for another statement, three times over.
     for _ in 0..3 {
-        let answers = statements_at_once(&db, &ids).await;
-        for (id, answer) in ids.iter().zip(&answers) {
-            assert_eq!(answer["data"]["statement"]["id"], json!(id), "{answer}");
-        }
+        each_its_own(&ids, &statements_at_once(&db, &ids).await);
     }
     assert_eq!(db.pipelined("answered") - before, 900);
     assert_eq!(db.pipelined("fallback"), 0);
@@ -1254,14 +1262,7 @@ async fn pipelined_reads_in_flight_together_each_get_their_own_answer() {
 #[tokio::test]
 async fn pipelined_connections_lost_are_opened_again_and_no_read_fails_meanwhile() {
     let (db, _) = data().await;
-    let ids: Vec<String> = tests::scalar::<String>(
-        db.db(),
-        "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM statement WHERE deleted_at IS NULL ORDER BY id LIMIT 50) s",
-    )
-    .await
-    .split(',')
-    .map(str::to_owned)
-    .collect();
+    let ids = statement_ids(&db, 50).await;
     learn(&db, &ids[0]).await;
     statements_at_once(&db, &ids).await;
     let terminate = format!(
@@ -1275,10 +1276,7 @@ async fn pipelined_connections_lost_are_opened_again_and_no_read_fails_meanwhile
         let answered = db.pipelined("answered");
         // Every read is answered (by the pool while the pipeline reconnects).
         for _ in 0..2 {
-            let answers = statements_at_once(&db, &ids).await;
-            for (id, answer) in ids.iter().zip(&answers) {
-                assert_eq!(answer["data"]["statement"]["id"], json!(id), "{answer}");
-            }
+            each_its_own(&ids, &statements_at_once(&db, &ids).await);
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         // And the pipeline is back.

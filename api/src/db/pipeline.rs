@@ -141,7 +141,10 @@ impl Pipeline {
     /// `None` where the pipeline did not answer and the pool is to.
     pub async fn text(&self, statement: &Statement) -> Option<Option<String>> {
         let values = statement.values.as_ref().map_or(&[][..], |v| &v.0[..]);
-        let params = values.iter().map(param).collect::<Option<Vec<_>>>()?;
+        let Some(params) = values.iter().map(param).collect::<Option<Vec<_>>>() else {
+            crate::metrics::metrics().pipelined(false);
+            return None;
+        };
         let connection = self.connection().await?;
         let started = Instant::now();
         let result = connection.query(&statement.sql, &params).await;
@@ -425,66 +428,33 @@ fn param(value: &Value) -> Option<Param> {
 }
 
 fn array(ty: &ArrayType, items: Option<&Vec<Value>>) -> Option<Param> {
-    /// The array's items, none of them null (as sqlx binds them).
-    fn each<T>(
-        items: Option<&Vec<Value>>,
-        item: impl Fn(&Value) -> Option<T>,
-    ) -> Option<Option<Vec<T>>> {
-        match items {
-            None => Some(None),
-            Some(items) => items.iter().map(item).collect::<Option<Vec<T>>>().map(Some),
-        }
+    /// The array's items of one kind, none of them null (as sqlx binds them), bound
+    /// as an array of `$ty`; `None` (from `array`) on any other item.
+    macro_rules! of {
+        ($ty:expr, $kind:ident) => {{
+            let items = match items {
+                None => None,
+                Some(items) => Some(
+                    items
+                        .iter()
+                        .map(|v| match v {
+                            Value::$kind(item) => item.clone(),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()?,
+                ),
+            };
+            bound($ty, items)
+        }};
     }
     Some(match ty {
-        ArrayType::Bool => bound(
-            Type::BOOL_ARRAY,
-            each(items, |v| match v {
-                Value::Bool(b) => *b,
-                _ => None,
-            })?,
-        ),
-        ArrayType::SmallInt => bound(
-            Type::INT2_ARRAY,
-            each(items, |v| match v {
-                Value::SmallInt(i) => *i,
-                _ => None,
-            })?,
-        ),
-        ArrayType::Int => bound(
-            Type::INT4_ARRAY,
-            each(items, |v| match v {
-                Value::Int(i) => *i,
-                _ => None,
-            })?,
-        ),
-        ArrayType::BigInt => bound(
-            Type::INT8_ARRAY,
-            each(items, |v| match v {
-                Value::BigInt(i) => *i,
-                _ => None,
-            })?,
-        ),
-        ArrayType::String => bound(
-            Type::TEXT_ARRAY,
-            each(items, |v| match v {
-                Value::String(s) => s.clone(),
-                _ => None,
-            })?,
-        ),
-        ArrayType::Uuid => bound(
-            Type::UUID_ARRAY,
-            each(items, |v| match v {
-                Value::Uuid(u) => *u,
-                _ => None,
-            })?,
-        ),
-        ArrayType::ChronoDate => bound(
-            Type::DATE_ARRAY,
-            each(items, |v| match v {
-                Value::ChronoDate(d) => *d,
-                _ => None,
-            })?,
-        ),
+        ArrayType::Bool => of!(Type::BOOL_ARRAY, Bool),
+        ArrayType::SmallInt => of!(Type::INT2_ARRAY, SmallInt),
+        ArrayType::Int => of!(Type::INT4_ARRAY, Int),
+        ArrayType::BigInt => of!(Type::INT8_ARRAY, BigInt),
+        ArrayType::String => of!(Type::TEXT_ARRAY, String),
+        ArrayType::Uuid => of!(Type::UUID_ARRAY, Uuid),
+        ArrayType::ChronoDate => of!(Type::DATE_ARRAY, ChronoDate),
         _ => return None,
     })
 }

@@ -336,7 +336,8 @@ impl Drop for Opening {
             failures: 0,
         };
         let outcome = std::mem::replace(&mut self.outcome, empty);
-        LOCAL.with(|local| {
+        // (Gone already when the thread is ending.)
+        let _ = LOCAL.try_with(|local| {
             if let Some(place) = local
                 .borrow_mut()
                 .get_mut(&self.id)
@@ -376,8 +377,18 @@ impl Connection {
             .iter()
             .map(|p| &*p.1 as &(dyn ToSql + Sync))
             .collect();
-        let row = self.client.query_opt(&statement, &values).await?;
-        Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
+        match self.client.query_opt(&statement, &values).await {
+            Ok(row) => Ok(row.and_then(|r| r.get::<_, Option<String>>(0))),
+            Err(error) => {
+                // Prepared again next time: a statement that failed may be stale (a
+                // migration changed what it reads: "cached plan must not change
+                // result type"), and would fail every time.
+                if let Ok(mut prepared) = self.prepared.lock() {
+                    prepared.pop(sql);
+                }
+                Err(error)
+            }
+        }
     }
 }
 

@@ -340,6 +340,30 @@ async fn a_clean_restart_of_an_external_database_reaches_no_client_two_seconds_a
     figure("restart.reads", seen.answered);
     figure("restart.refused_during_restart", seen.failures.len());
     figure("restart.errors_after_2s", late.len());
+    // The compiled reads' pipelined connections, lost with the server, are opened again
+    // (the pool answered meanwhile): reads sent now are answered on them.
+    let pipelined = |service: &Service| {
+        sample(
+            &service.metrics(),
+            "claimtrack_sql_pipelined_total{result=\"answered\"}",
+        )
+        .unwrap_or(0.0)
+    };
+    let service = tokio::task::spawn_blocking(move || {
+        let before = pipelined(&service);
+        let agent = keep_alive_agent();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while pipelined(&service) <= before {
+            assert!(Instant::now() < deadline, "the pipeline is not back");
+            let query = "{ speakers(first: 5) { totalCount } }";
+            let (status, _) = graphql(&agent, &service.url("/graphql"), None, query, json!({}));
+            assert_eq!(status, 200);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        service
+    })
+    .await
+    .expect("the pipeline back");
     drop(service);
     cluster.stop().await.expect("stop the cluster");
 }

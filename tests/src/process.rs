@@ -324,6 +324,13 @@ impl PrivateCluster {
         &self.options.data_dir
     }
 
+    /// Initialises and starts the cluster in the scratch data dir.
+    pub async fn start(&self) -> claimtrack::embedded::Cluster {
+        claimtrack::embedded::Cluster::ensure_running(&self.options)
+            .await
+            .expect("start a private cluster")
+    }
+
     /// The running server's postmaster pid, from its `postmaster.pid`.
     pub fn postmaster_pid(&self) -> Option<i32> {
         postmaster_pid_in(&std::fs::canonicalize(self.data_dir().join("postgres")).ok()?)

@@ -302,9 +302,7 @@ fn killing_the_embedded_postgres_under_sixteen_writers_loses_nothing_acknowledge
 #[tokio::test(flavor = "multi_thread")]
 async fn a_clean_restart_of_an_external_database_reaches_no_client_two_seconds_after() {
     let private = PrivateCluster::new("faults-restart");
-    let cluster = claimtrack::embedded::Cluster::ensure_running(&private.options)
-        .await
-        .expect("start a private cluster");
+    let cluster = private.start().await;
     let url = cluster.database_url().to_owned();
     let pgdata = cluster.cluster_dir().to_path_buf();
     let (up_at, seen, service) = tokio::task::spawn_blocking(move || {

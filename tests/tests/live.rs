@@ -707,13 +707,7 @@ async fn a_subscriber_that_reconnects_with_its_last_event_misses_nothing_and_see
     let speaker = fixtures::speaker(&db, "Speaker").await;
     let claim = fixtures::claim(&db, "A claim").await;
     let service = Service::start(&db.url(), &[]);
-    let text = |i: usize| {
-        fixtures::with_field(
-            said(&speaker, &claim, "SUPPORTS", "2020-01-01"),
-            "text",
-            json!(format!("statement {i}")),
-        )
-    };
+    let text = |i: usize| numbered(&speaker, &claim, i);
     let mut first = Client::connect_as(&ws_url(&service), None).await;
     let op = first.subscribe(STATEMENT_ADDED, json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1399,9 +1393,7 @@ async fn the_caps_on_watchlists_and_webhooks_hold_under_concurrent_creates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_keeps_receiving_across_a_database_restart_with_no_gap_or_repeat() {
     let private = tests::process::PrivateCluster::new("live-restart");
-    let cluster = claimtrack::embedded::Cluster::ensure_running(&private.options)
-        .await
-        .expect("start a private cluster");
+    let cluster = private.start().await;
     let url = cluster.database_url().to_owned();
     let pgdata = cluster.cluster_dir().to_path_buf();
     let service = Service::start(&url, &["--rate-limit-per-key", "0"]);
@@ -1439,13 +1431,7 @@ async fn a_subscriber_keeps_receiving_across_a_database_restart_with_no_gap_or_r
         "createClaim",
         "claim",
     );
-    let text = |i: usize| {
-        fixtures::with_field(
-            said(&speaker, &claim, "SUPPORTS", "2020-01-01"),
-            "text",
-            json!(format!("statement {i}")),
-        )
-    };
+    let text = |i: usize| numbered(&speaker, &claim, i);
     let mut subscriber = Client::connect_as(&ws_url(&service), None).await;
     let op = subscriber.subscribe(STATEMENT_ADDED, json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1500,4 +1486,13 @@ async fn a_subscriber_keeps_receiving_across_a_database_restart_with_no_gap_or_r
             .is_empty()
     );
     subscriber.close().await;
+}
+
+/// The `i`th of a series of statements by `speaker` on `claim`, told apart by text.
+fn numbered(speaker: &str, claim: &str, i: usize) -> Value {
+    fixtures::with_field(
+        said(speaker, claim, "SUPPORTS", "2020-01-01"),
+        "text",
+        json!(format!("statement {i}")),
+    )
 }

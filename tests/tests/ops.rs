@@ -421,9 +421,7 @@ async fn requests_past_the_concurrency_bound_wait_their_turn_or_are_turned_away(
 async fn readiness_follows_the_database_down_and_back_up_without_a_restart() {
     // A private cluster: stopping it disturbs no other test.
     let private = PrivateCluster::new("ops");
-    let cluster = claimtrack::embedded::Cluster::ensure_running(&private.options)
-        .await
-        .expect("start a private cluster");
+    let cluster = private.start().await;
     assert!(cluster.owned());
     let url = cluster.database_url().to_owned();
     let (port, pgdata, socket_dir) = (

@@ -484,9 +484,7 @@ async fn a_replica_too_far_behind_is_passed_over_until_it_catches_up() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_instances_share_one_database_through_pgbouncer() {
     let private = tests::process::PrivateCluster::new("scale-pooler");
-    let cluster = claimtrack::embedded::Cluster::ensure_running(&private.options)
-        .await
-        .expect("start a private cluster");
+    let cluster = private.start().await;
     let direct = cluster.database_url().to_owned();
     let pooler = tests::pooler::Pooler::start(&direct, cluster.cluster_dir(), "session", 12);
 

@@ -118,14 +118,7 @@ impl Pipeline {
                 return None;
             }
         };
-        let password = url::Url::parse(url)
-            .ok()
-            .and_then(|u| {
-                let password = u.password()?;
-                let decoded = percent_encoding::percent_decode_str(password).decode_utf8();
-                Some(decoded.map_or_else(|_| password.to_owned(), |p| p.into_owned()))
-            })
-            .or_else(|| std::env::var("PGPASSWORD").ok());
+        let password = password_in(url).or_else(|| std::env::var("PGPASSWORD").ok());
         Some(Self(Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             pool: pool.clone(),
@@ -303,6 +296,14 @@ impl Pipeline {
         }
         config
     }
+}
+
+/// The password of a database URL, percent-decoded as libpq and sqlx decode it.
+fn password_in(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let password = url.password()?;
+    let decoded = percent_encoding::percent_decode_str(password).decode_utf8();
+    Some(decoded.map_or_else(|_| password.to_owned(), |p| p.into_owned()))
 }
 
 /// Drives a new connection on the calling runtime; returns its client.
@@ -529,5 +530,22 @@ impl rustls::client::danger::ServerCertVerifier for Unverified {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_in;
+
+    #[test]
+    fn the_password_is_read_from_the_url_percent_decoded() {
+        let url = "postgres://ct:p%40ss%3Aw%2Frd@db.example:5432/claimtrack?sslmode=require";
+        assert_eq!(password_in(url).as_deref(), Some("p@ss:w/rd"));
+        assert_eq!(
+            password_in("postgres://ct:plain@localhost/ct").as_deref(),
+            Some("plain")
+        );
+        assert_eq!(password_in("postgres://ct@localhost/ct"), None);
+        assert_eq!(password_in("not a url"), None);
     }
 }

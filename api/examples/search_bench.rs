@@ -3,8 +3,9 @@
 //! generated languages, with facets, with filters; `similarStatements` by statement and
 //! by text; `Claim.matchingStatements`. Sequential requests; prints p50/p95/p99.
 //!
-//! `cargo run --release -p claimtrack --example search_bench -- <DATABASE_URL> [iterations]`
-//! (load data first with `claimtrack generate --statements 1000000`).
+//! `cargo run --release -p claimtrack --example search_bench -- <DATABASE_URL> [iterations]
+//! [only]` (load data first with `claimtrack generate --statements 1000000`); `only`
+//! runs the cases whose name holds it.
 
 #![expect(
     clippy::print_stdout,
@@ -60,8 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args
         .next()
-        .ok_or("usage: search_bench <DATABASE_URL> [iterations]")?;
+        .ok_or("usage: search_bench <DATABASE_URL> [iterations] [only]")?;
     let iterations: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(500);
+    let only = args.next().unwrap_or_default();
     let db = claimtrack::db::connect(&url, &DbArgs::default()).await?;
     let schema = claimtrack::graphql::build_schema(db.clone(), &Limits::default());
     // Real statements, speakers and claims spread over the whole data set.
@@ -163,7 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Box::new(move |i| json!({ "c": s5(i).claim_id })),
         ),
     ];
-    for (name, query, vars) in &cases {
+    for (name, query, vars) in cases.iter().filter(|(name, ..)| name.contains(&only)) {
         // Check one answer for errors before trusting any number.
         timed(&schema, name, query, vars(0)).await?;
         let mut times = Vec::with_capacity(iterations);

@@ -500,9 +500,10 @@ async fn two_instances_share_one_database_through_pgbouncer() {
         .expect("connect through the pooler");
     let timeout: String = tests::scalar(&db, "SHOW statement_timeout").await;
     let plans: String = tests::scalar(&db, "SHOW plan_cache_mode").await;
+    let jit: String = tests::scalar(&db, "SHOW jit").await;
     assert_eq!(
-        (timeout.as_str(), plans.as_str()),
-        ("4321ms", "force_generic_plan")
+        (timeout.as_str(), plans.as_str(), jit.as_str()),
+        ("4321ms", "force_generic_plan", "off")
     );
     db.close().await.ok();
 
